@@ -1,0 +1,65 @@
+package org.memsfl.engine;
+
+import org.bytedeco.pytorch.global.torch;
+import org.memsfl.util.BadInputException;
+
+/** The tensor element types memsfl stores and reads: safetensors names, libtorch types and widths. */
+public enum DType {
+    F32("F32", torch.ScalarType.Float, 4),
+    F16("F16", torch.ScalarType.Half, 2),
+    BF16("BF16", torch.ScalarType.BFloat16, 2),
+    F64("F64", torch.ScalarType.Double, 8),
+    I64("I64", torch.ScalarType.Long, 8),
+    I32("I32", torch.ScalarType.Int, 4);
+
+    private final String safetensorsName;
+    private final torch.ScalarType scalarType;
+    private final int bytes;
+
+    DType(String safetensorsName, torch.ScalarType scalarType, int bytes) {
+        this.safetensorsName = safetensorsName;
+        this.scalarType = scalarType;
+        this.bytes = bytes;
+    }
+
+    public String safetensorsName() {
+        return safetensorsName;
+    }
+
+    public torch.ScalarType scalarType() {
+        return scalarType;
+    }
+
+    public int bytes() {
+        return bytes;
+    }
+
+    public static DType fromSafetensors(String name) {
+        for (DType d : values()) {
+            if (d.safetensorsName.equals(name)) {
+                return d;
+            }
+        }
+        throw new BadInputException("unsupported safetensors dtype '" + name + "'; expected one of F32, F16, BF16, F64, I64, I32");
+    }
+
+    public static DType of(torch.ScalarType type) {
+        for (DType d : values()) {
+            if (d.scalarType == type) {
+                return d;
+            }
+        }
+        throw new IllegalArgumentException("no memsfl dtype for libtorch type " + type);
+    }
+
+    /** Parses user spellings such as fp32, float32, bf16, fp16. */
+    public static DType parse(String s) {
+        switch (s.toLowerCase(java.util.Locale.ROOT)) {
+            case "f32": case "fp32": case "float32": case "float": return F32;
+            case "f16": case "fp16": case "float16": case "half": return F16;
+            case "bf16": case "bfloat16": return BF16;
+            case "f64": case "fp64": case "float64": case "double": return F64;
+            default: throw new BadInputException("unknown dtype '" + s + "'; expected fp32, fp16 or bf16");
+        }
+    }
+}

@@ -1,0 +1,2 @@
+/** Small shared utilities: input errors, atomic file writes, JSON, manifests. */
+package org.memsfl.util;
