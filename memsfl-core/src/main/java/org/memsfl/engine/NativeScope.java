@@ -1,0 +1,24 @@
+package org.memsfl.engine;
+
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerScope;
+
+/**
+ * Frees every native object created inside it when closed. The JVM's GC frees libtorch memory late and
+ * unpredictably, so each training step, evaluation batch and generated token runs inside one of these.
+ */
+public final class NativeScope implements AutoCloseable {
+
+    private final PointerScope scope = new PointerScope();
+
+    /** Keeps {@code p} alive past this scope (the caller now owns it and must close it). */
+    public <P extends Pointer> P keep(P p) {
+        scope.detach(p);
+        return p;
+    }
+
+    @Override
+    public void close() {
+        scope.close();
+    }
+}

@@ -1,0 +1,72 @@
+package org.memsfl.lora;
+
+import java.util.List;
+import org.memsfl.model.ModelConfig;
+import org.memsfl.model.ModelFamily;
+
+/**
+ * The modules of each family that LoRA can wrap, and their (in, out) sizes. gpt2's fused {@code c_attn} is
+ * adapted per slice ({@code q}, {@code k}, {@code v}) as the LoRA paper did for GPT-2; {@code mlp_c_proj} names the
+ * MLP's output projection so it is not confused with the attention's {@code c_proj}.
+ */
+public final class LoraModules {
+
+    public static final String EMBEDDING = "embed";
+    public static final List<String> LLAMA = List.of("q", "k", "v", "o", "gate", "up", "down");
+    public static final List<String> GPT2 = List.of("q", "k", "v", "c_proj", "c_fc", "mlp_c_proj");
+
+    private LoraModules() {
+    }
+
+    public static List<String> of(ModelFamily family) {
+        return family == ModelFamily.LLAMA ? LLAMA : GPT2;
+    }
+
+    /** {in, out} of a layer module, or {vocab, dim} for the embedding. */
+    public static int[] shape(ModelConfig c, String module) {
+        int d = c.dim();
+        int h = c.hiddenDim();
+        if (module.equals(EMBEDDING)) {
+            return new int[] {c.vocabSize(), d};
+        }
+        if (c.family() == ModelFamily.LLAMA) {
+            switch (module) {
+                case "q": case "o": return new int[] {d, d};
+                case "k": case "v": return new int[] {d, c.kvDim()};
+                case "gate": case "up": return new int[] {d, h};
+                case "down": return new int[] {h, d};
+                default: break;
+            }
+        } else {
+            switch (module) {
+                case "q": case "k": case "v": case "c_proj": return new int[] {d, d};
+                case "c_fc": return new int[] {d, h};
+                case "mlp_c_proj": return new int[] {h, d};
+                default: break;
+            }
+        }
+        throw new IllegalArgumentException("unknown LoRA target module '" + module + "' for " + c.family()
+                + "; expected one of " + of(c.family()) + " or " + EMBEDDING);
+    }
+
+    /** Adapter key of a layer module, e.g. {@code layers.3.q}. */
+    public static String key(int layer, String module) {
+        return "layers." + layer + "." + module;
+    }
+
+    /** Layer index of a key, or -1 for the embedding. */
+    public static int layerOf(String key) {
+        if (key.equals(EMBEDDING)) {
+            return -1;
+        }
+        int dot = key.indexOf('.', 7);
+        return Integer.parseInt(key.substring(7, dot));
+    }
+
+    public static String moduleOf(String key) {
+        if (key.equals(EMBEDDING)) {
+            return EMBEDDING;
+        }
+        return key.substring(key.indexOf('.', 7) + 1);
+    }
+}

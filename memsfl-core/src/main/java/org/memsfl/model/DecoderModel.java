@@ -1,0 +1,180 @@
+package org.memsfl.model;
+
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeMap;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.memsfl.engine.DType;
+import org.memsfl.engine.Engine;
+import org.memsfl.engine.Tensors;
+import org.memsfl.lora.AdapterSet;
+import org.memsfl.lora.LoraWeights;
+import org.memsfl.util.BadInputException;
+
+/**
+ * A frozen decoder-only transformer, or the part of one that a process holds ({@link LayerRange}). The forward is
+ * split into {@link #embed}, {@link #forwardLayers} over any contiguous range, and {@link #head}, so that a device
+ * segment and a server segment run exactly the code the whole model runs. Adapters are passed per call, never
+ * stored: one frozen model serves every device's server-side LoRA.
+ *
+ * <p>Weights are kept under Hugging Face names in the linear layout {@code (out, in)}; loaders convert other layouts.
+ */
+public abstract class DecoderModel implements AutoCloseable {
+
+    protected final ModelConfig config;
+    protected final LayerRange range;
+    private final Map<String, Tensor> weights;
+    private final String source;
+
+    protected DecoderModel(ModelConfig config, LayerRange range, Map<String, Tensor> weights, DType compute,
+                           String source) {
+        Engine.init();
+        this.config = config;
+        this.range = range;
+        this.source = source;
+        if (range.to() > config.nLayers()) {
+            throw new IllegalArgumentException("layer range [" + range.from() + ", " + range.to() + ") exceeds the model's "
+                    + config.nLayers() + " layers");
+        }
+        Map<String, long[]> expected = expectedShapes(config, range);
+        Map<String, Tensor> held = new LinkedHashMap<>();
+        for (Map.Entry<String, long[]> e : expected.entrySet()) {
+            Tensor t = weights.get(e.getKey());
+            if (t == null) {
+                throw new BadInputException(source + ": tensor '" + e.getKey() + "' is missing");
+            }
+            long[] shape = Tensors.shape(t);
+            if (!Arrays.equals(shape, e.getValue())) {
+                throw new BadInputException(source + ": tensor '" + e.getKey() + "' has shape " + Arrays.toString(shape)
+                        + " but the config implies " + Arrays.toString(e.getValue()));
+            }
+            if (!torch.isfinite(t).all().item().toBool()) {
+                throw new BadInputException(source + ": tensor '" + e.getKey() + "' contains NaN or Inf");
+            }
+            Tensor c = t.scalar_type() == compute.scalarType() ? t : t.to(compute.scalarType());
+            c.set_requires_grad(false);
+            held.put(e.getKey(), c);
+        }
+        this.weights = Collections.unmodifiableMap(held);
+    }
+
+    /** Names and shapes of the tensors a model with this config holds for this range, in the linear layout. */
+    protected abstract Map<String, long[]> expectedShapes(ModelConfig config, LayerRange range);
+
+    /**
+     * Token (and position) embedding, with the embedding adapter if the set has one.
+     *
+     * @param ids (B, T) int64
+     * @return (B, T, dim)
+     */
+    public abstract Tensor embed(Tensor ids, ForwardContext ctx);
+
+    /** One transformer block: (B, T, dim) to (B, T, dim). */
+    protected abstract Tensor block(int layer, Tensor h, ForwardContext ctx);
+
+    /** Final norm: (B, T, dim) to (B, T, dim). */
+    protected abstract Tensor finalNorm(Tensor h);
+
+    /** Weight of the LM head (vocab, dim), tied or not. */
+    protected abstract Tensor lmHeadWeight();
+
+    /** Layers {@code [from, to)}: (B, T, dim) to (B, T, dim). */
+    public Tensor forwardLayers(Tensor h, int from, int to, ForwardContext ctx) {
+        for (int layer = from; layer < to; layer++) {
+            if (!range.holdsLayer(layer)) {
+                throw new IllegalStateException("layer " + layer + " is not held by this model part " + range);
+            }
+            h = block(layer, h, ctx);
+        }
+        return h;
+    }
+
+    /** Final norm and LM head: (B, T, dim) to logits (B, T, vocab). */
+    public Tensor head(Tensor h, ForwardContext ctx) {
+        if (!range.head()) {
+            throw new IllegalStateException("this model part holds no LM head " + range);
+        }
+        return torch.linear(finalNorm(h), lmHeadWeight());
+    }
+
+    /** The whole model: ids (B, T) to logits (B, T, vocab). */
+    public Tensor forward(Tensor ids, ForwardContext ctx) {
+        return head(forwardLayers(embed(ids, ctx), 0, config.nLayers(), ctx), ctx);
+    }
+
+    /** Applies the embedding adapter, if any, to looked-up rows: (B, T, dim). */
+    protected Tensor embedWithAdapter(Tensor ids, Tensor table, ForwardContext ctx) {
+        Tensor h = torch.embedding(table, ids);
+        AdapterSet a = ctx.adapters();
+        LoraWeights lw = a == null ? null : a.embedding();
+        if (lw != null) {
+            // PEFT's embedding LoRA: rows of A^T picked by the ids, then B, scaled
+            Tensor rows = torch.embedding(lw.a().t(), ids);
+            h = h.add(torch.linear(rows, lw.b()).mul(Tensors.scalar(a.config().scale())));
+        }
+        return h;
+    }
+
+    protected Tensor w(String name) {
+        Tensor t = weights.get(name);
+        if (t == null) {
+            throw new IllegalStateException("weight " + name + " is not held by this model part " + range);
+        }
+        return t;
+    }
+
+    protected LoraWeights adapter(ForwardContext ctx, int layer, String module) {
+        return ctx.adapters() == null ? null : ctx.adapters().get(layer, module);
+    }
+
+    protected double loraScale(ForwardContext ctx) {
+        return ctx.adapters() == null ? 0 : ctx.adapters().config().scale();
+    }
+
+    protected double loraDropout(ForwardContext ctx) {
+        return ctx.adapters() == null ? 0 : ctx.adapters().config().dropout();
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public LayerRange range() {
+        return range;
+    }
+
+    public String source() {
+        return source;
+    }
+
+    /** Frozen weights under their Hugging Face names (linear layout). */
+    public Map<String, Tensor> weights() {
+        return weights;
+    }
+
+    public long parameterCount() {
+        long n = 0;
+        for (Tensor t : weights.values()) {
+            n += t.numel();
+        }
+        return n;
+    }
+
+    /** Bytes held per dtype name, e.g. {@code F32 -> 1040128}. */
+    public Map<String, Long> bytesByDtype() {
+        Map<String, Long> out = new TreeMap<>();
+        for (Tensor t : weights.values()) {
+            DType d = DType.of(t.scalar_type());
+            out.merge(d.name(), t.numel() * d.bytes(), Long::sum);
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        weights.values().forEach(Tensor::close);
+    }
+}

@@ -1,0 +1,28 @@
+package org.memsfl.model;
+
+import org.memsfl.lora.AdapterSet;
+
+/**
+ * What a forward pass needs besides the hidden states: the adapters to apply (possibly none), whether it is a
+ * training pass (adapter dropout on), and for generation a KV cache and the position of the first new token.
+ */
+public record ForwardContext(AdapterSet adapters, boolean training, KvCache cache, int startPos) {
+
+    public ForwardContext {
+        if (startPos < 0) {
+            throw new IllegalArgumentException("startPos must be >= 0, got " + startPos);
+        }
+    }
+
+    public static ForwardContext inference(AdapterSet adapters) {
+        return new ForwardContext(adapters, false, null, 0);
+    }
+
+    public static ForwardContext training(AdapterSet adapters) {
+        return new ForwardContext(adapters, true, null, 0);
+    }
+
+    public static ForwardContext generation(AdapterSet adapters, KvCache cache, int startPos) {
+        return new ForwardContext(adapters, false, cache, startPos);
+    }
+}
