@@ -108,6 +108,16 @@ public final class AdapterSet implements AutoCloseable {
         return p;
     }
 
+    /** Trainable tensors under {@code <key>.lora_A} / {@code <key>.lora_B}, in key order (not detached). */
+    public Map<String, Tensor> namedParameters() {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        adapters.forEach((k, w) -> {
+            out.put(k + ".lora_A", w.a());
+            out.put(k + ".lora_B", w.b());
+        });
+        return out;
+    }
+
     public long numParameters() {
         long n = 0;
         for (LoraWeights w : adapters.values()) {
@@ -148,6 +158,21 @@ public final class AdapterSet implements AutoCloseable {
             adapters.forEach((k, w) -> {
                 Tensor a = w.a().detach().clone();
                 Tensor b = w.b().detach().clone();
+                a.set_requires_grad(true);
+                b.set_requires_grad(true);
+                out.put(k, new LoraWeights(a, b));
+            });
+        }
+        return new AdapterSet(config, out);
+    }
+
+    /** A deep copy in another element type (float64 for gradient checks), trainable leaves of their own. */
+    public AdapterSet to(org.memsfl.engine.DType dtype) {
+        Map<String, LoraWeights> out = new LinkedHashMap<>();
+        try (NoGradGuard ng = new NoGradGuard()) {
+            adapters.forEach((k, w) -> {
+                Tensor a = w.a().detach().to(dtype.scalarType()).clone();
+                Tensor b = w.b().detach().to(dtype.scalarType()).clone();
                 a.set_requires_grad(true);
                 b.set_requires_grad(true);
                 out.put(k, new LoraWeights(a, b));

@@ -1,0 +1,39 @@
+package org.memsfl.model;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
+import org.memsfl.engine.DType;
+import org.memsfl.engine.Engine;
+
+/**
+ * Random weights in exactly the layout a loaded model has: GPT-2's initialisation (normal, std 0.02; norms at one,
+ * biases at zero). For scale work where only shapes matter, and for tests on small models.
+ */
+public final class RandomInit {
+
+    private RandomInit() {
+    }
+
+    public static DecoderModel create(ModelConfig config, LayerRange range, DType dtype, long seed) {
+        Engine.seed(seed);
+        Map<String, Tensor> w = new LinkedHashMap<>();
+        TensorOptions opt = new TensorOptions(dtype.scalarType());
+        for (Map.Entry<String, long[]> e : Models.shapes(config, range).entrySet()) {
+            String n = e.getKey();
+            long[] s = e.getValue();
+            Tensor t;
+            if (n.contains("norm") || n.contains("ln_")) {
+                t = n.endsWith(".bias") ? torch.zeros(s, opt) : torch.ones(s, opt);
+            } else if (n.endsWith(".bias")) {
+                t = torch.zeros(s, opt);
+            } else {
+                t = torch.randn(s, opt).mul_(new org.bytedeco.pytorch.Scalar(0.02));
+            }
+            w.put(n, t);
+        }
+        return Models.create(config, range, w, dtype, "random:" + config.family().name().toLowerCase());
+    }
+}
