@@ -1,0 +1,22 @@
+package org.memsfl.data;
+
+import java.util.Objects;
+
+/**
+ * One training example. The loss covers {@code response} only; an empty {@code prompt} means plain language-model
+ * data (loss on the whole text). {@code clientKey} is the natural non-IID key used to split data across clients
+ * ("" when the dataset has none).
+ */
+public record Example(String prompt, String response, String clientKey) {
+
+    public Example {
+        Objects.requireNonNull(prompt, "prompt must not be null (use \"\" for plain text)");
+        Objects.requireNonNull(response, "response must not be null");
+        Objects.requireNonNull(clientKey, "clientKey must not be null (use \"\" for no key)");
+    }
+
+    /** Plain text for language modelling: no prompt, no client key. */
+    public static Example text(String text) {
+        return new Example("", text, "");
+    }
+}

@@ -1,0 +1,87 @@
+package org.memsfl.data;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import org.memsfl.tokenizer.Tokenizer;
+
+/**
+ * Tokenises examples for causal LM fine-tuning with loss on the response only.
+ *
+ * <p>The full sequence is {@code ids = [BOS] + tokens(prompt + response) + [EOS]} (BOS/EOS only when the tokenizer
+ * has them), cut to {@code maxSeqLen + 1} ids so that the model sees at most {@code maxSeqLen} inputs. The
+ * result is stored shifted: {@code inputs = ids[0 .. L-2]} and {@code targets[t] = ids[t+1]} when ids[t+1] belongs to
+ * the response (EOS included), else {@link #IGNORE}. With an empty prompt every token after BOS is a target.
+ *
+ * <p>Prompt and response are tokenised together, not separately, because tokenizers treat the start of a text
+ * specially (llama2.c adds a dummy-prefix space) and merges may cross the boundary. The prompt part is the longest
+ * common prefix of tokens(prompt) and tokens(prompt + response); a token straddling the boundary counts as
+ * response, since it carries response text.
+ */
+public final class Tokenization {
+
+    /** Target value that the loss skips (the PyTorch cross-entropy default). */
+    public static final int IGNORE = -100;
+
+    private final Tokenizer tokenizer;
+    private final int maxSeqLen;
+
+    public Tokenization(Tokenizer tokenizer, int maxSeqLen) {
+        this.tokenizer = Objects.requireNonNull(tokenizer, "tokenizer must not be null");
+        if (maxSeqLen <= 0) {
+            throw new IllegalArgumentException("maxSeqLen must be > 0, got " + maxSeqLen);
+        }
+        this.maxSeqLen = maxSeqLen;
+    }
+
+    public int maxSeqLen() {
+        return maxSeqLen;
+    }
+
+    /** May return an example with no targets (prompt fills the whole window); {@link #applyAll} drops those. */
+    public TokenizedExample apply(Example example) {
+        int[] full = tokenizer.encode(example.prompt() + example.response());
+        int promptLen = example.prompt().isEmpty() ? 0 : commonPrefix(tokenizer.encode(example.prompt()), full);
+        int bos = tokenizer.bosId().isPresent() ? 1 : 0;
+        int eos = tokenizer.eosId().isPresent() ? 1 : 0;
+        int[] ids = new int[bos + full.length + eos];
+        if (bos == 1) {
+            ids[0] = tokenizer.bosId().getAsInt();
+        }
+        System.arraycopy(full, 0, ids, bos, full.length);
+        if (eos == 1) {
+            ids[ids.length - 1] = tokenizer.eosId().getAsInt();
+        }
+        int length = Math.min(ids.length, maxSeqLen + 1);
+        int firstTarget = bos + promptLen;
+        int n = Math.max(0, length - 1);
+        int[] inputs = Arrays.copyOf(ids, n);
+        int[] targets = new int[n];
+        for (int t = 0; t < n; t++) {
+            targets[t] = t + 1 >= firstTarget ? ids[t + 1] : IGNORE;
+        }
+        return new TokenizedExample(inputs, targets, example.clientKey());
+    }
+
+    /** Tokenises every example, dropping those left without any target, which would only dilute a batch. */
+    public List<TokenizedExample> applyAll(List<Example> examples) {
+        List<TokenizedExample> out = new ArrayList<>(examples.size());
+        for (Example e : examples) {
+            TokenizedExample te = apply(e);
+            if (te.numTargets() > 0) {
+                out.add(te);
+            }
+        }
+        return out;
+    }
+
+    private static int commonPrefix(int[] a, int[] b) {
+        int n = Math.min(a.length, b.length);
+        int i = 0;
+        while (i < n && a[i] == b[i]) {
+            i++;
+        }
+        return i;
+    }
+}
