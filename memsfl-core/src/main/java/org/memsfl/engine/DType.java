@@ -44,8 +44,10 @@ public enum DType {
     }
 
     public static DType of(torch.ScalarType type) {
+        // scalar_type() hands back a fresh enum object; intern() maps it to the constant
+        torch.ScalarType t = type.intern();
         for (DType d : values()) {
-            if (d.scalarType == type) {
+            if (d.scalarType == t) {
                 return d;
             }
         }

@@ -54,7 +54,7 @@ public abstract class DecoderModel implements AutoCloseable {
             if (!torch.isfinite(t).all().item().toBool()) {
                 throw new BadInputException(source + ": tensor '" + e.getKey() + "' contains NaN or Inf");
             }
-            Tensor c = t.scalar_type() == compute.scalarType() ? t : t.to(compute.scalarType());
+            Tensor c = t.scalar_type().intern() == compute.scalarType() ? t : t.to(compute.scalarType());
             c.set_requires_grad(false);
             held.put(e.getKey(), c);
         }

@@ -12,7 +12,7 @@ public enum ModelFamily {
     /** Maps a Hugging Face {@code model_type} to a family. */
     public static ModelFamily fromHfModelType(String modelType, String where) {
         switch (modelType) {
-            case "llama": case "mistral": case "qwen2": case "qwen3":
+            case "llama": case "mistral": case "qwen2":
                 return LLAMA;
             case "gpt2":
                 return GPT2;

@@ -10,7 +10,7 @@ import org.memsfl.engine.Engine;
 
 /**
  * Random weights in exactly the layout a loaded model has: GPT-2's initialisation (normal, std 0.02; norms at one,
- * biases at zero). For scale work where only shapes matter, and for tests on small models.
+ * biases at zero), each tensor seeded by (seed, name). For scale work where only shapes matter, and for tests on small models.
  */
 public final class RandomInit {
 
@@ -18,7 +18,7 @@ public final class RandomInit {
     }
 
     public static DecoderModel create(ModelConfig config, LayerRange range, DType dtype, long seed) {
-        Engine.seed(seed);
+        Engine.init();
         Map<String, Tensor> w = new LinkedHashMap<>();
         TensorOptions opt = new TensorOptions(dtype.scalarType());
         for (Map.Entry<String, long[]> e : Models.shapes(config, range).entrySet()) {
@@ -30,6 +30,8 @@ public final class RandomInit {
             } else if (n.endsWith(".bias")) {
                 t = torch.zeros(s, opt);
             } else {
+                // seeded per tensor name, so a device or server part has the same values as the whole model
+                torch.manual_seed(seed * 1_000_003L + n.hashCode());
                 t = torch.randn(s, opt).mul_(new org.bytedeco.pytorch.Scalar(0.02));
             }
             w.put(n, t);

@@ -1,0 +1,39 @@
+package org.memsfl.cli;
+
+import java.util.List;
+import org.memsfl.data.Batch;
+import org.memsfl.data.Batcher;
+import org.memsfl.data.Dataset;
+import org.memsfl.data.Example;
+import org.memsfl.data.Tokenization;
+import org.memsfl.data.TokenizedExample;
+import org.memsfl.tokenizer.Tokenizer;
+import picocli.CommandLine.Option;
+
+/** Dataset choice and batching shared by the training and evaluation commands. */
+public final class DataOptions {
+
+    @Option(names = "--data", description = "dolly, e2e, shakespeare, gsm8k, or a .jsonl (prompt/response) or .txt file.")
+    String data;
+
+    @Option(names = "--seq-len", defaultValue = "256", description = "Longest sequence in tokens (default: ${DEFAULT-VALUE}).")
+    int seqLen;
+
+    @Option(names = "--batch-size", defaultValue = "8", description = "Sequences per step (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--eval-examples", defaultValue = "128",
+            description = "Held-out examples scored for eval loss (default: ${DEFAULT-VALUE}).")
+    int evalExamples;
+
+    int seqLen(int modelMax) {
+        return Math.min(seqLen, modelMax);
+    }
+
+    /** The first {@code --eval-examples} of the held-out split, as fixed batches (the same every run). */
+    static List<Batch> evalBatches(Dataset ds, Tokenizer tok, int seqLen, int batchSize, int count) {
+        List<Example> eval = ds.eval().subList(0, Math.min(count, ds.eval().size()));
+        List<TokenizedExample> t = new Tokenization(tok, seqLen).applyAll(eval);
+        return Batcher.sequential(t, batchSize, seqLen);
+    }
+}

@@ -1,0 +1,180 @@
+package org.memsfl.cli;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import org.memsfl.data.Batch;
+import org.memsfl.data.BatchSampler;
+import org.memsfl.data.DataResolver;
+import org.memsfl.data.Dataset;
+import org.memsfl.data.Tokenization;
+import org.memsfl.engine.Engine;
+import org.memsfl.lora.AdapterIO;
+import org.memsfl.lora.AdapterSet;
+import org.memsfl.lora.LoraConfig;
+import org.memsfl.model.LayerRange;
+import org.memsfl.model.LoadedModel;
+import org.memsfl.train.AdamW;
+import org.memsfl.train.EvalResult;
+import org.memsfl.train.Evaluator;
+import org.memsfl.train.LoraTrainer;
+import org.memsfl.train.LrSchedule;
+import org.memsfl.train.StepResult;
+import org.memsfl.util.BadInputException;
+import org.memsfl.util.Json;
+import org.memsfl.util.RunManifest;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** Centralized LoRA fine-tuning: the quality reference every split/federated method is compared with. */
+@Command(name = "finetune", description = "Centralized LoRA fine-tuning; writes the adapter, manifest.json, metrics.jsonl"
+        + " and summary.json.")
+public final class FinetuneCommand implements Callable<Integer> {
+
+    @Mixin
+    ModelOptions modelOptions;
+    @Mixin
+    DataOptions dataOptions;
+    @Mixin
+    LoraOptions loraOptions;
+    @Mixin
+    CommonOptions common;
+
+    @Option(names = "--steps", defaultValue = "300", description = "Optimizer steps (default: ${DEFAULT-VALUE}).")
+    int steps;
+
+    @Option(names = "--lr", defaultValue = "3e-3", description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
+    double lr;
+
+    @Option(names = "--warmup", defaultValue = "20", description = "Linear warm-up steps (default: ${DEFAULT-VALUE}).")
+    int warmup;
+
+    @Option(names = "--weight-decay", defaultValue = "0", description = "AdamW weight decay (default: ${DEFAULT-VALUE}).")
+    double weightDecay;
+
+    @Option(names = "--max-grad-norm", defaultValue = "1.0", description = "Gradient clipping norm (default: ${DEFAULT-VALUE}).")
+    double maxGradNorm;
+
+    @Option(names = "--out", required = true, description = "Output directory (created; files replaced atomically).")
+    Path out;
+
+    @Override
+    public Integer call() {
+        if (steps <= 0) {
+            throw new BadInputException("--steps must be > 0, got " + steps);
+        }
+        if (dataOptions.data == null) {
+            dataOptions.data = "dolly";
+        }
+        LoraConfig lora = loraOptions.config();
+        Engine.seed(common.seed);
+        Dataset ds = DataResolver.resolve(dataOptions.data);
+        try (LoadedModel loaded = modelOptions.load()) {
+            if (loaded.tokenizer() == null) {
+                throw new BadInputException("model " + loaded.id() + " has no tokenizer; finetune needs one");
+            }
+            int seqLen = dataOptions.seqLen(loaded.config().maxSeqLen());
+            Map<String, Object> config = config(loaded.id(), ds, seqLen, lora);
+            RunManifest.write(out, "finetune", config, common.seed);
+            Tokenization tok = new Tokenization(loaded.tokenizer(), seqLen);
+            List<Batch> evalBatches = DataOptions.evalBatches(ds, loaded.tokenizer(), seqLen, dataOptions.batchSize,
+                    dataOptions.evalExamples);
+            BatchSampler sampler = new BatchSampler(tok.applyAll(ds.train()), dataOptions.batchSize, seqLen, common.seed);
+            AdapterSet adapters = AdapterSet.init(loaded.config(), lora, LayerRange.all(loaded.config().nLayers()), common.seed);
+            EvalResult before = Evaluator.evaluate(loaded.model(), adapters, evalBatches);
+            log("eval before: loss %.4f (ppl %.2f) over %d tokens", before.loss(), before.perplexity(), before.tokens());
+            Path metrics = out.resolve("metrics.jsonl");
+            long tokens = 0;
+            long start = System.nanoTime();
+            double lastLoss = Double.NaN;
+            LrSchedule schedule = new LrSchedule(lr, warmup, steps, false);
+            AdamW.Settings opt = new AdamW.Settings(0.9, 0.999, 1e-8, weightDecay);
+            try (LoraTrainer trainer = new LoraTrainer(loaded.model(), adapters, opt, schedule, maxGradNorm);
+                 ProgressBar bar = new ProgressBarBuilder().setTaskName("finetune").setInitialMax(steps)
+                         .setStyle(ProgressBarStyle.ASCII).setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err))
+                         .setUpdateIntervalMillis(500).build()) {
+                java.nio.file.Files.deleteIfExists(metrics);
+                for (int step = 1; step <= steps; step++) {
+                    Batch b = sampler.next();
+                    StepResult r = trainer.step(b);
+                    tokens += (long) b.batchSize() * b.seqLen();
+                    lastLoss = r.loss();
+                    Map<String, Object> line = new LinkedHashMap<>();
+                    line.put("step", step);
+                    line.put("loss", r.loss());
+                    line.put("lr", r.lr());
+                    line.put("grad_norm", r.gradNorm());
+                    line.put("target_tokens", r.targetTokens());
+                    line.put("elapsed_s", (System.nanoTime() - start) / 1e9);
+                    Json.appendLine(metrics, line);
+                    bar.step();
+                    bar.setExtraMessage(String.format(" loss %.3f", r.loss()));
+                }
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            EvalResult after = Evaluator.evaluate(loaded.model(), adapters, evalBatches);
+            log("eval after:  loss %.4f (ppl %.2f); %.1f%% lower", after.loss(), after.perplexity(),
+                    100 * (1 - after.loss() / before.loss()));
+            Map<String, String> meta = new LinkedHashMap<>();
+            meta.put("model", loaded.id());
+            meta.put("data", ds.name());
+            AdapterIO.save(adapters, out.resolve("adapter"), meta);
+            Map<String, Object> summary = new LinkedHashMap<>();
+            summary.put("model", loaded.id());
+            summary.put("data", ds.name());
+            summary.put("steps", steps);
+            summary.put("eval_loss_before", before.loss());
+            summary.put("eval_loss_after", after.loss());
+            summary.put("eval_perplexity_before", before.perplexity());
+            summary.put("eval_perplexity_after", after.perplexity());
+            summary.put("eval_tokens", after.tokens());
+            summary.put("relative_improvement", 1 - after.loss() / before.loss());
+            summary.put("final_train_loss", lastLoss);
+            summary.put("train_seconds", seconds);
+            summary.put("tokens_per_s", tokens / seconds);
+            summary.put("lora_parameters", adapters.numParameters());
+            summary.put("peak_rss_bytes", RunManifest.rssBytes());
+            summary.put("adapter_dir", out.resolve("adapter").toString());
+            Json.write(out.resolve("summary.json"), summary);
+            if (common.json) {
+                System.out.println(Json.pretty(summary));
+            } else {
+                System.out.printf("wrote %s (adapter/, manifest.json, metrics.jsonl, summary.json)%n", out);
+            }
+            return Main.EXIT_OK;
+        }
+    }
+
+    private Map<String, Object> config(String modelId, Dataset ds, int seqLen, LoraConfig lora) {
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("model", modelId);
+        c.put("dtype", modelOptions.dtype);
+        c.put("data", ds.name());
+        c.put("train_examples", ds.train().size());
+        c.put("eval_examples", Math.min(dataOptions.evalExamples, ds.eval().size()));
+        c.put("steps", steps);
+        c.put("batch_size", dataOptions.batchSize);
+        c.put("seq_len", seqLen);
+        c.put("lr", lr);
+        c.put("warmup", warmup);
+        c.put("weight_decay", weightDecay);
+        c.put("max_grad_norm", maxGradNorm);
+        c.put("lora_rank", lora.rank());
+        c.put("lora_alpha", lora.alpha());
+        c.put("lora_dropout", lora.dropout());
+        c.put("lora_targets", lora.targets());
+        return c;
+    }
+
+    private static void log(String fmt, Object... args) {
+        System.err.printf(fmt + "%n", args);
+    }
+}

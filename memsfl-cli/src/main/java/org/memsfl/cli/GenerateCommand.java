@@ -1,0 +1,86 @@
+package org.memsfl.cli;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.memsfl.lora.AdapterSet;
+import org.memsfl.model.LoadedModel;
+import org.memsfl.tokenizer.Tokenizer;
+import org.memsfl.train.Generator;
+import org.memsfl.util.BadInputException;
+import org.memsfl.util.Json;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** Text continuation with a KV cache: greedy at temperature 0, else top-p sampling. */
+@Command(name = "generate", description = "Continue a prompt (greedy at --temperature 0, else top-p sampling).")
+public final class GenerateCommand implements Callable<Integer> {
+
+    @Mixin
+    ModelOptions modelOptions;
+    @Mixin
+    AdapterOption adapterOption;
+    @Mixin
+    CommonOptions common;
+
+    @Option(names = "--prompt", defaultValue = "", description = "Prompt text (default: empty, i.e. BOS only).")
+    String prompt;
+
+    @Option(names = "--max-tokens", defaultValue = "64", description = "Tokens to generate (default: ${DEFAULT-VALUE}).")
+    int maxTokens;
+
+    @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy (default: ${DEFAULT-VALUE}).")
+    double temperature;
+
+    @Option(names = "--top-p", defaultValue = "0.9", description = "Nucleus mass when sampling (default: ${DEFAULT-VALUE}).")
+    double topP;
+
+    @Override
+    public Integer call() {
+        try (LoadedModel loaded = modelOptions.load()) {
+            Tokenizer tok = loaded.tokenizer();
+            if (tok == null) {
+                throw new BadInputException("model " + loaded.id() + " has no tokenizer; generate needs one");
+            }
+            AdapterSet adapters = adapterOption.load(loaded.config());
+            int[] body = tok.encode(prompt);
+            int[] ids = tok.bosId().isPresent() ? prepend(tok.bosId().getAsInt(), body) : body;
+            if (ids.length == 0) {
+                throw new BadInputException("--prompt is empty and the tokenizer has no BOS token to start from");
+            }
+            Generator.Settings s = new Generator.Settings(maxTokens, temperature, topP, common.seed, true);
+            int[] out = new Generator(loaded.model(), adapters).generate(ids, s, tok.eosId().orElse(-1));
+            int[] all = concat(ids, out);
+            String text = tok.decode(all);
+            if (common.json) {
+                Map<String, Object> j = new LinkedHashMap<>();
+                j.put("model", loaded.id());
+                j.put("prompt", prompt);
+                j.put("prompt_ids", ids);
+                j.put("ids", out);
+                j.put("text", text);
+                j.put("temperature", temperature);
+                j.put("seed", common.seed);
+                System.out.println(Json.pretty(j));
+            } else {
+                System.out.println(text);
+            }
+            return Main.EXIT_OK;
+        }
+    }
+
+    private static int[] prepend(int first, int[] rest) {
+        int[] r = new int[rest.length + 1];
+        r[0] = first;
+        System.arraycopy(rest, 0, r, 1, rest.length);
+        return r;
+    }
+
+    private static int[] concat(int[] a, int[] b) {
+        int[] r = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
+    }
+}

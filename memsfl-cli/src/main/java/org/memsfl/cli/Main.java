@@ -1,0 +1,65 @@
+package org.memsfl.cli;
+
+import java.io.PrintWriter;
+import org.memsfl.engine.Engine;
+import org.memsfl.util.BadInputException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * Entry point. Exit codes: 0 ok, 2 bad input or usage (one line on stderr, no stack trace unless {@code --debug}),
+ * 1 internal error.
+ */
+@Command(name = "memsfl", mixinStandardHelpOptions = true, version = "memsfl 0.1.0",
+        description = "Memory-efficient split federated LoRA fine-tuning of decoder-only LLMs (arXiv 2506.02940).",
+        subcommands = {InfoCommand.class, GenerateCommand.class, EvalCommand.class, FinetuneCommand.class,
+                ExportCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+
+    public static final int EXIT_OK = 0;
+    public static final int EXIT_INTERNAL = 1;
+    public static final int EXIT_BAD_INPUT = 2;
+
+    @Override
+    public void run() {
+        new CommandLine(this).usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        System.exit(execute(args));
+    }
+
+    /** Runs a command line and returns its exit code (tests call this in-process). */
+    public static int execute(String... args) {
+        System.setProperty("ai.djl.offline", "true");
+        boolean debug = java.util.Arrays.asList(args).contains("--debug");
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExitCodeExceptionMapper(t -> t instanceof BadInputException ? EXIT_BAD_INPUT : EXIT_INTERNAL);
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            PrintWriter err = cmd.getErr();
+            Throwable cause = ex;
+            while (!(cause instanceof BadInputException) && cause.getCause() != null && cause != cause.getCause()) {
+                cause = cause.getCause();
+            }
+            boolean bad = cause instanceof BadInputException || ex instanceof IllegalArgumentException;
+            Throwable shown = cause instanceof BadInputException ? cause : ex;
+            err.println("memsfl " + cmd.getCommandName() + ": " + (bad ? "" : "internal error: ") + shown.getMessage());
+            if (debug) {
+                ex.printStackTrace(err);
+            } else if (!bad) {
+                err.println("(run again with --debug for the stack trace)");
+            }
+            err.flush();
+            return bad ? EXIT_BAD_INPUT : EXIT_INTERNAL;
+        });
+        cl.setParameterExceptionHandler((ex, a) -> {
+            PrintWriter err = ex.getCommandLine().getErr();
+            err.println("memsfl: " + ex.getMessage());
+            err.println("(see --help)");
+            err.flush();
+            return EXIT_BAD_INPUT;
+        });
+        Engine.init();
+        return cl.execute(args);
+    }
+}

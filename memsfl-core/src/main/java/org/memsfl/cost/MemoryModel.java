@@ -1,0 +1,147 @@
+package org.memsfl.cost;
+
+import java.util.Map;
+import org.memsfl.lora.LoraConfig;
+import org.memsfl.model.LayerRange;
+import org.memsfl.model.ModelConfig;
+import org.memsfl.model.Models;
+
+/**
+ * Peak bytes of a model part during one LoRA training step, by category (DESIGN.md section 5): frozen weights counted
+ * exactly from {@link Models#shapes}, LoRA parameters, gradients and AdamW moments from {@link LoraCounts},
+ * activations kept for the backward from {@link Activations}, and the buffers of the split hand-off and the loss.
+ *
+ * @param model           the model's shape
+ * @param lora            the adapters trained
+ * @param batch           sequences per step, B >= 1
+ * @param seqLen          tokens per sequence, T >= 1
+ * @param weightBytes     bytes per frozen weight (4 for fp32, 2 for fp16/bf16)
+ * @param activationBytes bytes per activation element (the compute dtype's width)
+ * @param fusedAttention  attention runs as one fused kernel that keeps no (T x T) scores; when false, the math path
+ *                        keeps B x heads x T x T probabilities per layer
+ */
+public record MemoryModel(ModelConfig model, LoraConfig lora, int batch, int seqLen, int weightBytes,
+                          int activationBytes, boolean fusedAttention) {
+
+    /** Token ids and labels are int64. */
+    static final int ID_BYTES = 8;
+
+    public MemoryModel {
+        if (model == null || lora == null) {
+            throw new IllegalArgumentException("memory model needs a model config and a LoRA config");
+        }
+        if (batch < 1) {
+            throw new IllegalArgumentException("batch must be >= 1, got " + batch);
+        }
+        if (seqLen < 1) {
+            throw new IllegalArgumentException("seqLen must be >= 1, got " + seqLen);
+        }
+        if (weightBytes != 2 && weightBytes != 4 && weightBytes != 8) {
+            throw new IllegalArgumentException("weightBytes must be 2, 4 or 8, got " + weightBytes);
+        }
+        if (activationBytes != 2 && activationBytes != 4 && activationBytes != 8) {
+            throw new IllegalArgumentException("activationBytes must be 2, 4 or 8, got " + activationBytes);
+        }
+    }
+
+    /** fp32 weights and activations, fused attention: how the engine trains today. */
+    public static MemoryModel of(ModelConfig model, LoraConfig lora, int batch, int seqLen) {
+        return new MemoryModel(model, lora, batch, seqLen, 4, 4, true);
+    }
+
+    public MemoryModel withBatch(int newBatch) {
+        return new MemoryModel(model, lora, newBatch, seqLen, weightBytes, activationBytes, fusedAttention);
+    }
+
+    public MemoryModel withFusedAttention(boolean fused) {
+        return new MemoryModel(model, lora, batch, seqLen, weightBytes, activationBytes, fused);
+    }
+
+    public int nLayers() {
+        return model.nLayers();
+    }
+
+    public long tokens() {
+        return (long) batch * seqLen;
+    }
+
+    /** Bytes of the frozen weights a part holds, counted tensor by tensor. */
+    public long frozenBytes(LayerRange range) {
+        long n = 0;
+        for (Map.Entry<String, long[]> e : Models.shapes(model, range).entrySet()) {
+            long numel = 1;
+            for (long s : e.getValue()) {
+                numel *= s;
+            }
+            n += numel;
+        }
+        return n * weightBytes;
+    }
+
+    /** Activation bytes one block keeps for B x T tokens, adapters and (unfused) attention scores included. */
+    public long layerActivationBytes() {
+        long perToken = (Activations.blockPerToken(model) + Activations.loraPerToken(model, lora)) * activationBytes
+                + Activations.loraMaskBytesPerToken(model, lora);
+        long scores = fusedAttention ? 0 : (long) batch * model.nHeads() * seqLen * seqLen * activationBytes;
+        return tokens() * perToken + scores;
+    }
+
+    /** One (B, T, d) hidden-state tensor: the cut activation, or its gradient. */
+    public long hiddenBytes() {
+        return tokens() * model.dim() * activationBytes;
+    }
+
+    /** The logits (B, T, V), or their gradient. */
+    public long logitsBytes() {
+        return tokens() * model.vocabSize() * activationBytes;
+    }
+
+    /**
+     * A device with cut c: embedding and layers [0, c) with their adapters; buffers are the outgoing cut activation,
+     * the incoming gradient, and the token ids and labels (int64).
+     */
+    public MemoryBreakdown device(int cut) {
+        checkCut(cut);
+        LayerRange r = LayerRange.deviceSegment(cut);
+        long act = cut * layerActivationBytes() + tokens() * Activations.embeddingPerToken(model, lora) * activationBytes;
+        long buffers = 2 * hiddenBytes() + 2 * tokens() * ID_BYTES;
+        return part(r, act, buffers);
+    }
+
+    /**
+     * The server side of a device with cut c: layers [c, N), final norm and LM head with their adapters; buffers are
+     * the incoming cut activation, the outgoing gradient, the labels, the logits and the logits' gradient.
+     */
+    public MemoryBreakdown serverSegment(int cut) {
+        checkCut(cut);
+        LayerRange r = LayerRange.serverSegment(cut, model.nLayers());
+        long act = (model.nLayers() - cut) * layerActivationBytes() + tokens() * Activations.headPerToken(model) * activationBytes;
+        long buffers = 2 * hiddenBytes() + tokens() * ID_BYTES + 2 * logitsBytes();
+        return part(r, act, buffers);
+    }
+
+    /** The whole model trained in one process (fedlora's device, the centralized server): no split buffers. */
+    public MemoryBreakdown fullModel() {
+        LayerRange r = LayerRange.all(model.nLayers());
+        long act = model.nLayers() * layerActivationBytes()
+                + tokens() * (Activations.embeddingPerToken(model, lora) + Activations.headPerToken(model)) * activationBytes;
+        long buffers = 2 * tokens() * ID_BYTES + 2 * logitsBytes();
+        return part(r, act, buffers);
+    }
+
+    /** LoRA parameters, gradients and moments of the part, without weights or activations. */
+    public MemoryBreakdown loraState(LayerRange range) {
+        return LoraCounts.state(LoraCounts.params(model, lora, range));
+    }
+
+    private MemoryBreakdown part(LayerRange r, long activations, long buffers) {
+        MemoryBreakdown s = loraState(r);
+        return new MemoryBreakdown(frozenBytes(r), s.loraParams(), s.loraGrads(), s.optimizerState(), activations, buffers);
+    }
+
+    private void checkCut(int cut) {
+        if (cut < 0 || cut > model.nLayers()) {
+            throw new IllegalArgumentException("cut must be in [0, " + model.nLayers() + "], got " + cut);
+        }
+    }
+}

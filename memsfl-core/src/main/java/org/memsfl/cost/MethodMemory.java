@@ -1,0 +1,188 @@
+package org.memsfl.cost;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.memsfl.fleet.DeviceProfile;
+import org.memsfl.fleet.Fleet;
+import org.memsfl.model.LayerRange;
+
+/**
+ * Peak memory of the server and of each device under one of the five methods of DESIGN.md section 2, composed from
+ * {@link MemoryModel}'s parts:
+ * <ul>
+ *   <li>{@code memsfl}: device u holds emb + [0, cut_u). The server holds ONE frozen full model, every device's
+ *       server-side LoRA over [cut_u, N) with gradients and moments, and the workspace (activations and buffers) of
+ *       one device at a time, since it serves devices sequentially: the largest over devices.</li>
+ *   <li>{@code sfl-v1}: devices as memsfl. The server keeps a separate submodel [cut_u, N) + norm + head per device
+ *       with its LoRA state, and serves all devices in parallel, so it holds every device's workspace at once.</li>
+ *   <li>{@code splitlora}: every device uses c_min, the smallest of the devices' cuts. The server holds one frozen
+ *       model, ONE shared LoRA over [c_min, N) and one device's workspace.</li>
+ *   <li>{@code fedlora}: a device trains the whole model; one whose budget is below that (with the safety margin) drops
+ *       out. The server holds only the aggregated adapters of the full model (parameters, no optimizer).</li>
+ *   <li>{@code centralized}: the server trains the whole model on the pooled batch (devices x B); devices hold
+ *       nothing.</li>
+ * </ul>
+ * For the split methods the cuts come from the planner; a device without a cut (it fits no cut) is dropped.
+ *
+ * @param method  which method
+ * @param server  the server's peak
+ * @param devices the peak of each participating device, in fleet order
+ * @param dropped ids of devices that cannot take part
+ */
+public record MethodMemory(TrainingMethod method, MemoryBreakdown server, Map<String, MemoryBreakdown> devices,
+                           List<String> dropped) {
+
+    public MethodMemory {
+        if (method == null || server == null || devices == null || dropped == null) {
+            throw new IllegalArgumentException("method memory needs a method, a server breakdown, devices and dropped");
+        }
+        devices = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(devices));
+        dropped = List.copyOf(dropped);
+    }
+
+    /**
+     * @param cuts          device id to cut layer, for the split methods (devices absent here are dropped)
+     * @param safetyMargin  fedlora drops a device whose full-model peak times (1 + margin) exceeds its budget
+     */
+    public static MethodMemory of(TrainingMethod method, MemoryModel mm, Fleet fleet, Map<String, Integer> cuts,
+                                  double safetyMargin) {
+        for (String id : cuts.keySet()) {
+            if (fleet.device(id).isEmpty()) {
+                throw new IllegalArgumentException("cuts name device '" + id + "', which fleet " + fleet.name() + " lacks");
+            }
+        }
+        switch (method) {
+            case MEMSFL: return memsfl(mm, fleet, cuts);
+            case SFL_V1: return sflV1(mm, fleet, cuts);
+            case SPLITLORA: return splitLora(mm, fleet, cuts);
+            case FEDLORA: return fedLora(mm, fleet, safetyMargin);
+            case CENTRALIZED: return centralized(mm, fleet);
+            default: throw new IllegalArgumentException("no memory model for method " + method);
+        }
+    }
+
+    public long serverPeak() {
+        return server.total();
+    }
+
+    /** The largest device peak, 0 when no device takes part. */
+    public long maxDevicePeak() {
+        return devices.values().stream().mapToLong(MemoryBreakdown::total).max().orElse(0);
+    }
+
+    private static MethodMemory memsfl(MemoryModel mm, Fleet fleet, Map<String, Integer> cuts) {
+        Map<String, MemoryBreakdown> devices = new LinkedHashMap<>();
+        List<String> dropped = new ArrayList<>();
+        MemoryBreakdown server = frozenFullModel(mm);
+        MemoryBreakdown busiest = MemoryBreakdown.ZERO;
+        for (DeviceProfile d : fleet.devices()) {
+            Integer cut = cuts.get(d.id());
+            if (cut == null) {
+                dropped.add(d.id());
+                continue;
+            }
+            devices.put(d.id(), mm.device(cut));
+            server = server.plus(mm.loraState(LayerRange.serverSegment(cut, mm.nLayers())));
+            MemoryBreakdown seg = mm.serverSegment(cut);
+            if (seg.workspace() > busiest.workspace()) {
+                busiest = seg;
+            }
+        }
+        server = server.plus(workspaceOf(busiest));
+        return new MethodMemory(TrainingMethod.MEMSFL, server, devices, dropped);
+    }
+
+    private static MethodMemory sflV1(MemoryModel mm, Fleet fleet, Map<String, Integer> cuts) {
+        Map<String, MemoryBreakdown> devices = new LinkedHashMap<>();
+        List<String> dropped = new ArrayList<>();
+        MemoryBreakdown server = MemoryBreakdown.ZERO;
+        for (DeviceProfile d : fleet.devices()) {
+            Integer cut = cuts.get(d.id());
+            if (cut == null) {
+                dropped.add(d.id());
+                continue;
+            }
+            devices.put(d.id(), mm.device(cut));
+            server = server.plus(mm.serverSegment(cut));
+        }
+        return new MethodMemory(TrainingMethod.SFL_V1, server, devices, dropped);
+    }
+
+    private static MethodMemory splitLora(MemoryModel mm, Fleet fleet, Map<String, Integer> cuts) {
+        Map<String, MemoryBreakdown> devices = new LinkedHashMap<>();
+        List<String> dropped = new ArrayList<>();
+        int cMin = Integer.MAX_VALUE;
+        for (DeviceProfile d : fleet.devices()) {
+            Integer cut = cuts.get(d.id());
+            if (cut == null) {
+                dropped.add(d.id());
+            } else {
+                cMin = Math.min(cMin, cut);
+            }
+        }
+        MemoryBreakdown server = frozenFullModel(mm);
+        if (cMin != Integer.MAX_VALUE) {
+            for (DeviceProfile d : fleet.devices()) {
+                if (cuts.containsKey(d.id())) {
+                    devices.put(d.id(), mm.device(cMin));
+                }
+            }
+            server = server.plus(mm.loraState(LayerRange.serverSegment(cMin, mm.nLayers())))
+                    .plus(workspaceOf(mm.serverSegment(cMin)));
+        }
+        return new MethodMemory(TrainingMethod.SPLITLORA, server, devices, dropped);
+    }
+
+    private static MethodMemory fedLora(MemoryModel mm, Fleet fleet, double safetyMargin) {
+        if (!(safetyMargin >= 0) || Double.isInfinite(safetyMargin)) {
+            throw new IllegalArgumentException("safetyMargin must be a finite number >= 0, got " + safetyMargin);
+        }
+        MemoryBreakdown full = mm.fullModel();
+        Map<String, MemoryBreakdown> devices = new LinkedHashMap<>();
+        List<String> dropped = new ArrayList<>();
+        for (DeviceProfile d : fleet.devices()) {
+            if (full.total() * (1 + safetyMargin) <= d.memoryBudgetBytes()) {
+                devices.put(d.id(), full);
+            } else {
+                dropped.add(d.id());
+            }
+        }
+        // the server only averages adapters: one full set of LoRA parameters, no gradients or moments
+        long adapters = mm.loraState(LayerRange.all(mm.nLayers())).loraParams();
+        MemoryBreakdown server = new MemoryBreakdown(0, adapters, 0, 0, 0, 0);
+        return new MethodMemory(TrainingMethod.FEDLORA, server, devices, dropped);
+    }
+
+    private static MethodMemory centralized(MemoryModel mm, Fleet fleet) {
+        Map<String, MemoryBreakdown> devices = new LinkedHashMap<>();
+        for (DeviceProfile d : fleet.devices()) {
+            devices.put(d.id(), MemoryBreakdown.ZERO);
+        }
+        MemoryBreakdown server = mm.withBatch(mm.batch() * fleet.size()).fullModel();
+        return new MethodMemory(TrainingMethod.CENTRALIZED, server, devices, List.of());
+    }
+
+    private static MemoryBreakdown frozenFullModel(MemoryModel mm) {
+        return new MemoryBreakdown(mm.frozenBytes(LayerRange.all(mm.nLayers())), 0, 0, 0, 0, 0);
+    }
+
+    private static MemoryBreakdown workspaceOf(MemoryBreakdown b) {
+        return new MemoryBreakdown(0, 0, 0, 0, b.activations(), b.buffers());
+    }
+
+    /** For JSON reports: method, server and device breakdowns with snake-case keys, dropped ids. */
+    public Map<String, Object> toMap() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("method", method.id());
+        m.put("server_peak_bytes", serverPeak());
+        m.put("max_device_peak_bytes", maxDevicePeak());
+        m.put("server", server.toMap());
+        Map<String, Object> d = new LinkedHashMap<>();
+        devices.forEach((k, v) -> d.put(k, v.toMap()));
+        m.put("devices", d);
+        m.put("dropped", dropped);
+        return m;
+    }
+}

@@ -1,0 +1,82 @@
+package org.memsfl.plan;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.memsfl.cost.MemoryBreakdown;
+import org.memsfl.cost.MemoryModel;
+import org.memsfl.fleet.DeviceProfile;
+import org.memsfl.fleet.Fleet;
+import org.memsfl.lora.LoraConfig;
+import org.memsfl.model.ModelConfig;
+
+import static org.memsfl.fleet.Units.human;
+
+/**
+ * Chooses each device's cut (DESIGN.md sections 1 and 5): the largest c in [1, N-1] whose device memory times
+ * (1 + margin) is within the budget. Device memory grows with c, so the largest fitting cut is also the one that
+ * moves the most work and memory off the server; the margin absorbs allocator slack and what the memory model
+ * leaves out.
+ */
+public final class Planner {
+
+    private Planner() {
+    }
+
+    /** fp32 weights and activations, fused attention ({@link MemoryModel#of}). */
+    public static Plan plan(ModelConfig model, LoraConfig lora, int batch, int seqLen, Fleet fleet, double safetyMargin) {
+        return plan(MemoryModel.of(model, lora, batch, seqLen), fleet, safetyMargin);
+    }
+
+    public static Plan plan(MemoryModel memory, Fleet fleet, double safetyMargin) {
+        if (!(safetyMargin >= 0) || Double.isInfinite(safetyMargin)) {
+            throw new IllegalArgumentException("safetyMargin must be a finite number >= 0, got " + safetyMargin);
+        }
+        List<DevicePlan> out = new ArrayList<>();
+        for (DeviceProfile d : fleet.devices()) {
+            out.add(device(memory, d, safetyMargin));
+        }
+        return new Plan(fleet.name(), memory.nLayers(), memory.batch(), memory.seqLen(), safetyMargin, out);
+    }
+
+    public static DevicePlan device(MemoryModel memory, DeviceProfile d, double margin) {
+        int n = memory.nLayers();
+        long budget = d.memoryBudgetBytes();
+        String pct = percent(margin);
+        if (n < 2) {
+            MemoryBreakdown m = memory.device(n);
+            return new DevicePlan(d.id(), false, 0, n, m, budget, needed(m, margin),
+                    "does not fit: a " + n + "-layer model cannot be split (cuts run from 1 to N-1)");
+        }
+        int best = 0;
+        for (int c = 1; c < n && fits(memory.device(c), margin, budget); c++) {
+            best = c;
+        }
+        if (best == 0) {
+            MemoryBreakdown m = memory.device(1);
+            return new DevicePlan(d.id(), false, 0, n, m, budget, needed(m, margin), String.format(Locale.ROOT,
+                    "does not fit: cut 1 of %d needs %s with %s margin, budget %s", n, human(needed(m, margin)), pct,
+                    human(budget)));
+        }
+        MemoryBreakdown m = memory.device(best);
+        String reason = String.format(Locale.ROOT, "cut %d of %d: %s needed with %s margin, budget %s; ", best, n,
+                human(needed(m, margin)), pct, human(budget));
+        reason += best + 1 < n
+                ? "cut " + (best + 1) + " would need " + human(needed(memory.device(best + 1), margin))
+                : "the largest cut a split allows (the server keeps at least one layer)";
+        return new DevicePlan(d.id(), true, best, n, m, budget, needed(m, margin), reason);
+    }
+
+    private static boolean fits(MemoryBreakdown m, double margin, long budget) {
+        return m.total() * (1 + margin) <= budget;
+    }
+
+    private static long needed(MemoryBreakdown m, double margin) {
+        return (long) Math.ceil(m.total() * (1 + margin));
+    }
+
+    private static String percent(double margin) {
+        double p = margin * 100;
+        return p == Math.rint(p) ? String.format(Locale.ROOT, "%.0f%%", p) : String.format(Locale.ROOT, "%.1f%%", p);
+    }
+}

@@ -1,0 +1,22 @@
+package org.memsfl.split;
+
+import org.bytedeco.pytorch.Tensor;
+import org.memsfl.engine.DType;
+
+/**
+ * What a device sends up per local step: the cut-layer activations and the targets (the loss is taken on the
+ * server). Raw text and token ids never leave the device; the targets are next-token ids at supervised positions.
+ *
+ * @param deviceId   sender
+ * @param cut        the sender's cut layer: the server resumes at this layer
+ * @param hidden     (B, T, dim) activations, detached
+ * @param targets    (B, T) int64, -100 where no loss is taken
+ * @param lengths    real length of each row (the attention mask)
+ */
+public record ActivationPayload(String deviceId, int cut, Tensor hidden, Tensor targets, int[] lengths) {
+
+    /** Bytes on the wire for activations in {@code wire} dtype plus int64 targets and int32 lengths. */
+    public long wireBytes(DType wire) {
+        return hidden.numel() * wire.bytes() + targets.numel() * 8 + lengths.length * 4L;
+    }
+}

@@ -1,0 +1,103 @@
+package org.memsfl.split;
+
+import java.util.function.Function;
+import org.bytedeco.pytorch.BoolOptional;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorArrayRefOptional;
+import org.memsfl.data.Batch;
+import org.memsfl.engine.NativeScope;
+import org.memsfl.lora.AdapterSet;
+import org.memsfl.model.DecoderModel;
+import org.memsfl.model.ForwardContext;
+import org.memsfl.train.AdamW;
+import org.memsfl.train.BatchTensors;
+import org.memsfl.train.GradClip;
+import org.memsfl.train.StepResult;
+
+/**
+ * A device's half of split training: embedding and layers [0, cut) with the device's adapters. A local step runs
+ * the segment, hands the cut-layer activations to the server, receives the gradient there, back-propagates it
+ * into the device's adapters (exactly the end-to-end gradient) and steps the device's optimizer.
+ */
+public final class DeviceSegment implements AutoCloseable {
+
+    private final String id;
+    private final int cut;
+    private final DecoderModel model;
+    private final AdapterSet adapters;
+    private final AdamW optimizer;
+
+    public DeviceSegment(String id, int cut, DecoderModel model, AdapterSet adapters, AdamW.Settings settings) {
+        if (cut < 0 || !model.range().embedding() || model.range().to() < cut) {
+            throw new IllegalArgumentException("device " + id + ": model part " + model.range() + " cannot run cut " + cut);
+        }
+        this.id = id;
+        this.cut = cut;
+        this.model = model;
+        this.adapters = adapters;
+        this.optimizer = new AdamW(adapters.namedParameters(), settings);
+    }
+
+    /** Runs the segment; the returned hidden is part of the autograd graph (detach before sending). */
+    public Tensor forward(Batch b) {
+        ForwardContext ctx = ForwardContext.training(adapters);
+        Tensor h = model.embed(BatchTensors.inputIds(b), ctx);
+        return model.forwardLayers(h, 0, cut, ctx); // (B, T, dim)
+    }
+
+    /** The payload for a forward result: activations detached from the device's graph. */
+    public ActivationPayload payload(Tensor hidden, Batch b) {
+        return new ActivationPayload(id, cut, hidden.detach(), BatchTensors.targets(b), b.lengths());
+    }
+
+    /** Back-propagates the server's gradient into the device adapters (their .grad() are filled, no step). */
+    public void backward(Tensor hidden, Tensor gradAtCut) {
+        optimizer.zeroGrad();
+        hidden.backward(gradAtCut, new BoolOptional(), false, new TensorArrayRefOptional());
+    }
+
+    /**
+     * One local step: forward, {@code server} turns the payload into the gradient at the cut, backward, clip, AdamW.
+     * All native memory of the step is freed on return.
+     */
+    public StepResult localStep(Batch b, Function<ActivationPayload, GradientPayload> server, double lr,
+                                     double maxGradNorm) {
+        try (NativeScope scope = new NativeScope()) {
+            Tensor hidden = forward(b);
+            GradientPayload g = server.apply(payload(hidden, b));
+            try {
+                backward(hidden, g.grad());
+            } finally {
+                g.grad().close();
+            }
+            double norm = GradClip.clip(adapters.parameters(), maxGradNorm);
+            optimizer.step(lr);
+            return new StepResult(g.loss(), g.targetTokens(), norm, lr);
+        }
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public int cut() {
+        return cut;
+    }
+
+    public AdapterSet adapters() {
+        return adapters;
+    }
+
+    public AdamW optimizer() {
+        return optimizer;
+    }
+
+    public DecoderModel model() {
+        return model;
+    }
+
+    @Override
+    public void close() {
+        optimizer.close();
+    }
+}
