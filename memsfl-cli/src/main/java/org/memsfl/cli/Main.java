@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "memsfl", mixinStandardHelpOptions = true, version = "memsfl 0.1.0",
         description = "Memory-efficient split federated LoRA fine-tuning of decoder-only LLMs (arXiv 2506.02940).",
-        subcommands = {InfoCommand.class, GenerateCommand.class, EvalCommand.class, FinetuneCommand.class,
+        subcommands = {DemoCommand.class, PlanCommand.class, SimulateCommand.class, CompareCommand.class, InfoCommand.class, GenerateCommand.class, EvalCommand.class, FinetuneCommand.class,
                 ExportCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

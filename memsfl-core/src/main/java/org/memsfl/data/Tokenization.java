@@ -53,6 +53,20 @@ public final class Tokenization {
         if (eos == 1) {
             ids[ids.length - 1] = tokenizer.eosId().getAsInt();
         }
+        // a prompt (e.g. a long Dolly context) that would crowd the response out of the window loses its beginning,
+        // so every example keeps at least a quarter of the window (or its whole response) as supervised tokens
+        int budget = maxSeqLen + 1;
+        int responseLen = ids.length - bos - promptLen;
+        int keepResponse = Math.min(responseLen, Math.max(1, budget / 4));
+        int maxPrompt = budget - bos - keepResponse;
+        if (promptLen > maxPrompt && maxPrompt >= 0) {
+            int drop = promptLen - maxPrompt;
+            int[] cut = new int[ids.length - drop];
+            System.arraycopy(ids, 0, cut, 0, bos);
+            System.arraycopy(ids, bos + drop, cut, bos, ids.length - bos - drop);
+            ids = cut;
+            promptLen = maxPrompt;
+        }
         int length = Math.min(ids.length, maxSeqLen + 1);
         int firstTarget = bos + promptLen;
         int n = Math.max(0, length - 1);

@@ -13,6 +13,8 @@ public final class NativeScope implements AutoCloseable {
 
     /** Keeps {@code p} alive past this scope (the caller now owns it and must close it). */
     public <P extends Pointer> P keep(P p) {
+        // detach() releases the reference the scope took; retain first so the object survives the scope
+        p.retainReference();
         scope.detach(p);
         return p;
     }

@@ -39,6 +39,32 @@ public record LoraConfig(int rank, double alpha, double dropout, List<String> ta
         return new LoraConfig(8, 16, 0.0, List.of("q", "v"));
     }
 
+    /**
+     * The same adapters named for another family (for sizing a plan at another model's shape): llama o, gate/up and
+     * down correspond to gpt2 c_proj, c_fc and mlp_c_proj, and back.
+     */
+    public LoraConfig forFamily(org.memsfl.model.ModelFamily family) {
+        java.util.LinkedHashSet<String> out = new java.util.LinkedHashSet<>();
+        for (String t : targets) {
+            if (family == org.memsfl.model.ModelFamily.GPT2) {
+                switch (t) {
+                    case "o": out.add("c_proj"); break;
+                    case "gate": case "up": out.add("c_fc"); break;
+                    case "down": out.add("mlp_c_proj"); break;
+                    default: out.add(t); break;
+                }
+            } else {
+                switch (t) {
+                    case "c_proj": out.add("o"); break;
+                    case "c_fc": out.add("up"); break;
+                    case "mlp_c_proj": out.add("down"); break;
+                    default: out.add(t); break;
+                }
+            }
+        }
+        return new LoraConfig(rank, alpha, dropout, List.copyOf(out));
+    }
+
     public double scale() {
         return alpha / rank;
     }

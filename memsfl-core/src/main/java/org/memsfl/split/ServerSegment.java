@@ -49,7 +49,8 @@ public final class ServerSegment {
             GradientPayload g = gradient(s, p);
             GradClip.clip(s.adapters().parameters(), maxGradNorm);
             s.optimizer().step(lr);
-            return new GradientPayload(scope.keep(g.grad()), g.loss(), g.targetTokens());
+            // grad() is a view owned by the leaf, which dies with the scope: keep an owning handle instead
+            return new GradientPayload(scope.keep(g.grad().detach()), g.loss(), g.targetTokens());
         }
     }
 

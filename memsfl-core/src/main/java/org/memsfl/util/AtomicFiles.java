@@ -30,6 +30,7 @@ public final class AtomicFiles {
                 try (OutputStream out = Files.newOutputStream(tmp)) {
                     body.write(out);
                 }
+                readableByAll(tmp);
                 try {
                     Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
                 } catch (IOException atomicUnsupported) {
@@ -40,6 +41,15 @@ public final class AtomicFiles {
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** createTempFile makes owner-only files; results are meant to be shared like any other output. */
+    private static void readableByAll(Path p) {
+        try {
+            Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        } catch (UnsupportedOperationException | IOException e) {
+            // not a POSIX file system: keep the default permissions
         }
     }
 

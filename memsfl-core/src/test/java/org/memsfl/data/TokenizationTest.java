@@ -78,14 +78,15 @@ class TokenizationTest {
     }
 
     @Test
-    void examplesWithoutTargetsAreDroppedByApplyAll() {
+    void longPromptsAreCutFromTheLeftNotDropped() {
         Tokenization tok = new Tokenization(LLAMA, 4);
         Example longPrompt = new Example("Once upon a time there was a big dog", "Yes.", "");
-        assertThat(tok.apply(longPrompt).numTargets()).isZero();
-        Example fine = new Example("Hi", " there", "");
-        List<TokenizedExample> kept = tok.applyAll(List.of(longPrompt, fine, longPrompt));
-        assertThat(kept).hasSize(1);
-        assertThat(kept.get(0).numTargets()).isPositive();
+        TokenizedExample t = tok.apply(longPrompt);
+        // a 5-id window keeps a quarter (one id) for the response: the last target is the response's first token
+        assertThat(t.numTargets()).isEqualTo(1);
+        assertThat(t.inputs()[0]).isEqualTo(Llama2cTokenizer.BOS);
+        List<TokenizedExample> kept = tok.applyAll(List.of(longPrompt, new Example("Hi", " there", ""), longPrompt));
+        assertThat(kept).hasSize(3);
     }
 
     @Test
@@ -109,5 +110,22 @@ class TokenizationTest {
                 .hasMessage("inputs and targets must have the same length, got 2 and 3");
         assertThatThrownBy(() -> new Tokenization(LLAMA, 0))
                 .hasMessage("maxSeqLen must be > 0, got 0");
+    }
+
+    @Test
+    void longPromptLosesItsBeginningSoTheResponseStaysSupervised() {
+        String prompt = "word ".repeat(200);
+        String response = "The answer is short.";
+        int max = 32;
+        TokenizedExample t = new Tokenization(GPT2, max).apply(new Example(prompt, response, "k"));
+        int[] responseIds = GPT2.encode(response);
+        long supervised = java.util.Arrays.stream(t.targets()).filter(x -> x != Tokenization.IGNORE).count();
+        // the whole response plus EOS fits in a quarter of the 33-id window, so all of it is supervised
+        assertThat(supervised).isEqualTo(responseIds.length + 1);
+        assertThat(t.inputs()).hasSize(max);
+        assertThat(t.inputs()[0]).isEqualTo(GPT2.bosId().getAsInt());
+        // the last supervised targets are the response's final token and EOS
+        assertThat(t.targets()[t.targets().length - 1]).isEqualTo(GPT2.eosId().getAsInt());
+        assertThat(t.targets()[t.targets().length - 2]).isEqualTo(responseIds[responseIds.length - 1]);
     }
 }

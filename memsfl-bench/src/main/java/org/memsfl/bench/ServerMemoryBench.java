@@ -1,0 +1,692 @@
+package org.memsfl.bench;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.memsfl.cost.MemoryModel;
+import org.memsfl.cost.MethodMemory;
+import org.memsfl.cost.TrainingMethod;
+import org.memsfl.engine.DType;
+import org.memsfl.engine.Engine;
+import org.memsfl.engine.NativeScope;
+import org.memsfl.fleet.DeviceProfile;
+import org.memsfl.fleet.Fleet;
+import org.memsfl.fleet.Fleets;
+import org.memsfl.lora.AdapterSet;
+import org.memsfl.lora.LoraConfig;
+import org.memsfl.model.DecoderModel;
+import org.memsfl.model.ForwardContext;
+import org.memsfl.model.LayerRange;
+import org.memsfl.model.ModelConfig;
+import org.memsfl.model.ModelPresets;
+import org.memsfl.model.RandomInit;
+import org.memsfl.plan.Plan;
+import org.memsfl.plan.Planner;
+import org.memsfl.split.ActivationPayload;
+import org.memsfl.split.GradientPayload;
+import org.memsfl.split.ServerSegment;
+import org.memsfl.split.ServerState;
+import org.memsfl.train.AdamW;
+import org.memsfl.train.GradClip;
+import org.memsfl.train.Loss;
+import org.memsfl.util.Json;
+import org.memsfl.util.RunManifest;
+
+/**
+ * What the edge server process really holds for the server side of {@code memsfl} versus {@code sfl-v1}
+ * (DESIGN.md sections 1, 2 and 5), measured as resident memory of a real process and set beside the memory model
+ * ({@link MethodMemory}) for the same settings.
+ *
+ * <p>The parent launches one child JVM per variant, one after another, on the same java binary and classpath, so
+ * that each starts clean. A child warms the engine up on a tiny model (kernels, JIT, BLAS buffers, thread pools),
+ * takes its RSS baseline from {@code /proc/self/status}, resets the kernel's high-water mark, then builds the server
+ * side as the method holds it and runs server steps while a sampler thread reads VmRSS every 5 ms:
+ * <ul>
+ *   <li>{@code memsfl}: ONE frozen full model plus, per device, a server-side adapter set over [cut_u, N) with its
+ *       AdamW; devices are served one at a time through {@link ServerSegment#process}.</li>
+ *   <li>{@code sfl-v1}: per device its OWN copy of layers [cut_u, N) plus norm and head, with its adapters and AdamW;
+ *       all devices' steps are in flight at once, one Java thread each (autograd state is per thread). The threads
+ *       start together and wait at a barrier after forward and loss, so every device's graph is alive at the same
+ *       time before the backwards run: the worst case the memory model charges the parallel server with. The body
+ *       is {@link ServerSegment#gradient}'s, split at the barrier.</li>
+ *   <li>{@code sfl-v1-free}: as sfl-v1, but each thread runs {@link ServerSegment#process} start to finish with no
+ *       barrier: a parallel server whose devices merely start together.</li>
+ * </ul>
+ * The model counts what autograd keeps; RSS also holds allocator slack (glibc arenas per thread, cached free
+ * chunks) and short-lived temporaries, so both are reported, with the gap.
+ *
+ * <p>Usage: {@code ServerMemoryBench [preset=gpt2-medium] [fleet=paper-5] [batch=4] [seqLen=128] [rounds=2]
+ * [out=bench-results/server_memory.json] [variants=memsfl,sfl-v1,sfl-v1-free] [trim=true]}. With {@code trim} each child
+ * calls glibc's {@code malloc_trim(0)} once after building (all variants alike), so that the heap holes the
+ * random-weight construction leaves behind are not charged to the step phase; the untrimmed figure is reported too.
+ */
+public final class ServerMemoryBench {
+
+    static final double SAFETY_MARGIN = 0.1;
+    static final double LR = 1e-4;
+    static final double MAX_GRAD_NORM = 1.0;
+    static final long SEED = 0;
+    static final long SAMPLE_NANOS = 5_000_000L;
+    static final List<String> CHILD_JVM_OPTIONS = List.of(
+            // the whole Java heap is committed and touched before the baseline, so heap growth is not counted
+            "-Xms2g", "-Xmx2g", "-XX:+AlwaysPreTouch",
+            // JavaCPP's own RSS guard would force GCs (and throw) once RSS passes 2x the heap; measure, don't guard
+            "-Dorg.bytedeco.javacpp.maxPhysicalBytes=0");
+
+    private ServerMemoryBench() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("--child")) {
+            child(Arrays.copyOfRange(args, 1, args.length));
+            return;
+        }
+        parent(args);
+    }
+
+    static LoraConfig lora() {
+        return new LoraConfig(8, 16, 0, List.of("q", "v"));
+    }
+
+    // ------------------------------------------------------------------------------------------------------ parent
+
+    static void parent(String[] args) throws Exception {
+        String preset = arg(args, 0, "gpt2-medium");
+        String fleetSpec = arg(args, 1, "paper-5");
+        int batch = Integer.parseInt(arg(args, 2, "4"));
+        int seqLen = Integer.parseInt(arg(args, 3, "128"));
+        int rounds = Integer.parseInt(arg(args, 4, "2"));
+        Path out = Path.of(arg(args, 5, "bench-results/server_memory.json"));
+        List<String> variants = List.of(arg(args, 6, "memsfl,sfl-v1,sfl-v1-free").split(","));
+        boolean trim = Boolean.parseBoolean(arg(args, 7, "true"));
+        long t0 = System.nanoTime();
+
+        ModelConfig config = ModelPresets.get(preset);
+        Fleet fleet = Fleets.resolve(fleetSpec);
+        Plan plan = Planner.plan(config, lora(), batch, seqLen, fleet, SAFETY_MARGIN);
+        System.err.println("cuts " + plan.cuts() + (plan.notFitting().isEmpty() ? ""
+                : "; not fitting: " + plan.notFitting().stream().map(d -> d.deviceId()).toList()));
+
+        Map<String, Object> children = new LinkedHashMap<>();
+        for (String v : variants) {
+            children.put(v, runChild(v, preset, fleetSpec, batch, seqLen, rounds, trim));
+        }
+
+        Map<String, Object> res = new LinkedHashMap<>();
+        res.put("benchmark", "server_memory");
+        res.put("model", "random:" + preset);
+        res.put("fleet", fleet.name());
+        res.put("batch", batch);
+        res.put("seq_len", seqLen);
+        res.put("lora", Map.of("rank", lora().rank(), "alpha", lora().alpha(), "targets", lora().targets()));
+        res.put("safety_margin", SAFETY_MARGIN);
+        res.put("cuts", plan.cuts());
+        res.put("rounds", rounds);
+        res.put("malloc_trim_after_build", trim);
+        res.put("child_jvm_options", CHILD_JVM_OPTIONS);
+        res.put("sample_interval_ms", SAMPLE_NANOS / 1e6);
+        res.put("comparison", compare(children));
+        res.put("variants", children);
+        res.put("notes", List.of(
+                "measured peak = the step phase's peak process RSS (max of VmRSS sampled every 5 ms and VmHWM, reset "
+                        + "after the build) above the RSS taken after engine warm-up, so it holds the built server side "
+                        + "plus the steps' workspace; one fresh child JVM per variant, run one after another",
+                "the build phase's own peak (construction temporaries) is reported separately, not in the headline",
+                "modeled = MethodMemory.of(...).serverPeak(): what autograd keeps (weights, LoRA state, activations "
+                        + "kept for backward, hand-off buffers, logits and their gradient); no allocator slack, no "
+                        + "temporaries that die inside the forward or backward",
+                "sfl-v1 holds every device's graph at once (barrier after forward+loss), which is the case the model "
+                        + "charges; sfl-v1-free starts the devices together without a barrier"));
+        res.put("runtime_seconds", (System.nanoTime() - t0) / 1e9);
+        res.put("manifest", RunManifest.create("bench server-memory", Map.of("preset", preset, "fleet", fleetSpec,
+                "batch", batch, "seq_len", seqLen, "rounds", rounds, "variants", String.join(",", variants),
+                "malloc_trim_after_build", trim), SEED));
+        Json.write(out, res);
+        System.out.println(Json.pretty(res));
+    }
+
+    /** Measured and modeled peaks side by side, and the reductions of memsfl against each sfl-v1 variant. */
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> compare(Map<String, Object> children) {
+        Map<String, Object> c = new LinkedHashMap<>();
+        Map<String, Object> per = new LinkedHashMap<>();
+        children.forEach((v, o) -> {
+            Map<String, Object> m = (Map<String, Object>) o;
+            Map<String, Object> mod = (Map<String, Object>) m.get("modeled");
+            Map<String, Object> row = new LinkedHashMap<>();
+            long peak = num(m.get("peak_rss_above_baseline_bytes"));
+            long modeled = num(mod.get("server_peak_bytes"));
+            row.put("measured_peak_rss_above_baseline_bytes", peak);
+            row.put("measured_steps_peak_sampled_bytes", num(m.get("steps_peak_rss_sampled_above_baseline_bytes")));
+            row.put("measured_steps_hwm_bytes", num(m.get("steps_hwm_above_baseline_bytes")));
+            row.put("measured_build_peak_bytes", num(m.get("build_peak_rss_above_baseline_bytes")));
+            row.put("measured_after_build_bytes", num(m.get("rss_after_build_above_baseline_bytes")));
+            row.put("measured_after_build_trim_bytes", num(m.get("rss_after_build_trim_above_baseline_bytes")));
+            row.put("static_tensor_bytes", num(m.get("static_tensor_bytes")));
+            row.put("modeled_server_peak_bytes", modeled);
+            row.put("modeled_static_bytes", num(mod.get("static_bytes")));
+            row.put("modeled_workspace_and_grads_bytes", modeled - num(mod.get("static_bytes")));
+            row.put("measured_over_modeled", modeled > 0 ? (double) peak / modeled : null);
+            row.put("gap_bytes", peak - modeled);
+            per.put(v, row);
+        });
+        c.put("per_variant", per);
+        if (children.containsKey("memsfl")) {
+            for (String base : List.of("sfl-v1", "sfl-v1-free")) {
+                if (!children.containsKey(base)) {
+                    continue;
+                }
+                Map<String, Object> a = (Map<String, Object>) per.get("memsfl");
+                Map<String, Object> b = (Map<String, Object>) per.get(base);
+                Map<String, Object> r = new LinkedHashMap<>();
+                r.put("measured_reduction", reduction(a, b, "measured_peak_rss_above_baseline_bytes"));
+                r.put("measured_reduction_steps_hwm", reduction(a, b, "measured_steps_hwm_bytes"));
+                r.put("measured_reduction_after_build", reduction(a, b, "measured_after_build_bytes"));
+                r.put("modeled_reduction", reduction(a, b, "modeled_server_peak_bytes"));
+                r.put("modeled_reduction_static", reduction(a, b, "modeled_static_bytes"));
+                c.put("memsfl_vs_" + base, r);
+            }
+        }
+        return c;
+    }
+
+    static Double reduction(Map<String, Object> ours, Map<String, Object> theirs, String key) {
+        double a = num(ours.get(key));
+        double b = num(theirs.get(key));
+        return b > 0 ? 1 - a / b : null;
+    }
+
+    static long num(Object o) {
+        return o == null ? -1 : ((Number) o).longValue();
+    }
+
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> runChild(String variant, String preset, String fleet, int batch, int seqLen, int rounds,
+                                        boolean trim) throws IOException, InterruptedException {
+        Path result = Files.createTempFile("server-memory-" + variant + "-", ".json");
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command().orElse(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        cmd.addAll(CHILD_JVM_OPTIONS);
+        for (String p : List.of("org.bytedeco.javacpp.cachedir", "memsfl.commit")) {
+            if (System.getProperty(p) != null) {
+                cmd.add("-D" + p + "=" + System.getProperty(p));
+            }
+        }
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(ServerMemoryBench.class.getName());
+        cmd.addAll(List.of("--child", variant, preset, fleet, String.valueOf(batch), String.valueOf(seqLen),
+                String.valueOf(rounds), result.toString(), String.valueOf(trim)));
+        System.err.println("== child " + variant + ": " + String.join(" ", cmd));
+        long t0 = System.nanoTime();
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        Thread pump = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    System.err.println("  [" + variant + "] " + line);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        pump.start();
+        if (!p.waitFor(40, TimeUnit.MINUTES)) {
+            p.destroyForcibly();
+            throw new IllegalStateException("child " + variant + " ran past 40 minutes");
+        }
+        pump.join();
+        if (p.exitValue() != 0) {
+            throw new IllegalStateException("child " + variant + " exited with " + p.exitValue());
+        }
+        Map<String, Object> m = Json.MAPPER.readValue(result.toFile(), Map.class);
+        Files.deleteIfExists(result);
+        m.put("child_wall_seconds", (System.nanoTime() - t0) / 1e9);
+        return m;
+    }
+
+    // ------------------------------------------------------------------------------------------------------- child
+
+    static void child(String[] a) throws Exception {
+        String variant = a[0];
+        String preset = a[1];
+        Fleet fleet = Fleets.resolve(a[2]);
+        int batch = Integer.parseInt(a[3]);
+        int seqLen = Integer.parseInt(a[4]);
+        int rounds = Integer.parseInt(a[5]);
+        Path result = Path.of(a[6]);
+        boolean trimAfterBuild = a.length > 7 ? Boolean.parseBoolean(a[7]) : true;
+        TrainingMethod method = variant.startsWith("sfl-v1") ? TrainingMethod.SFL_V1 : TrainingMethod.of(variant);
+        if (method != TrainingMethod.MEMSFL && method != TrainingMethod.SFL_V1) {
+            throw new IllegalArgumentException("variant must be memsfl, sfl-v1 or sfl-v1-free, got " + variant);
+        }
+        ModelConfig config = ModelPresets.get(preset);
+        LoraConfig lora = lora();
+        MemoryModel mm = MemoryModel.of(config, lora, batch, seqLen);
+        Plan plan = Planner.plan(mm, fleet, SAFETY_MARGIN);
+        Map<String, Integer> cuts = plan.cuts();
+        MethodMemory modeled = MethodMemory.of(method, mm, fleet, cuts, SAFETY_MARGIN);
+
+        Engine.init();
+        warmUp(cuts.size());
+        settle();
+        long baseRss = ProcStatus.rss();
+        long hwmBeforeBaseline = ProcStatus.hwm();
+        boolean hwmReset = ProcStatus.resetHwm();
+        long heapAtBaseline = Runtime.getRuntime().totalMemory();
+        System.err.printf("baseline RSS %.1f MiB (HWM so far %.1f MiB, reset %s)%n", mib(baseRss), mib(hwmBeforeBaseline),
+                hwmReset);
+
+        Map<String, Object> res = new LinkedHashMap<>();
+        List<Double> losses = new ArrayList<>();
+        List<Double> roundSeconds = new ArrayList<>();
+        try (RssSampler sampler = RssSampler.start(SAMPLE_NANOS)) {
+            // build phase: the server side as the method holds it
+            long tb = System.nanoTime();
+            ServerSegment server = new ServerSegment();
+            List<AutoCloseable> owned = new ArrayList<>();
+            long staticTensorBytes = build(method, config, lora, fleet, cuts, server, owned);
+            double buildSeconds = (System.nanoTime() - tb) / 1e9;
+            settle();
+            long afterBuild = ProcStatus.rss();
+            long buildPeak = Math.max(sampler.takePhaseMax(), ProcStatus.hwm());
+            Boolean trimmed = trimAfterBuild ? mallocTrim() : null;
+            long afterTrim = ProcStatus.rss();
+            boolean stepHwmReset = ProcStatus.resetHwm();
+            sampler.takePhaseMax();
+            System.err.printf("built in %.1f s: RSS +%.1f MiB (tensors %.1f MiB), after malloc_trim +%.1f MiB%n",
+                    buildSeconds, mib(afterBuild - baseRss), mib(staticTensorBytes), mib(afterTrim - baseRss));
+
+            // step phase: server steps as the method runs them
+            List<Long> roundPeaks = new ArrayList<>();
+            long stepsSampled = -1;
+            for (int r = 0; r < rounds; r++) {
+                long tr = System.nanoTime();
+                switch (variant) {
+                    case "memsfl" -> sequentialRound(server, cuts, config, batch, seqLen, r, losses);
+                    case "sfl-v1" -> parallelRound(server, cuts, config, batch, seqLen, r, true, losses);
+                    case "sfl-v1-free" -> parallelRound(server, cuts, config, batch, seqLen, r, false, losses);
+                    default -> throw new IllegalArgumentException("unknown variant " + variant);
+                }
+                roundSeconds.add((System.nanoTime() - tr) / 1e9);
+                long peak = sampler.takePhaseMax();
+                stepsSampled = Math.max(stepsSampled, peak);
+                roundPeaks.add(peak - baseRss);
+                System.err.printf("round %d: %.1f s, peak RSS +%.1f MiB%n", r + 1, roundSeconds.get(r),
+                        mib(peak - baseRss));
+            }
+            long stepsHwm = ProcStatus.hwm(); // since the reset after the build: the exact step-phase peak
+            long endRss = ProcStatus.rss();
+            sampler.stop();
+            Boolean endTrimmed = mallocTrim();
+            long endAfterTrim = ProcStatus.rss();
+            long peak = stepHwmReset ? Math.max(stepsSampled, stepsHwm) : stepsSampled;
+
+            res.put("variant", variant);
+            res.put("method", method.id());
+            res.put("devices", cuts.size());
+            res.put("cuts", cuts);
+            res.put("server_execution", variant.equals("memsfl") ? "sequential, one device at a time"
+                    : variant.equals("sfl-v1") ? "parallel threads, barrier after forward+loss"
+                    : "parallel threads started together, no barrier");
+            res.put("baseline_rss_bytes", baseRss);
+            res.put("hwm_before_baseline_bytes", hwmBeforeBaseline);
+            res.put("hwm_reset_supported", hwmReset && stepHwmReset);
+            res.put("static_tensor_bytes", staticTensorBytes);
+            res.put("build_peak_rss_above_baseline_bytes", buildPeak - baseRss);
+            res.put("rss_after_build_above_baseline_bytes", afterBuild - baseRss);
+            res.put("malloc_trim_after_build", trimmed);
+            res.put("rss_after_build_trim_above_baseline_bytes", afterTrim - baseRss);
+            // the headline: the step phase's peak, max of the 5 ms samples and VmHWM (reset after the build)
+            res.put("peak_rss_above_baseline_bytes", peak - baseRss);
+            res.put("steps_peak_rss_sampled_above_baseline_bytes", stepsSampled - baseRss);
+            res.put("steps_hwm_above_baseline_bytes", stepHwmReset ? stepsHwm - baseRss : null);
+            res.put("round_peak_rss_above_baseline_bytes", roundPeaks);
+            res.put("rss_end_above_baseline_bytes", endRss - baseRss);
+            res.put("rss_end_after_malloc_trim_above_baseline_bytes", endTrimmed == null ? null : endAfterTrim - baseRss);
+            res.put("rss_samples", sampler.samples());
+            res.put("java_heap_committed_baseline_bytes", heapAtBaseline);
+            res.put("java_heap_committed_end_bytes", Runtime.getRuntime().totalMemory());
+            res.put("build_seconds", buildSeconds);
+            res.put("round_seconds", roundSeconds);
+            res.put("losses", losses);
+            Map<String, Object> mod = new LinkedHashMap<>();
+            mod.put("server_peak_bytes", modeled.serverPeak());
+            mod.put("server", modeled.server().toMap());
+            mod.put("static_bytes", modeled.server().frozenWeights() + modeled.server().loraParams()
+                    + modeled.server().optimizerState());
+            res.put("modeled", mod);
+            for (AutoCloseable c : owned) {
+                c.close();
+            }
+        }
+        Json.write(result, res);
+    }
+
+    /**
+     * Builds the server side as {@code method} holds it and registers one state per device; returns the bytes of the
+     * tensors it holds (frozen weights once per model object, adapters and AdamW moments), counted from shapes.
+     */
+    static long build(TrainingMethod method, ModelConfig config, LoraConfig lora, Fleet fleet, Map<String, Integer> cuts,
+                      ServerSegment server, List<AutoCloseable> owned) {
+        int n = config.nLayers();
+        long bytes = 0;
+        DecoderModel shared = null;
+        if (method == TrainingMethod.MEMSFL) {
+            shared = RandomInit.create(config, LayerRange.all(n), DType.F32, SEED);
+            owned.add(shared);
+            bytes += weightBytes(shared);
+            settle(); // the constructor's finiteness checks leave garbage tensors only the GC frees
+        }
+        int i = 0;
+        for (DeviceProfile d : fleet.devices()) {
+            Integer cut = cuts.get(d.id());
+            if (cut == null) {
+                continue;
+            }
+            DecoderModel model = shared;
+            if (model == null) {
+                model = RandomInit.create(config, LayerRange.serverSegment(cut, n), DType.F32, SEED);
+                owned.add(model);
+                bytes += weightBytes(model);
+                settle();
+            }
+            AdapterSet adapters = AdapterSet.init(config, lora, LayerRange.serverSegment(cut, n), SEED + 1 + i);
+            AdamW opt = new AdamW(adapters.namedParameters(), AdamW.Settings.defaults());
+            owned.add(opt);
+            owned.add(adapters);
+            bytes += 3 * adapters.numParameters() * 4L; // parameters and two moments; gradients appear at backward
+            server.register(d.id(), new ServerState(cut, model, adapters, opt));
+            i++;
+        }
+        return bytes;
+    }
+
+    static long weightBytes(DecoderModel m) {
+        return m.bytesByDtype().values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    /** memsfl: the server serves one device at a time, through ServerSegment.process. */
+    static void sequentialRound(ServerSegment server, Map<String, Integer> cuts, ModelConfig config, int batch,
+                                int seqLen, int round, List<Double> losses) {
+        int i = 0;
+        for (Map.Entry<String, Integer> d : cuts.entrySet()) {
+            try (NativeScope s = new NativeScope()) {
+                ActivationPayload p = payload(d.getKey(), d.getValue(), config, batch, seqLen, round * 1000L + i);
+                GradientPayload g = server.process(p, LR, MAX_GRAD_NORM);
+                losses.add(g.loss());
+                g.grad().close();
+            }
+            i++;
+        }
+    }
+
+    /**
+     * sfl-v1: every device's server step in flight at once, one thread each. With {@code barrier}, all forwards and
+     * losses finish before any backward starts (every graph alive together); without it the threads run
+     * {@link ServerSegment#process} from a common start.
+     */
+    static void parallelRound(ServerSegment server, Map<String, Integer> cuts, ModelConfig config, int batch,
+                              int seqLen, int round, boolean barrier, List<Double> losses) throws InterruptedException {
+        List<String> ids = new ArrayList<>(cuts.keySet());
+        int u = ids.size();
+        CountDownLatch start = new CountDownLatch(1);
+        CountDownLatch forwardDone = new CountDownLatch(u);
+        double[] loss = new double[u];
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        List<Thread> threads = new ArrayList<>();
+        try (NativeScope s = new NativeScope()) {
+            // every device's activations have arrived before the server starts: all payloads coexist
+            List<ActivationPayload> payloads = new ArrayList<>();
+            for (int i = 0; i < u; i++) {
+                payloads.add(payload(ids.get(i), cuts.get(ids.get(i)), config, batch, seqLen, round * 1000L + i));
+            }
+            for (int i = 0; i < u; i++) {
+                final int k = i;
+                Thread t = new Thread(() -> {
+                    try {
+                        start.await();
+                        ActivationPayload p = payloads.get(k);
+                        if (barrier) {
+                            loss[k] = stepWithBarrier(server.state(p.deviceId()), p, forwardDone);
+                        } else {
+                            GradientPayload g = server.process(p, LR, MAX_GRAD_NORM);
+                            loss[k] = g.loss();
+                            g.grad().close();
+                        }
+                    } catch (Throwable e) {
+                        failure.compareAndSet(null, e);
+                        forwardDone.countDown();
+                    }
+                }, "server-" + ids.get(i));
+                threads.add(t);
+                t.start();
+            }
+            start.countDown();
+            for (Thread t : threads) {
+                t.join();
+            }
+        }
+        if (failure.get() != null) {
+            throw new IllegalStateException("a server thread failed", failure.get());
+        }
+        for (double l : loss) {
+            losses.add(l);
+        }
+    }
+
+    /** {@link ServerSegment#gradient} and {@link ServerSegment#process}'s update, with a barrier before backward. */
+    static double stepWithBarrier(ServerState s, ActivationPayload p, CountDownLatch forwardDone)
+            throws InterruptedException {
+        try (NativeScope scope = new NativeScope()) {
+            Tensor sent = p.hidden().detach().clone();
+            sent.set_requires_grad(true);
+            ForwardContext ctx = ForwardContext.training(s.adapters());
+            Tensor h = s.model().forwardLayers(sent, s.cut(), s.model().config().nLayers(), ctx);
+            Tensor loss = Loss.crossEntropy(s.model().head(h, ctx), p.targets());
+            forwardDone.countDown();
+            forwardDone.await();
+            s.optimizer().zeroGrad();
+            loss.backward();
+            Tensor gradAtCut = sent.grad(); // what would be sent back to the device
+            if (!gradAtCut.defined()) {
+                throw new IllegalStateException("no gradient at the cut");
+            }
+            GradClip.clip(s.adapters().parameters(), MAX_GRAD_NORM);
+            s.optimizer().step(LR);
+            return loss.item().toDouble();
+        }
+    }
+
+    /** Random cut-layer activations (B, T, dim) and random next-token targets, as a device would send them. */
+    static ActivationPayload payload(String id, int cut, ModelConfig c, int batch, int seqLen, long seed) {
+        torch.manual_seed(seed);
+        Tensor hidden = torch.randn(batch, seqLen, c.dim());
+        SplittableRandom rng = new SplittableRandom(seed);
+        long[] tg = new long[batch * seqLen];
+        for (int i = 0; i < tg.length; i++) {
+            tg[i] = rng.nextInt(c.vocabSize());
+        }
+        int[] lens = new int[batch];
+        Arrays.fill(lens, seqLen);
+        return new ActivationPayload(id, cut, hidden, org.memsfl.engine.Tensors.fromLongs(tg, batch, seqLen), lens);
+    }
+
+    /**
+     * Runs the code paths of the measured phase on a tiny model, sequentially and in {@code threads} parallel
+     * threads, plus a GEMM per thread, so that one-time costs (natives, kernels, JIT, BLAS buffers, thread pools)
+     * fall into the baseline rather than into the measured delta.
+     */
+    static void warmUp(int threads) throws InterruptedException {
+        ModelConfig tiny = ModelPresets.get("tiny-gpt2");
+        LoraConfig lora = lora();
+        try (DecoderModel m = RandomInit.create(tiny, LayerRange.all(tiny.nLayers()), DType.F32, 1)) {
+            ServerSegment server = new ServerSegment();
+            List<AutoCloseable> owned = new ArrayList<>();
+            Map<String, Integer> cuts = new LinkedHashMap<>();
+            for (int i = 0; i < Math.max(1, threads); i++) {
+                String id = "warm-" + i;
+                cuts.put(id, 1);
+                AdapterSet a = AdapterSet.init(tiny, lora, LayerRange.serverSegment(1, tiny.nLayers()), i);
+                AdamW opt = new AdamW(a.namedParameters(), AdamW.Settings.defaults());
+                owned.add(opt);
+                owned.add(a);
+                server.register(id, new ServerState(1, m, a, opt));
+            }
+            for (int r = 0; r < 3; r++) {
+                sequentialRound(server, cuts, tiny, 2, 16, r, new ArrayList<>());
+                parallelRound(server, cuts, tiny, 2, 16, r, true, new ArrayList<>());
+                parallelRound(server, cuts, tiny, 2, 16, r, false, new ArrayList<>());
+            }
+            for (AutoCloseable c : owned) {
+                try {
+                    c.close();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        }
+        List<Thread> gemms = new ArrayList<>();
+        for (int i = 0; i < Math.max(1, threads); i++) {
+            Thread t = new Thread(() -> {
+                try (NoGradGuard ng = new NoGradGuard(); NativeScope s = new NativeScope()) {
+                    Tensor x = torch.randn(512, 512);
+                    for (int k = 0; k < 3; k++) {
+                        x.matmul(x);
+                    }
+                }
+            });
+            gemms.add(t);
+            t.start();
+        }
+        for (Thread t : gemms) {
+            t.join();
+        }
+        ProcStatus.rss();
+        Json.compact(Map.of("warm", 1));
+    }
+
+    /** Lets the GC run, so that native memory held only by unreachable tensors is freed before a reading. */
+    static void settle() {
+        for (int i = 0; i < 2; i++) {
+            System.gc();
+            try {
+                Thread.sleep(150);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /**
+     * glibc's {@code malloc_trim(0)}, through JNA (on the classpath via the tokenizer library), found reflectively so
+     * the bench needs no declared dependency: returns freed-but-retained heap pages to the OS. True when memory was
+     * released, false when none could be, null where it cannot be called (no JNA, not glibc).
+     */
+    static Boolean mallocTrim() {
+        try {
+            Class<?> lib = Class.forName("com.sun.jna.NativeLibrary");
+            Object c = lib.getMethod("getInstance", String.class).invoke(null, "c");
+            Object f = lib.getMethod("getFunction", String.class).invoke(c, "malloc_trim");
+            Object r = f.getClass().getMethod("invokeInt", Object[].class).invoke(f, (Object) new Object[] {0});
+            return ((Integer) r) != 0;
+        } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
+            return null;
+        }
+    }
+
+    static double mib(long bytes) {
+        return bytes / (1024.0 * 1024.0);
+    }
+
+    static String arg(String[] a, int i, String dflt) {
+        return a.length > i ? a[i] : dflt;
+    }
+
+    /** A daemon thread that reads VmRSS every interval and keeps the overall and the current phase's maximum. */
+    static final class RssSampler implements AutoCloseable {
+
+        private final AtomicLong max = new AtomicLong(-1);
+        private final AtomicLong phaseMax = new AtomicLong(-1);
+        private final AtomicLong samples = new AtomicLong();
+        private final long intervalNanos;
+        private volatile boolean running = true;
+        private Thread thread;
+
+        private RssSampler(long intervalNanos) {
+            this.intervalNanos = intervalNanos;
+        }
+
+        static RssSampler start(long intervalNanos) {
+            RssSampler s = new RssSampler(intervalNanos);
+            s.thread = new Thread(s::loop, "rss-sampler");
+            s.thread.setDaemon(true);
+            s.thread.start();
+            return s;
+        }
+
+        private void loop() {
+            while (running) {
+                record(ProcStatus.rss());
+                LockSupport.parkNanos(intervalNanos);
+            }
+        }
+
+        private void record(long rss) {
+            if (rss < 0) {
+                return;
+            }
+            max.accumulateAndGet(rss, Math::max);
+            phaseMax.accumulateAndGet(rss, Math::max);
+            samples.incrementAndGet();
+        }
+
+        /** The largest reading since the last call (or the start), including one taken now; starts a new phase. */
+        long takePhaseMax() {
+            record(ProcStatus.rss());
+            return phaseMax.getAndSet(-1);
+        }
+
+        long max() {
+            return max.get();
+        }
+
+        long samples() {
+            return samples.get();
+        }
+
+        void stop() {
+            running = false;
+            try {
+                thread.join(1000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        @Override
+        public void close() {
+            stop();
+        }
+    }
+}

@@ -1,0 +1,77 @@
+package org.memsfl.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ProcStatusTest {
+
+    /** Abridged /proc/self/status of a JVM on Linux 5.x. */
+    static final String SAMPLE = String.join("\n",
+            "Name:\tjava",
+            "Umask:\t0022",
+            "State:\tS (sleeping)",
+            "Tgid:\t4242",
+            "Pid:\t4242",
+            "VmPeak:\t 9876543 kB",
+            "VmSize:\t 9000000 kB",
+            "VmLck:\t       0 kB",
+            "VmHWM:\t  812345 kB",
+            "VmRSS:\t  654321 kB",
+            "RssAnon:\t  600000 kB",
+            "RssFile:\t   54321 kB",
+            "RssShmem:\t       0 kB",
+            "VmSwap:\t       0 kB",
+            "Threads:\t37",
+            "Cpus_allowed_list:\t0-1",
+            "voluntary_ctxt_switches:\t12",
+            "");
+
+    @Test
+    void readsRssAndHwmInBytes() {
+        assertThat(ProcStatus.fieldBytes(SAMPLE, "VmRSS")).isEqualTo(654321L * 1024);
+        assertThat(ProcStatus.fieldBytes(SAMPLE, "VmHWM")).isEqualTo(812345L * 1024);
+        assertThat(ProcStatus.fieldBytes(SAMPLE, "VmLck")).isZero();
+    }
+
+    @Test
+    void fieldNameMustMatchWholeKey() {
+        // "Rss" is a prefix of RssAnon etc. but no field of its own; "VmRSS" must not match "VmRSSx"
+        assertThat(ProcStatus.fieldBytes(SAMPLE, "Rss")).isEqualTo(-1);
+        assertThat(ProcStatus.fieldBytes("VmRSSx:\t 5 kB\n", "VmRSS")).isEqualTo(-1);
+    }
+
+    @Test
+    void absentMalformedOrUnitlessFieldsGiveMinusOne() {
+        assertThat(ProcStatus.fieldBytes(SAMPLE, "VmFoo")).isEqualTo(-1);
+        assertThat(ProcStatus.fieldBytes(SAMPLE, "Threads")).isEqualTo(-1);
+        assertThat(ProcStatus.fieldBytes("VmRSS:\t abc kB\n", "VmRSS")).isEqualTo(-1);
+        assertThat(ProcStatus.fieldBytes("", "VmRSS")).isEqualTo(-1);
+    }
+
+    @Test
+    void lastLineWithoutNewlineIsRead() {
+        assertThat(ProcStatus.fieldBytes("Name:\tjava\nVmRSS:\t 10 kB", "VmRSS")).isEqualTo(10240);
+    }
+
+    @Test
+    void parseKbKeepsOnlyKbLinesInOrder() {
+        Map<String, Long> m = ProcStatus.parseKb(SAMPLE);
+        assertThat(m).containsKeys("VmPeak", "VmHWM", "VmRSS", "RssAnon", "VmSwap")
+                .doesNotContainKeys("Name", "State", "Threads", "Cpus_allowed_list");
+        assertThat(m.get("VmRSS")).isEqualTo(654321L * 1024);
+        assertThat(m.keySet()).first().isEqualTo("VmPeak");
+    }
+
+    @Test
+    void readsThisProcessOnLinux() {
+        long rss = ProcStatus.rss();
+        if (System.getProperty("os.name").toLowerCase().contains("linux")) {
+            assertThat(rss).isPositive();
+            assertThat(ProcStatus.hwm()).isGreaterThanOrEqualTo(rss / 2);
+        } else {
+            assertThat(rss).isEqualTo(-1);
+        }
+    }
+}

@@ -1,0 +1,77 @@
+package org.memsfl.cli;
+
+import org.memsfl.lora.LoraConfig;
+import org.memsfl.sim.SimSettings;
+import picocli.CommandLine.Option;
+
+/** Options of simulate, compare and demo. */
+public final class SimOptions {
+
+    @Option(names = "--model", defaultValue = "stories260K", description = "Trained model (default: ${DEFAULT-VALUE}).")
+    String model;
+
+    @Option(names = "--plan-shape", description = "Size the cuts at this model's shape (e.g. random:gpt2-medium) and scale"
+            + " them to the trained model's depth; default: plan at the trained model itself.")
+    String planShape;
+
+    @Option(names = "--data", defaultValue = "dolly", description = "Dataset (default: ${DEFAULT-VALUE}).")
+    String data;
+
+    @Option(names = "--partition", defaultValue = "natural", description = "natural, iid or dirichlet:<alpha> (default: ${DEFAULT-VALUE}).")
+    String partition;
+
+    @Option(names = "--fleet", defaultValue = "paper-5", description = "Fleet preset (paper-5, mixed-20) or YAML/JSON file (default: ${DEFAULT-VALUE}).")
+    String fleet;
+
+    @Option(names = "--rounds", defaultValue = "4", description = "Federated rounds (default: ${DEFAULT-VALUE}).")
+    int rounds;
+
+    @Option(names = "--local-steps", defaultValue = "8", description = "Local steps per device per round (default: ${DEFAULT-VALUE}).")
+    int localSteps;
+
+    @Option(names = "--scheduler", defaultValue = "exact", description = "memsfl server order: fcfs, random, schrage, exact (default: ${DEFAULT-VALUE}).")
+    String scheduler;
+
+    @Option(names = "--aggregation", defaultValue = "fedavg", description = "fedavg (per layer), client-only or svd (default: ${DEFAULT-VALUE}).")
+    String aggregation;
+
+    @Option(names = "--batch-size", defaultValue = "8", description = "Sequences per local step (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--seq-len", defaultValue = "192", description = "Longest sequence (default: ${DEFAULT-VALUE}).")
+    int seqLen;
+
+    @Option(names = "--lr", defaultValue = "3e-3", description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
+    double lr;
+
+    @Option(names = "--warmup", defaultValue = "5", description = "Warm-up steps per optimizer (default: ${DEFAULT-VALUE}).")
+    int warmup;
+
+    @Option(names = "--max-grad-norm", defaultValue = "1.0", description = "Clipping norm per side (default: ${DEFAULT-VALUE}).")
+    double maxGradNorm;
+
+    @Option(names = "--eval-examples", defaultValue = "96", description = "Held-out examples per evaluation (default: ${DEFAULT-VALUE}).")
+    int evalExamples;
+
+    @Option(names = "--safety-margin", defaultValue = "0.1", description = "Planner memory margin (default: ${DEFAULT-VALUE}).")
+    double safetyMargin;
+
+    @Option(names = "--wire-dtype", defaultValue = "fp32", description = "Activation dtype on the wire: fp32, fp16 or bf16 (default: ${DEFAULT-VALUE}).")
+    String wireDtype;
+
+    @Option(names = "--lora-rank", defaultValue = "8", description = "LoRA rank (default: ${DEFAULT-VALUE}).")
+    int rank;
+
+    @Option(names = "--lora-alpha", defaultValue = "16", description = "LoRA alpha (default: ${DEFAULT-VALUE}).")
+    double alpha;
+
+    @Option(names = "--lora-targets", defaultValue = "q,k,v,o", split = ",", description = "Adapted modules (default: ${DEFAULT-VALUE}).")
+    java.util.List<String> targets;
+
+    SimSettings settings(long seed) {
+        int wire = org.memsfl.engine.DType.parse(wireDtype).bytes();
+        return new SimSettings(model, planShape, data, partition, fleet, rounds, localSteps, scheduler, aggregation,
+                batchSize, seqLen, new LoraConfig(rank, alpha, 0, targets), lr, warmup, maxGradNorm, evalExamples,
+                safetyMargin, wire, seed);
+    }
+}

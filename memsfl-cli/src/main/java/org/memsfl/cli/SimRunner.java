@@ -1,0 +1,76 @@
+package org.memsfl.cli;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import org.memsfl.sim.SimContext;
+import org.memsfl.sim.SimSettings;
+import org.memsfl.sim.experiment.Experiment;
+import org.memsfl.sim.experiment.MethodResult;
+import org.memsfl.sim.experiment.Reports;
+import org.memsfl.sim.experiment.ScaleStudy;
+import org.memsfl.sim.report.ReportInput;
+import org.memsfl.sim.report.ReportWriter;
+import org.memsfl.sim.report.TextTable;
+import org.memsfl.util.Json;
+
+/** Shared body of simulate, compare and demo: run, report, print the table. */
+final class SimRunner {
+
+    private SimRunner() {
+    }
+
+    static int run(SimSettings s, List<String> methods, Path out, String scaleShape, boolean json, String title) {
+        for (String m : methods) {
+            if (!Experiment.METHODS.contains(m)) {
+                throw new org.memsfl.util.BadInputException("unknown method '" + m + "'; expected one of " + Experiment.METHODS);
+            }
+        }
+        System.err.printf("memsfl: %s on %s, data %s (%s), fleet %s, %d rounds x %d local steps%n", methods, s.model(),
+                s.data(), s.partition(), s.fleet(), s.rounds(), s.localSteps());
+        try (SimContext ctx = new SimContext(s)) {
+            System.err.println("memsfl: cuts " + ctx.cuts() + (s.planShape() == null ? "" : " (planned at " + s.planShape()
+                    + ", scaled to " + ctx.loaded().config().nLayers() + " layers)"));
+            List<MethodResult> results;
+            try (ProgressBar bar = new ProgressBarBuilder().setTaskName("rounds").setInitialMax((long) methods.size() * s.rounds())
+                    .setStyle(ProgressBarStyle.ASCII).setConsumer(new ConsoleProgressBarConsumer(System.err))
+                    .setUpdateIntervalMillis(1000).build()) {
+                results = new Experiment(ctx, out, line -> System.err.println("memsfl: " + line)).run(methods, rm -> {
+                    bar.step();
+                    bar.setExtraMessage(String.format(" %s r%d eval %.3f", rm.method(), rm.round(), rm.evalLoss()));
+                });
+            }
+            ScaleStudy scale = new ScaleStudy(scaleShape, ctx.fleet(), s);
+            Map<String, Object> settings = new java.util.LinkedHashMap<>(s.toMap());
+            settings.put("cuts", ctx.cuts());
+            ReportInput input = Reports.input(title, settings, results, scale);
+            ReportWriter.write(out, input);
+            Json.write(out.resolve("scale.json"), Map.of("model", scaleShape, "rows", input.scale(),
+                    "round_time_by_policy", input.roundTimeByPolicy()));
+            if (json) {
+                System.out.println(Json.pretty(Json.MAPPER.convertValue(
+                        readSummary(out), Object.class)));
+            } else {
+                System.out.println(TextTable.render(input));
+                System.out.println();
+                System.out.println("At the " + scaleShape + " shape (cost model, cuts " + scale.plan().cuts() + "):");
+                System.out.println(TextTable.renderScale(input.scale()));
+                System.out.println();
+                System.out.println("wrote " + out.resolve("report.html") + ", summary.json, metrics.jsonl, manifest.json");
+            }
+            return Main.EXIT_OK;
+        }
+    }
+
+    private static Object readSummary(Path out) {
+        try {
+            return Json.MAPPER.readTree(out.resolve("summary.json").toFile());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}

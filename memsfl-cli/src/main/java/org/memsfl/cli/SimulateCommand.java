@@ -1,0 +1,34 @@
+package org.memsfl.cli;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** One method over a simulated fleet. */
+@Command(name = "simulate", description = "Train one method (memsfl, sfl-v1, splitlora, fedlora, centralized) over a"
+        + " simulated heterogeneous fleet; writes manifest.json, metrics.jsonl, summary.json and report.html.")
+public final class SimulateCommand implements Callable<Integer> {
+
+    @Mixin
+    SimOptions sim;
+    @Mixin
+    CommonOptions common;
+
+    @Option(names = "--method", defaultValue = "memsfl", description = "Method (default: ${DEFAULT-VALUE}).")
+    String method;
+
+    @Option(names = "--scale-shape", defaultValue = "random:gpt2-medium",
+            description = "Model shape of the cost-model scale table (default: ${DEFAULT-VALUE}).")
+    String scaleShape;
+
+    @Option(names = "--out", required = true, description = "Output directory.")
+    Path out;
+
+    @Override
+    public Integer call() {
+        return SimRunner.run(sim.settings(common.seed), List.of(method), out, scaleShape, common.json, "memsfl simulate: " + method);
+    }
+}

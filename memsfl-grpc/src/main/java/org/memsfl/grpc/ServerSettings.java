@@ -1,0 +1,196 @@
+package org.memsfl.grpc;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.memsfl.engine.DType;
+import org.memsfl.lora.LoraConfig;
+
+/**
+ * What the edge server trains, with the simulator's defaults ({@code SimSettings}), so that a deployment and a
+ * simulation given the same values train the same adapters. Build with {@link #builder()}.
+ *
+ * @param model          model spec (known name, path, {@code random:<preset>}); every device resolves the same spec
+ * @param planShape      model spec whose shapes the planner sizes cuts with, cuts then scaled to the trained depth
+ *                       (null: plan at the trained model)
+ * @param fleetSize      devices that must register before round 1 (U)
+ * @param rounds         federated rounds (R)
+ * @param localSteps     local steps per device per round (I)
+ * @param batchSize      sequences per local step
+ * @param seqLen         longest sequence in tokens (capped at the model's maximum)
+ * @param lora           adapter settings of the whole fleet
+ * @param lr             peak learning rate of every optimizer
+ * @param warmup         linear warm-up steps of every optimizer
+ * @param maxGradNorm    clip norm per side (0 = none)
+ * @param seed           seed of the adapter initialisation, the partition and the batch order
+ * @param partitioner    natural, iid or dirichlet:alpha
+ * @param aggregation    fedavg, client-only or svd
+ * @param wire           activation and gradient dtype on the wire: F32, F16 or BF16
+ * @param cut            a cut forced on every device (0: plan each device's cut from its memory budget)
+ * @param safetyMargin   planner memory margin
+ * @param evalData       dataset whose held-out split the server scores after each round (null: no evaluation)
+ * @param evalExamples   held-out examples scored
+ * @param maxChunkBytes  largest tensor chunk on the wire
+ * @param stepTimeout    how long a device waits for one gradient
+ * @param roundTimeout   how long after a round opens the server waits for uploads before aggregating without the
+ *                       missing devices
+ * @param out            output directory (metrics.jsonl, summary.json, manifest.json, adapter/)
+ */
+public record ServerSettings(String model, String planShape, int fleetSize, int rounds, int localSteps, int batchSize,
+                             int seqLen, LoraConfig lora, double lr, int warmup, double maxGradNorm, long seed,
+                             String partitioner, String aggregation, DType wire, int cut, double safetyMargin,
+                             String evalData, int evalExamples, int maxChunkBytes, Duration stepTimeout,
+                             Duration roundTimeout, Path out) {
+
+    public ServerSettings {
+        if (model == null || model.isBlank()) {
+            throw new IllegalArgumentException("model must be set");
+        }
+        positive("fleet size", fleetSize);
+        positive("rounds", rounds);
+        positive("local steps", localSteps);
+        positive("batch size", batchSize);
+        positive("sequence length", seqLen);
+        positive("eval examples", evalExamples);
+        Objects.requireNonNull(lora, "lora");
+        if (!(lr > 0)) {
+            throw new IllegalArgumentException("learning rate must be > 0, got " + lr);
+        }
+        if (warmup < 0) {
+            throw new IllegalArgumentException("warm-up steps must be >= 0, got " + warmup);
+        }
+        if (!(maxGradNorm >= 0)) {
+            throw new IllegalArgumentException("max grad norm must be >= 0 (0 = no clipping), got " + maxGradNorm);
+        }
+        if (wire != DType.F32 && wire != DType.F16 && wire != DType.BF16) {
+            throw new IllegalArgumentException("wire dtype must be fp32, fp16 or bf16, got " + wire);
+        }
+        if (cut < 0) {
+            throw new IllegalArgumentException("cut must be >= 1, or 0 to plan it from each device's memory, got " + cut);
+        }
+        if (!(safetyMargin >= 0)) {
+            throw new IllegalArgumentException("safety margin must be >= 0, got " + safetyMargin);
+        }
+        if (maxChunkBytes < 1024 || maxChunkBytes > TensorCodec.DEFAULT_MAX_CHUNK_BYTES * 3) {
+            throw new IllegalArgumentException("max chunk bytes must be in [1024, " + TensorCodec.DEFAULT_MAX_CHUNK_BYTES * 3
+                    + "], got " + maxChunkBytes);
+        }
+        requirePositive("step timeout", stepTimeout);
+        requirePositive("round timeout", roundTimeout);
+        Objects.requireNonNull(partitioner, "partitioner");
+        Objects.requireNonNull(aggregation, "aggregation");
+        Objects.requireNonNull(out, "out");
+    }
+
+    private static void positive(String name, int v) {
+        if (v <= 0) {
+            throw new IllegalArgumentException(name + " must be > 0, got " + v);
+        }
+    }
+
+    private static void requirePositive(String name, Duration d) {
+        if (d == null || d.isNegative() || d.isZero() || d.toMillis() > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(name + " must be between 1 ms and 24 days, got " + d);
+        }
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The settings as manifest.json and summary.json record them (keys as the simulator's). */
+    public Map<String, Object> toMap() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("model", model);
+        m.put("plan_shape", planShape);
+        m.put("fleet_size", fleetSize);
+        m.put("partition", partitioner);
+        m.put("rounds", rounds);
+        m.put("local_steps", localSteps);
+        m.put("scheduler", "arrival");
+        m.put("aggregation", aggregation);
+        m.put("batch_size", batchSize);
+        m.put("seq_len", seqLen);
+        m.put("lora_rank", lora.rank());
+        m.put("lora_alpha", lora.alpha());
+        m.put("lora_dropout", lora.dropout());
+        m.put("lora_targets", lora.targets());
+        m.put("lr", lr);
+        m.put("warmup", warmup);
+        m.put("max_grad_norm", maxGradNorm);
+        m.put("eval_data", evalData);
+        m.put("eval_examples", evalExamples);
+        m.put("safety_margin", safetyMargin);
+        m.put("wire_dtype", wire.name());
+        m.put("wire_bytes", wire.bytes());
+        m.put("cut_override", cut);
+        m.put("max_chunk_bytes", maxChunkBytes);
+        m.put("step_timeout_ms", stepTimeout.toMillis());
+        m.put("round_timeout_ms", roundTimeout.toMillis());
+        m.put("seed", seed);
+        return m;
+    }
+
+    /** Required: {@code model}, {@code fleetSize}, {@code out}; everything else has the simulator's default. */
+    public static final class Builder {
+        private String model;
+        private String planShape;
+        private int fleetSize;
+        private int rounds = 4;
+        private int localSteps = 8;
+        private int batchSize = 8;
+        private int seqLen = 192;
+        private LoraConfig lora = new LoraConfig(8, 16, 0, List.of("q", "k", "v", "o"));
+        private double lr = 3e-3;
+        private int warmup = 5;
+        private double maxGradNorm = 1.0;
+        private long seed;
+        private String partitioner = "natural";
+        private String aggregation = "fedavg";
+        private DType wire = DType.F32;
+        private int cut;
+        private double safetyMargin = 0.1;
+        private String evalData;
+        private int evalExamples = 96;
+        private int maxChunkBytes = TensorCodec.DEFAULT_MAX_CHUNK_BYTES;
+        private Duration stepTimeout = Duration.ofMinutes(10);
+        private Duration roundTimeout = Duration.ofHours(2);
+        private Path out;
+
+        private Builder() {
+        }
+
+        public Builder setModel(String v) { model = v; return this; }
+        public Builder setFleetSize(int v) { fleetSize = v; return this; }
+        public Builder setOut(Path v) { out = v; return this; }
+        public Builder optPlanShape(String v) { planShape = v; return this; }
+        public Builder optRounds(int v) { rounds = v; return this; }
+        public Builder optLocalSteps(int v) { localSteps = v; return this; }
+        public Builder optBatchSize(int v) { batchSize = v; return this; }
+        public Builder optSeqLen(int v) { seqLen = v; return this; }
+        public Builder optLora(LoraConfig v) { lora = v; return this; }
+        public Builder optLr(double v) { lr = v; return this; }
+        public Builder optWarmup(int v) { warmup = v; return this; }
+        public Builder optMaxGradNorm(double v) { maxGradNorm = v; return this; }
+        public Builder optSeed(long v) { seed = v; return this; }
+        public Builder optPartitioner(String v) { partitioner = v; return this; }
+        public Builder optAggregation(String v) { aggregation = v; return this; }
+        public Builder optWire(DType v) { wire = v; return this; }
+        public Builder optCut(int v) { cut = v; return this; }
+        public Builder optSafetyMargin(double v) { safetyMargin = v; return this; }
+        public Builder optEvalData(String v) { evalData = v; return this; }
+        public Builder optEvalExamples(int v) { evalExamples = v; return this; }
+        public Builder optMaxChunkBytes(int v) { maxChunkBytes = v; return this; }
+        public Builder optStepTimeout(Duration v) { stepTimeout = v; return this; }
+        public Builder optRoundTimeout(Duration v) { roundTimeout = v; return this; }
+
+        public ServerSettings build() {
+            return new ServerSettings(model, planShape, fleetSize, rounds, localSteps, batchSize, seqLen, lora, lr, warmup,
+                    maxGradNorm, seed, partitioner, aggregation, wire, cut, safetyMargin, evalData, evalExamples,
+                    maxChunkBytes, stepTimeout, roundTimeout, out);
+        }
+    }
+}

@@ -1,0 +1,70 @@
+package org.memsfl.grpc;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import org.memsfl.grpc.proto.TensorChunk;
+
+/**
+ * Collects a known number of whole tensors from one stream, one after another (their chunks must not interleave):
+ * the three tensors of a local step, or the adapter tensors of an upload. Not thread-safe: one stream feeds it.
+ */
+final class TensorGroup {
+
+    private final String what;
+    private final int count;
+    private final Set<String> names;
+    private final TensorCodec.Assembler assembler;
+    private final Map<String, TensorCodec.Decoded> done = new LinkedHashMap<>();
+
+    /**
+     * @param what  for messages, e.g. "local step 3"
+     * @param count tensors expected
+     * @param names the allowed names (null: any name)
+     */
+    TensorGroup(TensorCodec codec, String what, int count, Set<String> names) {
+        this.what = what;
+        this.count = count;
+        this.names = names;
+        this.assembler = codec.assembler();
+    }
+
+    /** Takes one chunk; returns true when the group became complete with it. */
+    boolean accept(TensorChunk c) {
+        if (done.size() == count) {
+            throw TensorCodec.invalid(what + ": chunk of tensor '" + c.getName() + "' after all " + count
+                    + " tensors arrived");
+        }
+        if (!assembler.inProgress()) {
+            if (names != null && !names.contains(c.getName())) {
+                throw TensorCodec.invalid(what + ": unexpected tensor '" + c.getName() + "'; expected " + names);
+            }
+            if (done.containsKey(c.getName())) {
+                throw TensorCodec.invalid(what + ": tensor '" + c.getName() + "' sent twice");
+            }
+        }
+        TensorCodec.Decoded d = assembler.accept(c);
+        if (d != null) {
+            done.put(d.name(), d);
+        }
+        return done.size() == count;
+    }
+
+    boolean complete() {
+        return done.size() == count;
+    }
+
+    /** At the end of a stream: INVALID_ARGUMENT unless every tensor arrived whole. */
+    Map<String, TensorCodec.Decoded> requireComplete() {
+        assembler.requireIdle();
+        if (done.size() != count) {
+            throw TensorCodec.invalid(what + " is truncated: " + done.size() + " of " + count + " tensors arrived");
+        }
+        return tensors();
+    }
+
+    Map<String, TensorCodec.Decoded> tensors() {
+        return Collections.unmodifiableMap(done);
+    }
+}

@@ -1,0 +1,153 @@
+package org.memsfl.sim;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.memsfl.cost.DelayModel;
+import org.memsfl.cost.MemoryModel;
+import org.memsfl.data.Batch;
+import org.memsfl.data.Batcher;
+import org.memsfl.data.DataResolver;
+import org.memsfl.data.Dataset;
+import org.memsfl.data.Example;
+import org.memsfl.data.Partitioner;
+import org.memsfl.data.Tokenization;
+import org.memsfl.data.TokenizedExample;
+import org.memsfl.engine.DType;
+import org.memsfl.fleet.DeviceProfile;
+import org.memsfl.fleet.Fleet;
+import org.memsfl.fleet.Fleets;
+import org.memsfl.model.LayerRange;
+import org.memsfl.model.LoadedModel;
+import org.memsfl.model.ModelConfig;
+import org.memsfl.model.ModelResolver;
+import org.memsfl.plan.DevicePlan;
+import org.memsfl.plan.Plan;
+import org.memsfl.plan.Planner;
+import org.memsfl.util.BadInputException;
+
+/**
+ * What every method of one experiment shares, built once: the frozen model (read-only, so methods may share it),
+ * the fleet and its plan, each device's tokenised partition (fixed by the seed), and the held-out batches.
+ */
+public final class SimContext implements AutoCloseable {
+
+    private final SimSettings settings;
+    private final LoadedModel loaded;
+    private final Fleet fleet;
+    private final Plan plan;
+    private final Map<String, Integer> cuts;
+    private final List<DeviceProfile> participants;
+    private final Map<String, List<TokenizedExample>> partitions;
+    private final List<Batch> evalBatches;
+    private final int seqLen;
+
+    public SimContext(SimSettings s) {
+        this.settings = s;
+        this.fleet = Fleets.resolve(s.fleet());
+        Dataset ds = DataResolver.resolve(s.data());
+        ModelConfig trained = ModelResolver.resolveConfig(s.model());
+        ModelConfig planConfig = s.planShape() == null ? trained : ModelResolver.resolveConfig(s.planShape());
+        this.plan = Planner.plan(planConfig, s.lora().forFamily(planConfig.family()), s.batchSize(), s.seqLen(), fleet, s.safetyMargin());
+        this.cuts = scaledCuts(plan, planConfig.nLayers(), trained.nLayers());
+        this.participants = new ArrayList<>();
+        for (DeviceProfile d : fleet.devices()) {
+            if (cuts.containsKey(d.id())) {
+                participants.add(d);
+            }
+        }
+        if (participants.isEmpty()) {
+            throw new BadInputException("no device of fleet '" + fleet.name() + "' can hold even one layer of " + planConfig
+                    .family() + " model " + (s.planShape() == null ? s.model() : s.planShape()) + "; see ./memsfl plan");
+        }
+        this.loaded = ModelResolver.resolve(s.model(), LayerRange.all(trained.nLayers()), DType.F32);
+        this.seqLen = Math.min(s.seqLen(), trained.maxSeqLen());
+        Tokenization tok = new Tokenization(loaded.requireTokenizer(), seqLen);
+        List<List<Example>> parts = Partitioner.of(s.partition()).partition(ds.train(), participants.size(), s.seed());
+        this.partitions = new LinkedHashMap<>();
+        for (int i = 0; i < participants.size(); i++) {
+            List<TokenizedExample> t = tok.applyAll(parts.get(i));
+            if (t.isEmpty()) {
+                throw new BadInputException("device " + participants.get(i).id() + " got no usable training example from "
+                        + ds.name() + " (partition " + s.partition() + "); use more data or fewer devices");
+            }
+            partitions.put(participants.get(i).id(), t);
+        }
+        List<Example> eval = ds.eval().subList(0, Math.min(s.evalExamples(), ds.eval().size()));
+        this.evalBatches = Batcher.sequential(tok.applyAll(eval), s.batchSize(), seqLen);
+    }
+
+    /** Cuts planned at one depth mapped to another by the same fraction of layers, kept within [1, N-1]. */
+    static Map<String, Integer> scaledCuts(Plan plan, int planLayers, int trainedLayers) {
+        Map<String, Integer> out = new LinkedHashMap<>();
+        for (DevicePlan d : plan.devices()) {
+            if (!d.fits()) {
+                continue;
+            }
+            int c = planLayers == trainedLayers ? d.cut()
+                    : (int) Math.round((double) d.cut() * trainedLayers / planLayers);
+            out.put(d.deviceId(), Math.max(1, Math.min(trainedLayers - 1, c)));
+        }
+        return out;
+    }
+
+    /** A fresh sampler over a device's partition: every method sees the same batches in the same order. */
+    public ClientData clientData(String deviceId) {
+        int index = new ArrayList<>(partitions.keySet()).indexOf(deviceId);
+        return new ClientData(deviceId, partitions.get(deviceId), settings.batchSize(), seqLen, settings.seed() * 31 + index);
+    }
+
+    /** All participants' examples pooled (the centralized baseline). */
+    public List<TokenizedExample> pooled() {
+        List<TokenizedExample> all = new ArrayList<>();
+        partitions.values().forEach(all::addAll);
+        return all;
+    }
+
+    public MemoryModel memoryModel() {
+        return MemoryModel.of(loaded.config(), settings.lora(), settings.batchSize(), seqLen);
+    }
+
+    public DelayModel delayModel() {
+        return new DelayModel(loaded.config(), settings.lora(), settings.batchSize(), seqLen, settings.wireBytes());
+    }
+
+    public SimSettings settings() {
+        return settings;
+    }
+
+    public LoadedModel loaded() {
+        return loaded;
+    }
+
+    public Fleet fleet() {
+        return fleet;
+    }
+
+    public Plan plan() {
+        return plan;
+    }
+
+    /** Cut of each participating device, in the trained model's layers. */
+    public Map<String, Integer> cuts() {
+        return cuts;
+    }
+
+    public List<DeviceProfile> participants() {
+        return participants;
+    }
+
+    public List<Batch> evalBatches() {
+        return evalBatches;
+    }
+
+    public int seqLen() {
+        return seqLen;
+    }
+
+    @Override
+    public void close() {
+        loaded.close();
+    }
+}

@@ -1,0 +1,82 @@
+package org.memsfl.sim;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.memsfl.lora.LoraConfig;
+
+/**
+ * Everything an experiment is run with; one record so the manifest, every method and the report agree.
+ *
+ * @param model        model spec (path, known name, random:preset)
+ * @param planShape    model spec whose shapes the planner sizes cuts with (null = the trained model); cuts are then
+ *                     scaled to the trained model's depth, so a tiny trained model still sees heterogeneous cuts
+ * @param data         dataset spec
+ * @param partition    natural, iid or dirichlet:alpha
+ * @param fleet        fleet preset or file
+ * @param rounds       federated rounds
+ * @param localSteps   local steps per device per round (I)
+ * @param scheduler    server order policy for memsfl: fcfs, random, schrage, exact
+ * @param aggregation  fedavg, client-only or svd
+ * @param batchSize    sequences per local step
+ * @param seqLen       longest sequence
+ * @param lora         adapter settings
+ * @param lr           peak learning rate (every optimizer)
+ * @param warmup       warm-up steps of every optimizer
+ * @param maxGradNorm  clipping per side (0 = none)
+ * @param evalExamples held-out examples scored after each round
+ * @param safetyMargin planner's memory margin
+ * @param wireBytes    bytes per activation element on the wire (4 fp32, 2 fp16/bf16)
+ * @param seed         seed of everything
+ */
+public record SimSettings(String model, String planShape, String data, String partition, String fleet, int rounds,
+                          int localSteps, String scheduler, String aggregation, int batchSize, int seqLen,
+                          LoraConfig lora, double lr, int warmup, double maxGradNorm, int evalExamples,
+                          double safetyMargin, int wireBytes, long seed) {
+
+    public SimSettings {
+        positive("rounds", rounds);
+        positive("local steps", localSteps);
+        positive("batch size", batchSize);
+        positive("sequence length", seqLen);
+        positive("eval examples", evalExamples);
+        if (!(lr > 0)) {
+            throw new IllegalArgumentException("learning rate must be > 0, got " + lr);
+        }
+        if (wireBytes != 2 && wireBytes != 4) {
+            throw new IllegalArgumentException("wire bytes must be 2 or 4, got " + wireBytes);
+        }
+    }
+
+    private static void positive(String name, int v) {
+        if (v <= 0) {
+            throw new IllegalArgumentException(name + " must be > 0, got " + v);
+        }
+    }
+
+    public Map<String, Object> toMap() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("model", model);
+        m.put("plan_shape", planShape);
+        m.put("data", data);
+        m.put("partition", partition);
+        m.put("fleet", fleet);
+        m.put("rounds", rounds);
+        m.put("local_steps", localSteps);
+        m.put("scheduler", scheduler);
+        m.put("aggregation", aggregation);
+        m.put("batch_size", batchSize);
+        m.put("seq_len", seqLen);
+        m.put("lora_rank", lora.rank());
+        m.put("lora_alpha", lora.alpha());
+        m.put("lora_dropout", lora.dropout());
+        m.put("lora_targets", lora.targets());
+        m.put("lr", lr);
+        m.put("warmup", warmup);
+        m.put("max_grad_norm", maxGradNorm);
+        m.put("eval_examples", evalExamples);
+        m.put("safety_margin", safetyMargin);
+        m.put("wire_bytes", wireBytes);
+        m.put("seed", seed);
+        return m;
+    }
+}

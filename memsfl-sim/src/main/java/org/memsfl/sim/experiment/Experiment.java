@@ -1,0 +1,178 @@
+package org.memsfl.sim.experiment;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.memsfl.cost.MemoryModel;
+import org.memsfl.cost.MethodMemory;
+import org.memsfl.cost.TrainingMethod;
+import org.memsfl.engine.Engine;
+import org.memsfl.fed.Aggregators;
+import org.memsfl.model.ModelConfig;
+import org.memsfl.model.ModelResolver;
+import org.memsfl.plan.Plan;
+import org.memsfl.plan.Planner;
+import org.memsfl.schedule.Policies;
+import org.memsfl.sim.SimContext;
+import org.memsfl.sim.SimSettings;
+import org.memsfl.sim.method.CentralizedMethod;
+import org.memsfl.sim.method.FedLoraMethod;
+import org.memsfl.sim.method.FederatedMethod;
+import org.memsfl.sim.method.RoundOutcome;
+import org.memsfl.sim.method.SplitFederatedMethod;
+import org.memsfl.sim.timing.RoundClock;
+import org.memsfl.train.EvalResult;
+import org.memsfl.train.Evaluator;
+import org.memsfl.util.Json;
+import org.memsfl.util.RunManifest;
+
+/**
+ * Runs methods one after another on the same context (same frozen model, partition, seeds), evaluating the
+ * global adapters after every round, and writes manifest.json, metrics.jsonl and summary.json into the output
+ * directory. Memory and round time come from the cost models; wall time is measured.
+ */
+public final class Experiment {
+
+    public static final List<String> METHODS = List.of("memsfl", "sfl-v1", "splitlora", "fedlora", "centralized");
+
+    private final SimContext ctx;
+    private final Path out;
+    private final Consumer<String> log;
+
+    public Experiment(SimContext ctx, Path out, Consumer<String> log) {
+        this.ctx = ctx;
+        this.out = out;
+        this.log = log;
+    }
+
+    /** Runs the named methods; {@code onRound} is told of every finished round (progress bars). */
+    public List<MethodResult> run(List<String> methods, Consumer<RoundMetrics> onRound) {
+        SimSettings s = ctx.settings();
+        RunManifest.write(out, "simulate", settingsWithPlan(), s.seed());
+        Path metrics = out.resolve("metrics.jsonl");
+        try {
+            java.nio.file.Files.deleteIfExists(metrics);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        List<MethodResult> results = new ArrayList<>();
+        for (String name : methods) {
+            results.add(runOne(name, metrics, onRound));
+        }
+        Map<String, Object> methodsJson = new LinkedHashMap<>();
+        for (MethodResult r : results) {
+            methodsJson.put(r.name(), r.toSummary());
+        }
+        Map<String, Object> summary = new LinkedHashMap<>();
+        summary.put("methods", methodsJson);
+        summary.put("settings", s.toMap());
+        summary.put("cuts", ctx.cuts());
+        Json.write(out.resolve("summary.json"), summary);
+        return results;
+    }
+
+    private MethodResult runOne(String name, Path metrics, Consumer<RoundMetrics> onRound) {
+        SimSettings s = ctx.settings();
+        Engine.seed(s.seed());
+        MemoryModel mm = ctx.memoryModel();
+        RoundClock clock = new RoundClock(ctx.loaded().config(), s.lora(), ctx.delayModel(), ctx.fleet(), s.localSteps(),
+                s.seed());
+        Map<String, Integer> cuts = ctx.cuts();
+        List<String> dropped = new ArrayList<>();
+        for (org.memsfl.plan.DevicePlan d : ctx.plan().notFitting()) {
+            dropped.add(d.deviceId());
+        }
+        FederatedMethod method;
+        MethodMemory memory;
+        double roundTime;
+        switch (name) {
+            case "memsfl":
+                method = new SplitFederatedMethod(SplitFederatedMethod.Variant.MEMSFL, ctx, Aggregators.of(s.aggregation()),
+                        Policies.of(s.scheduler()));
+                memory = MethodMemory.of(TrainingMethod.MEMSFL, mm, ctx.fleet(), cuts, s.safetyMargin());
+                roundTime = clock.sequentialRound(cuts, s.scheduler());
+                break;
+            case "sfl-v1":
+                method = new SplitFederatedMethod(SplitFederatedMethod.Variant.SFL_V1, ctx, Aggregators.of(s.aggregation()),
+                        Policies.of("fcfs"));
+                memory = MethodMemory.of(TrainingMethod.SFL_V1, mm, ctx.fleet(), cuts, s.safetyMargin());
+                roundTime = clock.parallelRound(cuts);
+                break;
+            case "splitlora": {
+                SplitFederatedMethod m = new SplitFederatedMethod(SplitFederatedMethod.Variant.SPLITLORA, ctx,
+                        Aggregators.of("client-only"), Policies.of("fcfs"));
+                method = m;
+                memory = MethodMemory.of(TrainingMethod.SPLITLORA, mm, ctx.fleet(), m.cuts(), s.safetyMargin());
+                roundTime = clock.sequentialRound(m.cuts(), "fcfs");
+                break;
+            }
+            case "fedlora": {
+                List<String> fedDropped = fedLoraDropped();
+                List<String> participants = new ArrayList<>();
+                for (org.memsfl.fleet.DeviceProfile d : ctx.participants()) {
+                    if (!fedDropped.contains(d.id())) {
+                        participants.add(d.id());
+                    }
+                }
+                dropped = new ArrayList<>(fedDropped);
+                method = new FedLoraMethod(ctx, Aggregators.of(s.aggregation()), participants);
+                memory = MethodMemory.of(TrainingMethod.FEDLORA, mm, ctx.fleet(), cuts, s.safetyMargin());
+                roundTime = clock.localRound(participants);
+                break;
+            }
+            case "centralized":
+                method = new CentralizedMethod(ctx);
+                memory = MethodMemory.of(TrainingMethod.CENTRALIZED, mm, ctx.fleet(), cuts, s.safetyMargin());
+                roundTime = clock.centralizedRound(ctx.participants().size());
+                dropped = List.of();
+                break;
+            default:
+                throw new IllegalArgumentException("unknown method '" + name + "'; expected one of " + METHODS);
+        }
+        List<RoundMetrics> rounds = new ArrayList<>();
+        long up = 0;
+        long down = 0;
+        double evalLoss = Double.NaN;
+        long start = System.nanoTime();
+        try (FederatedMethod m = method) {
+            for (int r = 1; r <= s.rounds(); r++) {
+                RoundOutcome o = m.round(r);
+                EvalResult e = Evaluator.evaluate(ctx.loaded().model(), m.globalAdapters(), ctx.evalBatches());
+                evalLoss = e.loss();
+                up += o.bytesUp();
+                down += o.bytesDown();
+                RoundMetrics rm = new RoundMetrics(name, r, o.trainLoss(), e.loss(), roundTime,
+                        (System.nanoTime() - start) / 1e9, o.bytesUp(), o.bytesDown(), memory.serverPeak(),
+                        memory.maxDevicePeak(), o.participants());
+                Json.appendLine(metrics, rm.toMap());
+                rounds.add(rm);
+                onRound.accept(rm);
+            }
+        }
+        double wall = (System.nanoTime() - start) / 1e9;
+        log.accept(String.format("%s: final eval loss %.4f, %.1f s wall", name, evalLoss, wall));
+        return new MethodResult(name, rounds, memory, roundTime, wall, evalLoss, up, down, dropped);
+    }
+
+    /**
+     * Devices that cannot hold the whole model under FedAvg-LoRA, judged at the planning shape (the same shape the
+     * split methods' cuts come from).
+     */
+    private List<String> fedLoraDropped() {
+        SimSettings s = ctx.settings();
+        ModelConfig shape = s.planShape() == null ? ctx.loaded().config() : ModelResolver.resolveConfig(s.planShape());
+        MemoryModel mm = MemoryModel.of(shape, s.lora().forFamily(shape.family()), s.batchSize(), s.seqLen());
+        Plan p = Planner.plan(mm, ctx.fleet(), s.safetyMargin());
+        return MethodMemory.of(TrainingMethod.FEDLORA, mm, ctx.fleet(), p.cuts(), s.safetyMargin()).dropped();
+    }
+
+    private Map<String, Object> settingsWithPlan() {
+        Map<String, Object> m = new LinkedHashMap<>(ctx.settings().toMap());
+        m.put("cuts", ctx.cuts());
+        m.put("plan", ctx.plan().toMap());
+        return m;
+    }
+}

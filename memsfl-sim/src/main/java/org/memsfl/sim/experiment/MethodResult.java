@@ -1,0 +1,39 @@
+package org.memsfl.sim.experiment;
+
+import java.util.List;
+import java.util.Map;
+import org.memsfl.cost.MethodMemory;
+
+/**
+ * One method's outcome in an experiment.
+ *
+ * @param name          method id
+ * @param rounds        per-round metrics, in order
+ * @param memory        modeled memory of the server and every device at the trained model's shape
+ * @param roundTimeS    simulated seconds of one round
+ * @param wallS         measured seconds of the whole run
+ * @param finalEvalLoss held-out loss after the last round
+ * @param bytesUp       total device-to-server bytes
+ * @param bytesDown     total server-to-device bytes
+ * @param dropped       devices that could not take part
+ */
+public record MethodResult(String name, List<RoundMetrics> rounds, MethodMemory memory, double roundTimeS, double wallS,
+                           double finalEvalLoss, long bytesUp, long bytesDown, List<String> dropped) {
+
+    /** The per-method object of summary.json. */
+    public Map<String, Object> toSummary() {
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("server_peak_bytes", memory.serverPeak());
+        Map<String, Long> devices = new java.util.LinkedHashMap<>();
+        memory.devices().forEach((id, b) -> devices.put(id, b.total()));
+        m.put("device_peak_bytes", devices);
+        m.put("round_time_s", roundTimeS);
+        m.put("wall_s", wallS);
+        m.put("final_eval_loss", finalEvalLoss);
+        m.put("bytes_up", bytesUp);
+        m.put("bytes_down", bytesDown);
+        m.put("dropped_devices", dropped);
+        m.put("memory", memory.toMap());
+        return m;
+    }
+}

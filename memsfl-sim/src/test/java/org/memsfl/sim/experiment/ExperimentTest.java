@@ -1,0 +1,107 @@
+package org.memsfl.sim.experiment;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.bytedeco.pytorch.Tensor;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.memsfl.engine.Tensors;
+import org.memsfl.fed.Aggregators;
+import org.memsfl.lora.LoraConfig;
+import org.memsfl.schedule.Policies;
+import org.memsfl.sim.SimContext;
+import org.memsfl.sim.SimSettings;
+import org.memsfl.sim.method.SplitFederatedMethod;
+import org.memsfl.util.Json;
+
+/** End-to-end runs of the simulator on stories260K + Dolly over paper-5 with tiny settings. */
+class ExperimentTest {
+
+    static SimContext ctx;
+
+    @BeforeAll
+    static void context() {
+        ctx = new SimContext(settings());
+    }
+
+    @AfterAll
+    static void close() {
+        ctx.close();
+    }
+
+    static SimSettings settings() {
+        return new SimSettings("stories260K", "random:gpt2-medium", "dolly", "natural", "paper-5", 2, 2, "exact", "fedavg",
+                2, 48, new LoraConfig(4, 8, 0, List.of("q", "v")), 3e-3, 1, 1.0, 8, 0.1, 4, 7);
+    }
+
+    @Test
+    void cutsAreHeterogeneousAndScaled() {
+        assertThat(ctx.cuts()).hasSize(5);
+        assertThat(ctx.cuts().values()).allSatisfy(c -> assertThat(c).isBetween(1, 4));
+        assertThat(new java.util.HashSet<>(ctx.cuts().values()).size()).isGreaterThan(1);
+    }
+
+    /** memsfl and SFL-V1 differ in what the server holds and when, not in the arithmetic: same adapters, bit for bit. */
+    @Test
+    void memsflAndSflV1TrainTheSameAdapters() {
+        List<float[]> a = train(SplitFederatedMethod.Variant.MEMSFL);
+        List<float[]> b = train(SplitFederatedMethod.Variant.SFL_V1);
+        assertThat(a).hasSameSizeAs(b);
+        for (int i = 0; i < a.size(); i++) {
+            assertThat(b.get(i)).containsExactly(a.get(i));
+        }
+    }
+
+    @Test
+    void sameSeedSameResult() {
+        List<float[]> a = train(SplitFederatedMethod.Variant.MEMSFL);
+        List<float[]> b = train(SplitFederatedMethod.Variant.MEMSFL);
+        for (int i = 0; i < a.size(); i++) {
+            assertThat(b.get(i)).containsExactly(a.get(i));
+        }
+    }
+
+    private static List<float[]> train(SplitFederatedMethod.Variant v) {
+        try (SplitFederatedMethod m = new SplitFederatedMethod(v, ctx, Aggregators.of("fedavg"), Policies.of("exact"))) {
+            m.round(1);
+            m.round(2);
+            List<float[]> out = new ArrayList<>();
+            for (Tensor t : m.globalAdapters().parameters()) {
+                out.add(Tensors.toFloats(t));
+            }
+            return out;
+        }
+    }
+
+    @Test
+    void compareWritesManifestMetricsAndSummary(@TempDir Path out) throws Exception {
+        List<MethodResult> results = new Experiment(ctx, out, s -> { }).run(Experiment.METHODS, r -> { });
+        assertThat(results).hasSize(5);
+        assertThat(Files.readAllLines(out.resolve("metrics.jsonl"))).hasSize(5 * 2);
+        JsonNode summary = Json.MAPPER.readTree(out.resolve("summary.json").toFile());
+        for (String m : Experiment.METHODS) {
+            JsonNode n = summary.get("methods").get(m);
+            for (String k : List.of("server_peak_bytes", "device_peak_bytes", "round_time_s", "wall_s", "final_eval_loss",
+                    "bytes_up", "bytes_down")) {
+                assertThat(n.has(k)).as(m + "." + k).isTrue();
+            }
+        }
+        JsonNode manifest = Json.MAPPER.readTree(out.resolve("manifest.json").toFile());
+        assertThat(manifest.get("seed").asLong()).isEqualTo(7);
+        assertThat(manifest.get("config").get("cuts").size()).isEqualTo(5);
+        Map<String, MethodResult> byName = new java.util.LinkedHashMap<>();
+        results.forEach(r -> byName.put(r.name(), r));
+        // the memory story: one shared model on the memsfl server, one copy per device on the SFL-V1 server
+        assertThat(byName.get("memsfl").memory().serverPeak()).isLessThan(byName.get("sfl-v1").memory().serverPeak());
+        // training helps: every method that trained ends below the untuned loss of the first evaluation batch set
+        assertThat(byName.get("memsfl").finalEvalLoss()).isLessThan(4.6);
+    }
+}
