@@ -14,9 +14,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
@@ -287,7 +291,8 @@ public final class ServerMemoryBench {
         MethodMemory modeled = MethodMemory.of(method, mm, fleet, cuts, SAFETY_MARGIN);
 
         Engine.init();
-        warmUp(cuts.size());
+        ExecutorService pool = workerPool(Math.max(1, cuts.size()));
+        warmUp(pool, Math.max(1, cuts.size()));
         settle();
         long baseRss = ProcStatus.rss();
         long hwmBeforeBaseline = ProcStatus.hwm();
@@ -323,8 +328,8 @@ public final class ServerMemoryBench {
                 long tr = System.nanoTime();
                 switch (variant) {
                     case "memsfl" -> sequentialRound(server, cuts, config, batch, seqLen, r, losses);
-                    case "sfl-v1" -> parallelRound(server, cuts, config, batch, seqLen, r, true, losses);
-                    case "sfl-v1-free" -> parallelRound(server, cuts, config, batch, seqLen, r, false, losses);
+                    case "sfl-v1" -> parallelRound(pool, server, cuts, config, batch, seqLen, r, true, losses);
+                    case "sfl-v1-free" -> parallelRound(pool, server, cuts, config, batch, seqLen, r, false, losses);
                     default -> throw new IllegalArgumentException("unknown variant " + variant);
                 }
                 roundSeconds.add((System.nanoTime() - tr) / 1e9);
@@ -379,6 +384,7 @@ public final class ServerMemoryBench {
                 c.close();
             }
         }
+        pool.shutdownNow();
         Json.write(result, res);
     }
 
@@ -441,19 +447,21 @@ public final class ServerMemoryBench {
     }
 
     /**
-     * sfl-v1: every device's server step in flight at once, one thread each. With {@code barrier}, all forwards and
-     * losses finish before any backward starts (every graph alive together); without it the threads run
+     * sfl-v1: every device's server step in flight at once, one worker of {@code pool} each (a fixed pool with one
+     * thread per device, kept for the whole run as a server would keep it). With {@code barrier}, all forwards and
+     * losses finish before any backward starts (every graph alive together); without it the workers run
      * {@link ServerSegment#process} from a common start.
      */
-    static void parallelRound(ServerSegment server, Map<String, Integer> cuts, ModelConfig config, int batch,
-                              int seqLen, int round, boolean barrier, List<Double> losses) throws InterruptedException {
+    static void parallelRound(ExecutorService pool, ServerSegment server, Map<String, Integer> cuts, ModelConfig config,
+                              int batch, int seqLen, int round, boolean barrier, List<Double> losses)
+            throws InterruptedException, ExecutionException {
         List<String> ids = new ArrayList<>(cuts.keySet());
         int u = ids.size();
+        CountDownLatch ready = new CountDownLatch(u);
         CountDownLatch start = new CountDownLatch(1);
         CountDownLatch forwardDone = new CountDownLatch(u);
         double[] loss = new double[u];
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        List<Thread> threads = new ArrayList<>();
+        List<Future<?>> tasks = new ArrayList<>();
         try (NativeScope s = new NativeScope()) {
             // every device's activations have arrived before the server starts: all payloads coexist
             List<ActivationPayload> payloads = new ArrayList<>();
@@ -462,48 +470,60 @@ public final class ServerMemoryBench {
             }
             for (int i = 0; i < u; i++) {
                 final int k = i;
-                Thread t = new Thread(() -> {
-                    try {
-                        start.await();
-                        ActivationPayload p = payloads.get(k);
-                        if (barrier) {
-                            loss[k] = stepWithBarrier(server.state(p.deviceId()), p, forwardDone);
-                        } else {
-                            GradientPayload g = server.process(p, LR, MAX_GRAD_NORM);
-                            loss[k] = g.loss();
-                            g.grad().close();
-                        }
-                    } catch (Throwable e) {
-                        failure.compareAndSet(null, e);
-                        forwardDone.countDown();
+                tasks.add(pool.submit(() -> {
+                    ready.countDown();
+                    start.await();
+                    ActivationPayload p = payloads.get(k);
+                    if (barrier) {
+                        loss[k] = stepWithBarrier(server.state(p.deviceId()), p, forwardDone);
+                    } else {
+                        GradientPayload g = server.process(p, LR, MAX_GRAD_NORM);
+                        loss[k] = g.loss();
+                        g.grad().close();
                     }
-                }, "server-" + ids.get(i));
-                threads.add(t);
-                t.start();
+                    return null;
+                }));
+            }
+            if (!ready.await(10, TimeUnit.MINUTES)) {
+                throw new IllegalStateException("the pool did not start one worker per device");
             }
             start.countDown();
-            for (Thread t : threads) {
-                t.join();
+            for (Future<?> f : tasks) {
+                f.get();
             }
-        }
-        if (failure.get() != null) {
-            throw new IllegalStateException("a server thread failed", failure.get());
         }
         for (double l : loss) {
             losses.add(l);
         }
     }
 
+    /** A fixed pool of {@code n} daemon workers, all started now. */
+    static ExecutorService workerPool(int n) {
+        AtomicLong count = new AtomicLong();
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(n, n, 0, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+            Thread t = new Thread(r, "server-worker-" + count.getAndIncrement());
+            t.setDaemon(true);
+            return t;
+        });
+        pool.prestartAllCoreThreads();
+        return pool;
+    }
+
     /** {@link ServerSegment#gradient} and {@link ServerSegment#process}'s update, with a barrier before backward. */
     static double stepWithBarrier(ServerState s, ActivationPayload p, CountDownLatch forwardDone)
             throws InterruptedException {
         try (NativeScope scope = new NativeScope()) {
-            Tensor sent = p.hidden().detach().clone();
-            sent.set_requires_grad(true);
-            ForwardContext ctx = ForwardContext.training(s.adapters());
-            Tensor h = s.model().forwardLayers(sent, s.cut(), s.model().config().nLayers(), ctx);
-            Tensor loss = Loss.crossEntropy(s.model().head(h, ctx), p.targets());
-            forwardDone.countDown();
+            Tensor sent;
+            Tensor loss;
+            try {
+                sent = p.hidden().detach().clone();
+                sent.set_requires_grad(true);
+                ForwardContext ctx = ForwardContext.training(s.adapters());
+                Tensor h = s.model().forwardLayers(sent, s.cut(), s.model().config().nLayers(), ctx);
+                loss = Loss.crossEntropy(s.model().head(h, ctx), p.targets());
+            } finally {
+                forwardDone.countDown(); // also when the forward failed: the others must not wait for it
+            }
             forwardDone.await();
             s.optimizer().zeroGrad();
             loss.backward();
@@ -536,7 +556,7 @@ public final class ServerMemoryBench {
      * threads, plus a GEMM per thread, so that one-time costs (natives, kernels, JIT, BLAS buffers, thread pools)
      * fall into the baseline rather than into the measured delta.
      */
-    static void warmUp(int threads) throws InterruptedException {
+    static void warmUp(ExecutorService pool, int threads) throws InterruptedException, ExecutionException {
         ModelConfig tiny = ModelPresets.get("tiny-gpt2");
         LoraConfig lora = lora();
         try (DecoderModel m = RandomInit.create(tiny, LayerRange.all(tiny.nLayers()), DType.F32, 1)) {
@@ -554,8 +574,8 @@ public final class ServerMemoryBench {
             }
             for (int r = 0; r < 3; r++) {
                 sequentialRound(server, cuts, tiny, 2, 16, r, new ArrayList<>());
-                parallelRound(server, cuts, tiny, 2, 16, r, true, new ArrayList<>());
-                parallelRound(server, cuts, tiny, 2, 16, r, false, new ArrayList<>());
+                parallelRound(pool, server, cuts, tiny, 2, 16, r, true, new ArrayList<>());
+                parallelRound(pool, server, cuts, tiny, 2, 16, r, false, new ArrayList<>());
             }
             for (AutoCloseable c : owned) {
                 try {
@@ -565,21 +585,27 @@ public final class ServerMemoryBench {
                 }
             }
         }
-        List<Thread> gemms = new ArrayList<>();
-        for (int i = 0; i < Math.max(1, threads); i++) {
-            Thread t = new Thread(() -> {
+        List<Future<?>> gemms = new ArrayList<>();
+        CountDownLatch together = new CountDownLatch(threads);
+        for (int i = 0; i < threads; i++) {
+            gemms.add(pool.submit(() -> {
+                together.countDown();
+                together.await();
                 try (NoGradGuard ng = new NoGradGuard(); NativeScope s = new NativeScope()) {
                     Tensor x = torch.randn(512, 512);
                     for (int k = 0; k < 3; k++) {
                         x.matmul(x);
                     }
                 }
-            });
-            gemms.add(t);
-            t.start();
+                return null;
+            }));
         }
-        for (Thread t : gemms) {
-            t.join();
+        for (Future<?> f : gemms) {
+            f.get();
+        }
+        try (NoGradGuard ng = new NoGradGuard(); NativeScope s = new NativeScope()) {
+            Tensor x = torch.randn(512, 512);
+            x.matmul(x);
         }
         ProcStatus.rss();
         Json.compact(Map.of("warm", 1));

@@ -35,10 +35,10 @@ public final class SimOptions {
     @Option(names = "--aggregation", defaultValue = "fedavg", description = "fedavg (per layer), client-only or svd (default: ${DEFAULT-VALUE}).")
     String aggregation;
 
-    @Option(names = "--batch-size", defaultValue = "8", description = "Sequences per local step (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--batch-size", defaultValue = "4", description = "Sequences per local step (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
-    @Option(names = "--seq-len", defaultValue = "192", description = "Longest sequence (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seq-len", defaultValue = "128", description = "Longest sequence (default: ${DEFAULT-VALUE}).")
     int seqLen;
 
     @Option(names = "--lr", defaultValue = "3e-3", description = "Peak learning rate (default: ${DEFAULT-VALUE}).")

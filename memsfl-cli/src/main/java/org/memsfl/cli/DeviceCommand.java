@@ -1,0 +1,140 @@
+package org.memsfl.cli;
+
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import org.memsfl.fleet.DeviceProfile;
+import org.memsfl.fleet.Units;
+import org.memsfl.grpc.DeviceClient;
+import org.memsfl.grpc.DeviceSettings;
+import org.memsfl.grpc.Transport;
+import org.memsfl.util.BadInputException;
+import org.memsfl.util.Json;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** One device of a real deployment: loads only its model segment and its data partition, trains with the server. */
+@Command(name = "device", description = "Run one device: register with the edge server, train its layers [0, cut) on its"
+        + " own data partition each round, upload its adapters.")
+public final class DeviceCommand implements Callable<Integer> {
+
+    /** Refusals that no retry fixes: the user must change something. */
+    private static final Set<Status.Code> REFUSALS = Set.of(Status.Code.UNAUTHENTICATED, Status.Code.PERMISSION_DENIED,
+            Status.Code.INVALID_ARGUMENT, Status.Code.FAILED_PRECONDITION, Status.Code.ALREADY_EXISTS,
+            Status.Code.RESOURCE_EXHAUSTED, Status.Code.OUT_OF_RANGE);
+
+    @Mixin
+    CommonOptions common;
+
+    @Option(names = "--server", required = true, description = "Edge server HOST:PORT.")
+    String server;
+
+    @Option(names = "--device-id", required = true, description = "This device's id (as in the server's tokens file).")
+    String deviceId;
+
+    @Option(names = "--token", description = "Bearer token (or --token-file).")
+    String token;
+
+    @Option(names = "--token-file", description = "File holding the bearer token.")
+    Path tokenFile;
+
+    @Option(names = "--data", defaultValue = "dolly", description = "Dataset on this device (default: ${DEFAULT-VALUE}).")
+    String data;
+
+    @Option(names = "--partition", required = true, description = "Index of this device's data partition, 0..fleet-size-1.")
+    int partition;
+
+    @Option(names = "--memory-budget", defaultValue = "2GiB", description = "Memory the device gives to fine-tuning (default: ${DEFAULT-VALUE}).")
+    String memoryBudget;
+
+    @Option(names = "--compute", defaultValue = "1TFLOPS", description = "Effective compute speed (default: ${DEFAULT-VALUE}).")
+    String compute;
+
+    @Option(names = "--uplink", defaultValue = "20Mbps", description = "Uplink bandwidth (default: ${DEFAULT-VALUE}).")
+    String uplink;
+
+    @Option(names = "--downlink", defaultValue = "100Mbps", description = "Downlink bandwidth (default: ${DEFAULT-VALUE}).")
+    String downlink;
+
+    @Option(names = "--latency", defaultValue = "30ms", description = "One-way latency (default: ${DEFAULT-VALUE}).")
+    String latency;
+
+    @Option(names = "--insecure", description = "Plaintext instead of TLS (only on a trusted network).")
+    boolean insecure;
+
+    @Option(names = "--ca", description = "CA certificate (PEM) that signed the server's certificate; default: the system's roots.")
+    Path ca;
+
+    @Option(names = "--out", description = "Write metrics.jsonl, summary.json and the final device-side adapter here.")
+    Path out;
+
+    @Option(names = "--join-timeout-s", defaultValue = "86400", description = "Seconds to wait for a round to open (default: ${DEFAULT-VALUE}).")
+    long joinTimeoutS;
+
+    @Override
+    public Integer call() throws IOException {
+        String bearer = token;
+        if (bearer == null && tokenFile != null) {
+            bearer = Files.readString(tokenFile).strip();
+        }
+        if (bearer == null || bearer.isBlank()) {
+            throw new BadInputException("give the device's token with --token or --token-file");
+        }
+        DeviceProfile profile;
+        try {
+            profile = new DeviceProfile(deviceId, Units.bytes(memoryBudget), Units.flops(compute), Units.bandwidth(uplink),
+                    Units.bandwidth(downlink), Units.seconds(latency));
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException(e.getMessage(), e);
+        }
+        DeviceSettings s = new DeviceSettings(profile, data, partition, out, Duration.ofMinutes(2), Duration.ofSeconds(30),
+                Duration.ofSeconds(joinTimeoutS));
+        ManagedChannel channel = Transport.channel(server, Transport.channelCredentials(insecure, ca));
+        try {
+            DeviceClient.Report r = new DeviceClient(s, channel, bearer,
+                    line -> System.err.println("memsfl device " + line)).run();
+            try (var adapters = r.finalAdapters()) {
+                if (common.json) {
+                    java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+                    m.put("device", r.deviceId());
+                    m.put("cut", r.cut());
+                    m.put("rounds_trained", r.roundsTrained());
+                    m.put("missed_rounds", r.missedRounds());
+                    m.put("last_train_loss", Double.isNaN(r.lastTrainLoss()) ? null : r.lastTrainLoss());
+                    m.put("bytes_up", r.bytesUp());
+                    m.put("bytes_down", r.bytesDown());
+                    m.put("peak_rss_bytes", r.peakRssBytes());
+                    System.out.println(Json.pretty(m));
+                } else {
+                    System.out.printf(Locale.ROOT, "device %s: cut %d, trained rounds %s, last train loss %.4f, %d B up,"
+                            + " %d B down, peak RSS %.1f MiB%n", r.deviceId(), r.cut(), r.roundsTrained(),
+                            r.lastTrainLoss(), r.bytesUp(), r.bytesDown(), r.peakRssBytes() / 1048576.0);
+                }
+            }
+            return Main.EXIT_OK;
+        } catch (StatusRuntimeException e) {
+            Status st = e.getStatus();
+            System.err.println("memsfl device: " + (REFUSALS.contains(st.getCode()) ? "the server refused: " : "")
+                    + st.getCode() + (st.getDescription() == null ? "" : ": " + st.getDescription())
+                    + (st.getCode() == Status.Code.UNAVAILABLE ? " (is the server running at " + server
+                    + ", and do --insecure / --ca match its TLS setting?)" : ""));
+            return REFUSALS.contains(st.getCode()) ? Main.EXIT_BAD_INPUT : Main.EXIT_INTERNAL;
+        } finally {
+            channel.shutdownNow();
+            try {
+                channel.awaitTermination(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

@@ -1,0 +1,189 @@
+package org.memsfl.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeoutException;
+import org.memsfl.engine.DType;
+import org.memsfl.grpc.DeviceTokens;
+import org.memsfl.grpc.EdgeServer;
+import org.memsfl.grpc.ServerSettings;
+import org.memsfl.grpc.Transport;
+import org.memsfl.lora.LoraConfig;
+import org.memsfl.util.BadInputException;
+import org.memsfl.util.Json;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** The edge server of a real deployment (DESIGN.md section 7): one frozen model, many `memsfl device` processes. */
+@Command(name = "server", description = "Run the edge server: wait for --fleet-size devices, train --rounds rounds of"
+        + " memsfl over gRPC, write metrics.jsonl, summary.json, manifest.json and adapter/ into --out.")
+public final class ServerCommand implements Callable<Integer> {
+
+    @Mixin
+    CommonOptions common;
+
+    @Option(names = "--port", defaultValue = "50051", description = "TCP port (0: any free port) (default: ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--model", defaultValue = "stories260K", description = "Model every device also resolves (default: ${DEFAULT-VALUE}).")
+    String model;
+
+    @Option(names = "--plan-shape", description = "Plan cuts at this model's shape (e.g. random:gpt2-medium) and scale them"
+            + " to the trained model's depth; default: plan at the trained model.")
+    String planShape;
+
+    @Option(names = "--fleet-size", required = true, description = "Devices that must register before round 1.")
+    int fleetSize;
+
+    @Option(names = "--rounds", defaultValue = "4", description = "Federated rounds (default: ${DEFAULT-VALUE}).")
+    int rounds;
+
+    @Option(names = "--local-steps", defaultValue = "8", description = "Local steps per device per round (default: ${DEFAULT-VALUE}).")
+    int localSteps;
+
+    @Option(names = "--batch-size", defaultValue = "8", description = "Sequences per local step (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--seq-len", defaultValue = "192", description = "Longest sequence (default: ${DEFAULT-VALUE}).")
+    int seqLen;
+
+    @Option(names = "--lr", defaultValue = "3e-3", description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
+    double lr;
+
+    @Option(names = "--warmup", defaultValue = "5", description = "Warm-up steps per optimizer (default: ${DEFAULT-VALUE}).")
+    int warmup;
+
+    @Option(names = "--max-grad-norm", defaultValue = "1.0", description = "Clipping norm per side (default: ${DEFAULT-VALUE}).")
+    double maxGradNorm;
+
+    @Option(names = "--lora-rank", defaultValue = "8", description = "LoRA rank (default: ${DEFAULT-VALUE}).")
+    int rank;
+
+    @Option(names = "--lora-alpha", defaultValue = "16", description = "LoRA alpha (default: ${DEFAULT-VALUE}).")
+    double alpha;
+
+    @Option(names = "--lora-targets", defaultValue = "q,k,v,o", split = ",", description = "Adapted modules (default: ${DEFAULT-VALUE}).")
+    List<String> targets;
+
+    @Option(names = "--partition", defaultValue = "natural",
+            description = "How the devices split the data: natural, iid or dirichlet:<alpha> (default: ${DEFAULT-VALUE}).")
+    String partition;
+
+    @Option(names = "--aggregation", defaultValue = "fedavg", description = "fedavg (per layer), client-only or svd (default: ${DEFAULT-VALUE}).")
+    String aggregation;
+
+    @Option(names = "--wire-dtype", defaultValue = "fp32", description = "Activations and gradients on the wire: fp32, fp16 or bf16 (default: ${DEFAULT-VALUE}).")
+    String wireDtype;
+
+    @Option(names = "--cut", defaultValue = "0", description = "Force this cut on every device (0: plan from each device's memory budget) (default: ${DEFAULT-VALUE}).")
+    int cut;
+
+    @Option(names = "--safety-margin", defaultValue = "0.1", description = "Planner memory margin (default: ${DEFAULT-VALUE}).")
+    double safetyMargin;
+
+    @Option(names = "--eval-data", description = "Score the global adapters on this dataset's held-out split after each round (e.g. dolly).")
+    String evalData;
+
+    @Option(names = "--eval-examples", defaultValue = "96", description = "Held-out examples per evaluation (default: ${DEFAULT-VALUE}).")
+    int evalExamples;
+
+    @Option(names = "--max-chunk-bytes", defaultValue = "1048576", description = "Largest tensor chunk on the wire (default: ${DEFAULT-VALUE}).")
+    int maxChunkBytes;
+
+    @Option(names = "--step-timeout-s", defaultValue = "600", description = "How long a device waits for one gradient (default: ${DEFAULT-VALUE}).")
+    long stepTimeoutS;
+
+    @Option(names = "--round-timeout-s", defaultValue = "7200",
+            description = "Seconds after a round opens until devices that have not uploaded are left out (default: ${DEFAULT-VALUE}).")
+    long roundTimeoutS;
+
+    @Option(names = "--out", required = true, description = "Output directory.")
+    Path out;
+
+    @Option(names = "--insecure", description = "Plaintext instead of TLS (only on a trusted network).")
+    boolean insecure;
+
+    @Option(names = "--cert", description = "TLS certificate chain (PEM).")
+    Path cert;
+
+    @Option(names = "--key", description = "TLS private key (PKCS#8 PEM).")
+    Path key;
+
+    @Option(names = "--tokens", description = "Per-device tokens: lines '<device-id> <token>'. Without it the server makes"
+            + " one fleet token, prints it and writes it to <out>/fleet-token.")
+    Path tokens;
+
+    @Option(names = "--finish-grace-s", defaultValue = "30",
+            description = "After the last round, seconds to wait for devices to fetch their final adapters (default: ${DEFAULT-VALUE}).")
+    long graceS;
+
+    @Override
+    public Integer call() throws Exception {
+        ServerSettings s;
+        try {
+            s = ServerSettings.builder().setModel(model).setFleetSize(fleetSize).setOut(out).optPlanShape(planShape)
+                    .optRounds(rounds).optLocalSteps(localSteps).optBatchSize(batchSize).optSeqLen(seqLen)
+                    .optLora(new LoraConfig(rank, alpha, 0, targets)).optLr(lr).optWarmup(warmup)
+                    .optMaxGradNorm(maxGradNorm).optSeed(common.seed).optPartitioner(partition)
+                    .optAggregation(aggregation).optWire(DType.parse(wireDtype)).optCut(cut).optSafetyMargin(safetyMargin)
+                    .optEvalData(evalData).optEvalExamples(evalExamples).optMaxChunkBytes(maxChunkBytes)
+                    .optStepTimeout(Duration.ofSeconds(stepTimeoutS)).optRoundTimeout(Duration.ofSeconds(roundTimeoutS))
+                    .build();
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException(e.getMessage(), e);
+        }
+        org.memsfl.data.Partitioner.of(partition); // a typo fails here, not after every device has registered
+        DeviceTokens auth = tokens != null ? DeviceTokens.read(tokens) : fleetToken();
+        var creds = Transport.serverCredentials(insecure, cert, key);
+        System.err.printf(Locale.ROOT, "memsfl server: loading %s, %d rounds x %d local steps, fleet of %d%n", model,
+                rounds, localSteps, fleetSize);
+        try (EdgeServer server = EdgeServer.start(s, auth, creds, port, line -> System.err.println("memsfl server: " + line))) {
+            Runtime.getRuntime().addShutdownHook(new Thread(server::close, "memsfl-server-shutdown"));
+            System.err.printf(Locale.ROOT, "memsfl server: listening on port %d (%s, %s), waiting for %d devices%n",
+                    server.port(), insecure ? "PLAINTEXT" : "TLS", tokens != null ? "per-device tokens" : "fleet token",
+                    fleetSize);
+            Map<String, Object> summary;
+            try {
+                summary = server.awaitFinished(Duration.ofDays(3650), Duration.ofSeconds(graceS));
+            } catch (TimeoutException e) {
+                throw new IllegalStateException("training did not finish", e);
+            }
+            if (common.json) {
+                System.out.println(Json.pretty(summary));
+            } else {
+                @SuppressWarnings("unchecked")
+                Map<String, Object> m = (Map<String, Object>) ((Map<String, Object>) summary.get("methods")).get("memsfl");
+                System.out.printf(Locale.ROOT, "memsfl over gRPC: %d rounds, final eval loss %s, %.1f s wall, %d B up,"
+                        + " %d B down, server peak RSS %.1f MiB%nwrote %s (adapter/, metrics.jsonl, summary.json,"
+                        + " manifest.json)%n", rounds, m.get("final_eval_loss") == null ? "-" : m.get("final_eval_loss"),
+                        ((Number) m.get("wall_s")).doubleValue(), ((Number) m.get("bytes_up")).longValue(),
+                        ((Number) m.get("bytes_down")).longValue(),
+                        ((Number) m.get("server_peak_bytes")).longValue() / 1048576.0, out);
+            }
+        }
+        return Main.EXIT_OK;
+    }
+
+    /** One token for the whole fleet, printed once and kept owner-readable beside the results. */
+    private DeviceTokens fleetToken() throws IOException {
+        String token = DeviceTokens.generate();
+        Files.createDirectories(out);
+        Path f = out.resolve("fleet-token");
+        Files.writeString(f, token + "\n");
+        try {
+            Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-------"));
+        } catch (UnsupportedOperationException e) {
+            // not a POSIX file system
+        }
+        System.err.println("memsfl server: no --tokens given; fleet token (also in " + f + "): " + token);
+        return DeviceTokens.shared(token);
+    }
+}

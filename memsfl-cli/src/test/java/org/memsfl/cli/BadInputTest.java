@@ -1,0 +1,117 @@
+package org.memsfl.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.bytedeco.pytorch.Tensor;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.memsfl.engine.DType;
+import org.memsfl.engine.SafetensorsSource;
+import org.memsfl.engine.SafetensorsWriter;
+import org.memsfl.model.Assets;
+import org.memsfl.model.DecoderModel;
+import org.memsfl.model.HfModelWriter;
+import org.memsfl.model.LayerRange;
+import org.memsfl.model.ModelPresets;
+import org.memsfl.model.RandomInit;
+
+/**
+ * Every kind of bad input gets one line on stderr naming the problem, exit code 2, no stack trace, and leaves no
+ * partial output behind.
+ */
+class BadInputTest {
+
+    @TempDir
+    Path dir;
+
+    private void assertBadInput(Cli.Result r, String mustMention) {
+        assertThat(r.exitCode()).as(r.err()).isEqualTo(2);
+        String err = r.err().strip();
+        assertThat(err.lines().count()).as(err).isEqualTo(1);
+        assertThat(err).contains(mustMention).doesNotContain("Exception").doesNotContain("\tat ");
+    }
+
+    @Test
+    void missingFile() {
+        assertBadInput(Cli.run("info", "--model", dir.resolve("nope.bin").toString()), "nope.bin");
+    }
+
+    @Test
+    void truncatedCheckpoint() throws Exception {
+        byte[] all = Files.readAllBytes(Assets.stories260K());
+        Path bin = dir.resolve("half.bin");
+        Files.write(bin, java.util.Arrays.copyOf(all, all.length / 2));
+        Files.copy(Assets.tok512(), dir.resolve("tok512.bin"));
+        assertBadInput(Cli.run("info", "--model", bin.toString()), "truncated");
+    }
+
+    @Test
+    void wrongHeader() throws Exception {
+        Path bin = dir.resolve("zeros.bin");
+        Files.write(bin, new byte[28]);
+        assertBadInput(Cli.run("info", "--model", bin.toString()), "zeros.bin");
+    }
+
+    @Test
+    void configShapesDisagreeWithWeights() throws Exception {
+        Path model = tinyHf("shapes");
+        String cfg = Files.readString(model.resolve("config.json")).replace("\"intermediate_size\" : 24", "\"intermediate_size\" : 32")
+                .replace("\"intermediate_size\": 24", "\"intermediate_size\": 32");
+        assertThat(cfg).contains("32");
+        Files.writeString(model.resolve("config.json"), cfg);
+        assertBadInput(Cli.run("info", "--model", model.toString()), "shape");
+    }
+
+    @Test
+    void unknownArchitecture() throws Exception {
+        Path model = tinyHf("bert");
+        String cfg = Files.readString(model.resolve("config.json")).replaceAll("\"model_type\"\\s*:\\s*\"[a-z0-9]+\"",
+                "\"model_type\": \"bert\"");
+        Files.writeString(model.resolve("config.json"), cfg);
+        assertBadInput(Cli.run("info", "--model", model.toString()), "bert");
+    }
+
+    @Test
+    void nanWeights() throws Exception {
+        Path model = tinyHf("nan");
+        Map<String, Tensor> w;
+        try (SafetensorsSource s = SafetensorsSource.open(model.resolve("model.safetensors"))) {
+            w = new java.util.TreeMap<>(s.loadAll());
+        }
+        w.get("model.layers.1.mlp.up_proj.weight").view(-1).get(3).fill_(new org.bytedeco.pytorch.Scalar(Double.NaN));
+        SafetensorsWriter.write(model.resolve("model.safetensors"), w, Map.of("format", "pt"));
+        assertBadInput(Cli.run("info", "--model", model.toString()), "NaN");
+    }
+
+    @Test
+    void unknownDatasetFieldWritesNothing() throws Exception {
+        Path data = dir.resolve("bad.jsonl");
+        Files.writeString(data, "{\"question\": \"a\", \"answer\": \"b\"}\n");
+        Path out = dir.resolve("run");
+        assertBadInput(Cli.run("finetune", "--data", data.toString(), "--steps", "1", "--out", out.toString()), "prompt");
+        assertThat(out).doesNotExist();
+    }
+
+    @Test
+    void unknownDatasetName() {
+        assertBadInput(Cli.run("eval", "--data", "imagenet"), "imagenet");
+    }
+
+    @Test
+    void usageErrorsAreExitTwo() {
+        Cli.Result r = Cli.run("generate", "--max-tokens", "many");
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.err()).contains("many");
+    }
+
+    private Path tinyHf(String name) {
+        Path model = dir.resolve(name);
+        try (DecoderModel m = RandomInit.create(ModelPresets.get("tiny-llama"), LayerRange.all(3), DType.F32, 1)) {
+            HfModelWriter.save(m, model, DType.F32);
+        }
+        return model;
+    }
+}

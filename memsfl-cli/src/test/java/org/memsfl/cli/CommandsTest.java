@@ -1,0 +1,73 @@
+package org.memsfl.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.memsfl.model.Assets;
+import org.memsfl.util.Json;
+
+/** The commands end to end on stories260K. */
+class CommandsTest {
+
+    @Test
+    void generateReproducesTheGoldenContinuation() throws Exception {
+        JsonNode golden = Json.MAPPER.readTree(Assets.root().resolve("models/stories260K/golden_greedy.json").toFile());
+        Cli.Result r = Cli.run("generate", "--model", "stories260K", "--prompt", golden.get("prompt").asText(),
+                "--max-tokens", "60", "--temperature", "0", "--json");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        JsonNode j = Json.MAPPER.readTree(r.out());
+        assertThat(j.get("prompt_ids").toString()).isEqualTo(golden.get("prompt_ids_with_bos").toString());
+        assertThat(j.get("text").asText()).isEqualTo(golden.get("greedy_text").asText());
+        assertThat(j.get("ids").size()).isEqualTo(60);
+    }
+
+    @Test
+    void infoReportsParameterCount() throws Exception {
+        Cli.Result r = Cli.run("info", "--model", "stories260K", "--json");
+        assertThat(r.exitCode()).isZero();
+        JsonNode j = Json.MAPPER.readTree(r.out());
+        assertThat(j.get("parameters").asLong()).isEqualTo(260_032);
+        assertThat(j.get("bytes_by_dtype").get("F32").asLong()).isEqualTo(260_032L * 4);
+    }
+
+    /**
+     * A short fine-tune lowers held-out loss, the adapter it writes evaluates to the loss it reported, and it exports
+     * to PEFT. (The issue's 300-step figure is in the issue note; 60 steps keep CI short.)
+     */
+    @Test
+    void finetuneEvalAndExport(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("ft");
+        Cli.Result r = Cli.run("finetune", "--data", "dolly", "--steps", "60", "--batch-size", "4", "--seq-len", "128",
+                "--eval-examples", "32", "--out", out.toString(), "--json");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        JsonNode s = Json.MAPPER.readTree(out.resolve("summary.json").toFile());
+        double before = s.get("eval_loss_before").asDouble();
+        double after = s.get("eval_loss_after").asDouble();
+        assertThat(after).isLessThan(before * 0.95);
+        assertThat(out.resolve("manifest.json")).exists();
+        assertThat(Files.readAllLines(out.resolve("metrics.jsonl"))).hasSize(60);
+
+        Cli.Result e = Cli.run("eval", "--data", "dolly", "--seq-len", "128", "--batch-size", "4", "--eval-examples", "32",
+                "--adapter", out.resolve("adapter").toString(), "--json");
+        assertThat(e.exitCode()).as(e.err()).isZero();
+        assertThat(Json.MAPPER.readTree(e.out()).get("loss").asDouble()).isCloseTo(after, org.assertj.core.api.Assertions.within(1e-4));
+
+        Path peft = dir.resolve("peft");
+        Cli.Result x = Cli.run("export", "--adapter", out.resolve("adapter").toString(), "--format", "peft", "--out", peft.toString());
+        assertThat(x.exitCode()).as(x.err()).isZero();
+        assertThat(peft.resolve("adapter_config.json")).exists();
+        assertThat(peft.resolve("adapter_model.safetensors")).exists();
+    }
+
+    @Test
+    void planExplainsEveryDevice() throws Exception {
+        Cli.Result r = Cli.run("plan", "--model", "random:gpt2-medium", "--fleet", "paper-5", "--json");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        JsonNode j = Json.MAPPER.readTree(r.out());
+        assertThat(j.get("devices").size()).isEqualTo(5);
+    }
+}

@@ -1,0 +1,135 @@
+package org.memsfl.grpc;
+
+import io.grpc.Grpc;
+import io.grpc.Server;
+import io.grpc.ServerBuilder;
+import io.grpc.ServerCredentials;
+import io.grpc.ServerInterceptors;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+import org.memsfl.grpc.proto.SplitFederationGrpc;
+import org.memsfl.lora.AdapterSet;
+
+/**
+ * The edge server process (DESIGN.md section 7): one frozen model, the split federation service behind the token
+ * interceptor, and the standard health service (not behind the interceptor, so probes need no token). Lifecycle as in
+ * grpc-java's examples: {@link #start}, {@link #awaitFinished}, {@link #close}.
+ */
+public final class EdgeServer implements AutoCloseable {
+
+    /** Health-checked service name. */
+    public static final String SERVICE = SplitFederationGrpc.SERVICE_NAME;
+
+    private final RoundCoordinator coordinator;
+    private final HealthStatusManager health = new HealthStatusManager();
+    private final Server server;
+    private final Consumer<String> log;
+
+    private EdgeServer(ServerSettings settings, DeviceTokens tokens, ServerBuilder<?> builder, Consumer<String> log) {
+        this.log = log;
+        this.coordinator = new RoundCoordinator(settings, log);
+        try {
+            this.server = builder
+                    .addService(ServerInterceptors.intercept(new SplitFederationService(coordinator, log),
+                            new TokenInterceptor(tokens)))
+                    .addService(health.getHealthService())
+                    .build()
+                    .start();
+        } catch (IOException e) {
+            coordinator.close();
+            throw new UncheckedIOException("cannot start the edge server: " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            coordinator.close();
+            throw e;
+        }
+        health.setStatus("", ServingStatus.SERVING);
+        health.setStatus(SERVICE, ServingStatus.SERVING);
+    }
+
+    /** Loads the model and serves on {@code port} (0: any free port) with {@code credentials} (TLS or plaintext). */
+    public static EdgeServer start(ServerSettings settings, DeviceTokens tokens, ServerCredentials credentials, int port,
+                                   Consumer<String> log) {
+        return new EdgeServer(settings, tokens, Grpc.newServerBuilderForPort(port, credentials), log);
+    }
+
+    /** The same server on an in-process transport (tests). */
+    public static EdgeServer startInProcess(ServerSettings settings, DeviceTokens tokens, String name,
+                                            Consumer<String> log) {
+        return new EdgeServer(settings, tokens, InProcessServerBuilder.forName(name), log);
+    }
+
+    /** The bound port (-1 in process). */
+    public int port() {
+        return server.getPort();
+    }
+
+    /** Round open now: 0 before every device registered, rounds + 1 after the last round. */
+    public int round() {
+        return coordinator.round();
+    }
+
+    /**
+     * Waits until the last round is aggregated (at most {@code timeout}), then at most {@code grace} more for every
+     * device to fetch its final adapters; returns summary.json's content.
+     */
+    public Map<String, Object> awaitFinished(Duration timeout, Duration grace) throws InterruptedException, TimeoutException {
+        Map<String, Object> summary;
+        try {
+            summary = coordinator.finished().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("training failed: " + e.getCause().getMessage(), e.getCause());
+        }
+        long until = System.nanoTime() + grace.toNanos();
+        while (System.nanoTime() < until) {
+            try {
+                if (coordinator.allFetchedFinal().get()) {
+                    break;
+                }
+            } catch (ExecutionException e) {
+                break;
+            }
+            Thread.sleep(100);
+        }
+        return summary;
+    }
+
+    /** A copy of the current global adapters, which the caller closes. */
+    public AdapterSet globalAdapters() {
+        try {
+            return coordinator.globalAdapters().get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    /** Stops serving (in-flight calls get a few seconds) and frees the model and all adapter state. */
+    @Override
+    public void close() {
+        health.enterTerminalState();
+        server.shutdown();
+        try {
+            if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
+                server.shutdownNow();
+                server.awaitTermination(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            server.shutdownNow();
+            Thread.currentThread().interrupt();
+        } finally {
+            coordinator.close();
+            log.accept("edge server stopped");
+        }
+    }
+}

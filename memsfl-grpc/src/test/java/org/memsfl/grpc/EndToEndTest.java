@@ -1,0 +1,167 @@
+package org.memsfl.grpc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.grpc.ManagedChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.bytedeco.pytorch.Tensor;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.memsfl.engine.Tensors;
+import org.memsfl.fed.Aggregators;
+import org.memsfl.fleet.DeviceProfile;
+import org.memsfl.fleet.Fleet;
+import org.memsfl.fleet.FleetFiles;
+import org.memsfl.fleet.Fleets;
+import org.memsfl.lora.AdapterIO;
+import org.memsfl.lora.AdapterSet;
+import org.memsfl.lora.LoraConfig;
+import org.memsfl.schedule.Policies;
+import org.memsfl.sim.SimContext;
+import org.memsfl.sim.SimSettings;
+import org.memsfl.sim.method.SplitFederatedMethod;
+import org.memsfl.train.Evaluator;
+import org.memsfl.util.Json;
+
+/**
+ * The deployment against its oracle: an edge server and three device clients (threads of this JVM, each holding only
+ * its own model segment and data partition) over loopback TLS with per-device tokens train two rounds of stories260K
+ * on Dolly by category, and must end with the adapters the simulator's memsfl method trains with the same seeds,
+ * fleet and cuts. The arithmetic is the same code on the same batches in the same per-device order, and the server's
+ * work for one device never touches another's state, so the order in which the server serves devices cannot matter:
+ * equality is asserted bit for bit (float32 adapters, and the eval loss to the last double bit).
+ */
+class EndToEndTest {
+
+    static final LoraConfig LORA = new LoraConfig(4, 8, 0, List.of("q", "v"));
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void threeDevicesOverTlsTrainExactlyTheSimulatorsAdapters() throws Exception {
+        Fleet paper = Fleets.preset("paper-5");
+        List<DeviceProfile> devices = List.of(paper.devices().get(0), paper.devices().get(2), paper.devices().get(4));
+        Fleet fleet = new Fleet("grpc-3", devices, paper.server());
+        Path fleetFile = tmp.resolve("grpc-3.yaml");
+        Files.writeString(fleetFile, FleetFiles.toYaml(fleet));
+        SimSettings sim = new SimSettings("stories260K", "random:gpt2-medium", "dolly", "natural", fleetFile.toString(), 2,
+                2, "fcfs", "fedavg", 2, 48, LORA, 3e-3, 1, 1.0, 8, 0.1, 4, 7);
+
+        // the oracle: the simulator's memsfl method, in process
+        Map<String, float[]> expected;
+        List<Double> expectedEval = new ArrayList<>();
+        Map<String, Integer> simCuts;
+        try (SimContext ctx = new SimContext(sim);
+             SplitFederatedMethod m = new SplitFederatedMethod(SplitFederatedMethod.Variant.MEMSFL, ctx,
+                     Aggregators.of("fedavg"), Policies.of("fcfs"))) {
+            assertThat(ctx.participants()).hasSize(3);
+            simCuts = new LinkedHashMap<>(ctx.cuts());
+            for (int r = 1; r <= 2; r++) {
+                m.round(r);
+                expectedEval.add(Evaluator.evaluate(ctx.loaded().model(), m.globalAdapters(), ctx.evalBatches()).loss());
+            }
+            expected = values(m.globalAdapters());
+        }
+        assertThat(new HashSet<>(simCuts.values())).as("heterogeneous cuts").hasSizeGreaterThan(1);
+
+        // the deployment: same settings, TLS on loopback, a token per device
+        TestCerts.Files3 certs = TestCerts.generate(tmp.resolve("tls"), "memsfl test CA");
+        Path out = tmp.resolve("server");
+        ServerSettings settings = ServerSettings.builder().setModel("stories260K").setFleetSize(3).setOut(out)
+                .optPlanShape("random:gpt2-medium").optRounds(2).optLocalSteps(2).optBatchSize(2).optSeqLen(48)
+                .optLora(LORA).optLr(3e-3).optWarmup(1).optMaxGradNorm(1.0).optSeed(7).optEvalData("dolly")
+                .optEvalExamples(8).optSafetyMargin(0.1).build();
+        Map<String, String> tokens = new LinkedHashMap<>();
+        devices.forEach(d -> tokens.put(d.id(), DeviceTokens.generate()));
+        List<String> logLines = java.util.Collections.synchronizedList(new ArrayList<>());
+        java.util.function.Consumer<String> log = line -> {
+            logLines.add(line);
+            System.err.println("[e2e] " + line);
+        };
+        List<DeviceClient.Report> reports = new ArrayList<>();
+        List<ManagedChannel> channels = new ArrayList<>();
+        ExecutorService pool = Executors.newFixedThreadPool(devices.size());
+        try (EdgeServer server = EdgeServer.start(settings, DeviceTokens.of(tokens),
+                Transport.serverCredentials(false, certs.cert(), certs.key()), 0, log)) {
+            List<Future<DeviceClient.Report>> futures = new ArrayList<>();
+            for (int i = 0; i < devices.size(); i++) {
+                DeviceProfile d = devices.get(i);
+                ManagedChannel ch = Transport.channel("localhost:" + server.port(),
+                        Transport.channelCredentials(false, certs.ca()));
+                channels.add(ch);
+                DeviceSettings ds = DeviceSettings.of(d, "dolly", i, tmp.resolve("device-" + d.id()));
+                futures.add(pool.submit(() -> new DeviceClient(ds, ch, tokens.get(d.id()), log).run()));
+            }
+            for (Future<DeviceClient.Report> f : futures) {
+                reports.add(f.get(5, TimeUnit.MINUTES));
+            }
+            server.awaitFinished(Duration.ofMinutes(1), Duration.ofSeconds(10));
+            Map<String, float[]> actual;
+            try (AdapterSet g = server.globalAdapters()) {
+                actual = values(g);
+            }
+            assertThat(actual.keySet()).containsExactlyElementsOf(expected.keySet());
+            expected.forEach((k, v) -> assertThat(actual.get(k)).as(k).containsExactly(v));
+        } finally {
+            pool.shutdownNow();
+            channels.forEach(ManagedChannel::shutdownNow);
+        }
+
+        // each device ends with the aggregate's device side, bit for bit
+        for (DeviceClient.Report r : reports) {
+            try (AdapterSet a = r.finalAdapters()) {
+                assertThat(r.cut()).isEqualTo(simCuts.get(r.deviceId()));
+                assertThat(r.roundsTrained()).containsExactly(1, 2);
+                assertThat(r.missedRounds()).isEmpty();
+                Map<String, float[]> dev = values(a);
+                assertThat(dev).isNotEmpty();
+                dev.forEach((k, v) -> assertThat(v).as(r.deviceId() + " " + k).containsExactly(expected.get(k)));
+                assertThat(r.bytesUp()).isPositive();
+                assertThat(r.bytesDown()).isPositive();
+            }
+        }
+
+        // outputs: metrics per round with the simulator's eval loss, summary in compare's shape, saved adapters
+        List<String> lines = Files.readAllLines(out.resolve("metrics.jsonl"));
+        assertThat(lines).hasSize(2);
+        for (int r = 0; r < 2; r++) {
+            JsonNode n = Json.MAPPER.readTree(lines.get(r));
+            assertThat(n.get("round").asInt()).isEqualTo(r + 1);
+            assertThat(n.get("eval_loss").asDouble()).isEqualTo(expectedEval.get(r));
+            assertThat(n.get("bytes_up").asLong()).isPositive();
+            assertThat(n.get("participants")).hasSize(3);
+        }
+        JsonNode summary = Json.MAPPER.readTree(out.resolve("summary.json").toFile());
+        JsonNode memsfl = summary.get("methods").get("memsfl");
+        assertThat(memsfl.get("final_eval_loss").asDouble()).isEqualTo(expectedEval.get(1));
+        assertThat(memsfl.get("bytes_up").asLong()).isPositive();
+        assertThat(memsfl.get("device_peak_bytes")).hasSize(3);
+        simCuts.forEach((id, c) -> assertThat(summary.get("cuts").get(id).asInt()).isEqualTo(c));
+        try (AdapterSet saved = AdapterIO.load(out.resolve("adapter"))) {
+            expected.forEach((k, v) -> assertThat(values(saved).get(k)).containsExactly(v));
+        }
+        assertThat(Files.exists(tmp.resolve("device-" + devices.get(0).id()).resolve("metrics.jsonl"))).isTrue();
+        assertThat(logLines).anyMatch(l -> l.contains("training finished"));
+    }
+
+    static Map<String, float[]> values(AdapterSet a) {
+        Map<String, float[]> out = new LinkedHashMap<>();
+        for (Map.Entry<String, Tensor> e : a.toTensorMap().entrySet()) {
+            out.put(e.getKey(), Tensors.toFloats(e.getValue()));
+        }
+        return out;
+    }
+}
