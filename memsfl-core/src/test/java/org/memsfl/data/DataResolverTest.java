@@ -1,5 +1,7 @@
 package org.memsfl.data;
 
+import org.memsfl.model.Assets;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -16,7 +18,7 @@ class DataResolverTest {
     @TempDir
     Path dir;
 
-    private final DataResolver resolver = new DataResolver(List.of(missingRoot(), TestAssets.root()));
+    private final DataResolver resolver = new DataResolver(List.of(missingRoot(), Assets.root()));
 
     /** A root without the data comes first, to show that the search goes on to the next root. */
     private static Path missingRoot() {

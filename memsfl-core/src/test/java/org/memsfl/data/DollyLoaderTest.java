@@ -1,5 +1,7 @@
 package org.memsfl.data;
 
+import org.memsfl.model.Assets;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
@@ -10,7 +12,7 @@ import org.junit.jupiter.api.Test;
 
 class DollyLoaderTest {
 
-    private static final List<Example> ALL = DollyLoader.read(TestAssets.path(DollyLoader.RELATIVE_DIR));
+    private static final List<Example> ALL = DollyLoader.read(Assets.path(DollyLoader.RELATIVE_DIR));
 
     @Test
     void readsAllRecordsWithTheirCategory() {
@@ -45,7 +47,7 @@ class DollyLoaderTest {
 
     @Test
     void loadHoldsOutFivePercentCappedAt500() {
-        Dataset d = DollyLoader.load(TestAssets.path(DollyLoader.RELATIVE_DIR));
+        Dataset d = DollyLoader.load(Assets.path(DollyLoader.RELATIVE_DIR));
         assertThat(d.name()).isEqualTo("dolly");
         assertThat(d.eval()).hasSize(500);
         assertThat(d.train()).hasSize(15_011 - 500);

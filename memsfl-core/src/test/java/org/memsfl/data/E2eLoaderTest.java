@@ -1,5 +1,7 @@
 package org.memsfl.data;
 
+import org.memsfl.model.Assets;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.Set;
@@ -8,7 +10,7 @@ import org.junit.jupiter.api.Test;
 
 class E2eLoaderTest {
 
-    private static final Dataset E2E = E2eLoader.load(TestAssets.path(E2eLoader.RELATIVE_DIR));
+    private static final Dataset E2E = E2eLoader.load(Assets.path(E2eLoader.RELATIVE_DIR));
 
     @Test
     void devTrainsAndTestEvaluates() {

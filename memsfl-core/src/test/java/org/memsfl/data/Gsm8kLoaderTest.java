@@ -1,5 +1,7 @@
 package org.memsfl.data;
 
+import org.memsfl.model.Assets;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
@@ -8,7 +10,7 @@ class Gsm8kLoaderTest {
 
     @Test
     void trainAndTestSplits() {
-        Dataset d = Gsm8kLoader.load(TestAssets.path(Gsm8kLoader.RELATIVE_DIR));
+        Dataset d = Gsm8kLoader.load(Assets.path(Gsm8kLoader.RELATIVE_DIR));
         assertThat(d.train()).hasSize(7_473);
         assertThat(d.eval()).hasSize(1_319);
         assertThat(d.all()).allMatch(e -> e.clientKey().isEmpty());

@@ -1,5 +1,7 @@
 package org.memsfl.data;
 
+import org.memsfl.model.Assets;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -15,7 +17,7 @@ import org.memsfl.util.BadInputException;
 
 class PartitionerTest {
 
-    private static final List<Example> DOLLY = DollyLoader.read(TestAssets.path(DollyLoader.RELATIVE_DIR));
+    private static final List<Example> DOLLY = DollyLoader.read(Assets.path(DollyLoader.RELATIVE_DIR));
 
     /** 10 keys x 300 examples, as a clean label-skew testbed. */
     private static final List<Example> KEYED = IntStream.range(0, 3000)

@@ -1,5 +1,7 @@
 package org.memsfl.data;
 
+import org.memsfl.model.Assets;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -12,7 +14,7 @@ import org.junit.jupiter.api.Test;
 
 class ShakespeareLoaderTest {
 
-    private static final Path FILE = TestAssets.path(ShakespeareLoader.RELATIVE_FILE);
+    private static final Path FILE = Assets.path(ShakespeareLoader.RELATIVE_FILE);
     private static final List<Example> SPEECHES = ShakespeareLoader.read(FILE);
 
     @Test

@@ -1,5 +1,7 @@
 package org.memsfl.data;
 
+import org.memsfl.model.Assets;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -14,8 +16,8 @@ import org.memsfl.tokenizer.Tokenizer;
 class TokenizationTest {
 
     private static final Llama2cTokenizer LLAMA =
-            Llama2cTokenizer.load(TestAssets.path("models/stories260K/tok512.bin"));
-    private static final Gpt2BpeTokenizer GPT2 = Gpt2BpeTokenizer.load(TestAssets.path("models/gpt2-tokenizer"));
+            Llama2cTokenizer.load(Assets.path("models/stories260K/tok512.bin"));
+    private static final Gpt2BpeTokenizer GPT2 = Gpt2BpeTokenizer.load(Assets.path("models/gpt2-tokenizer"));
 
     private static int[] concat(int[]... parts) {
         return Arrays.stream(parts).flatMapToInt(Arrays::stream).toArray();

@@ -383,19 +383,8 @@ class AggregationTest {
         return new ClientUpdate(id, cut, n, full.slice(0, cut, true), full.slice(cut, N, false));
     }
 
-    /** Same as LoraGradientTest.randomised (package-private there): A and B uniform in [-0.1, 0.1). */
     static AdapterSet randomised(AdapterSet a, long seed) {
-        SplittableRandom rng = new SplittableRandom(seed);
-        try (NoGradGuard ng = new NoGradGuard()) {
-            for (Tensor p : a.parameters()) {
-                double[] v = new double[(int) p.numel()];
-                for (int i = 0; i < v.length; i++) {
-                    v[i] = rng.nextDouble() * 0.2 - 0.1;
-                }
-                p.copy_(Tensors.fromDoubles(v, Tensors.shape(p)));
-            }
-        }
-        return a;
+        return org.memsfl.lora.LoraGradientTestSupport.randomised(a, seed);
     }
 
     /**

@@ -23,6 +23,10 @@ public final class Assets {
         throw new IllegalStateException("../shared/assets not found; set MEMSFL_ASSETS");
     }
 
+    public static Path path(String relative) {
+        return root().resolve(relative);
+    }
+
     public static Path stories260K() {
         return root().resolve("models/stories260K/stories260K.bin");
     }

@@ -1,5 +1,7 @@
 package org.memsfl.tokenizer;
 
+import org.memsfl.model.Assets;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -15,7 +17,7 @@ import org.memsfl.util.BadInputException;
 
 class Gpt2BpeTokenizerTest {
 
-    private static final Path GPT2 = TestAssets.path("models/gpt2-tokenizer");
+    private static final Path GPT2 = Assets.path("models/gpt2-tokenizer");
     private static final Gpt2BpeTokenizer TOK = Gpt2BpeTokenizer.load(GPT2);
 
     @Test
@@ -40,7 +42,7 @@ class Gpt2BpeTokenizerTest {
 
     @Test
     void roundTripsShakespeareAndNonAscii() throws IOException {
-        String text = Files.readString(TestAssets.path("data/tinyshakespeare/input.txt"));
+        String text = Files.readString(Assets.path("data/tinyshakespeare/input.txt"));
         String paragraph = text.substring(0, 3000);
         assertThat(TOK.decode(TOK.encode(paragraph))).isEqualTo(paragraph);
         for (String s : List.of("café — 東京 🙂", "tabs\tand\r\nCRLF", "", "   ", "'ll've'd")) {
@@ -60,7 +62,7 @@ class Gpt2BpeTokenizerTest {
 
     @Test
     void tinyVocabAppliesMergesByRank() {
-        Gpt2BpeTokenizer tiny = Gpt2BpeTokenizer.load(TestAssets.path("models/tiny-gpt2-random"));
+        Gpt2BpeTokenizer tiny = Gpt2BpeTokenizer.load(Assets.path("models/tiny-gpt2-random"));
         // merges: "Ġ l", "Ġl o", "Ġlo w", "e r"; "Ġlowest" is in the vocab but no merge reaches it
         assertThat(tiny.encode(" lower")).containsExactly(14, 15);
         assertThat(tiny.encode(" lowest")).containsExactly(14, 3, 5, 6);

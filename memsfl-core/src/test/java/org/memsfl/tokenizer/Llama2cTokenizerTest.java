@@ -1,5 +1,7 @@
 package org.memsfl.tokenizer;
 
+import org.memsfl.model.Assets;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -21,12 +23,12 @@ import org.memsfl.util.BadInputException;
 
 class Llama2cTokenizerTest {
 
-    private static final Path TOK = TestAssets.path("models/stories260K/tok512.bin");
+    private static final Path TOK = Assets.path("models/stories260K/tok512.bin");
     private final Llama2cTokenizer tok = Llama2cTokenizer.load(TOK, 512);
 
     @Test
     void encodesThePromptOfTheGoldenGreedyRun() throws IOException {
-        JsonNode golden = new ObjectMapper().readTree(TestAssets.path("models/stories260K/golden_greedy.json").toFile());
+        JsonNode golden = new ObjectMapper().readTree(Assets.path("models/stories260K/golden_greedy.json").toFile());
         int[] withBos = new ObjectMapper().convertValue(golden.get("prompt_ids_with_bos"), int[].class);
         assertThat(withBos[0]).isEqualTo(tok.bosId().getAsInt());
 
@@ -70,7 +72,7 @@ class Llama2cTokenizerTest {
     @Test
     void heapMergeAgreesWithRunCsRescanLoop() throws IOException {
         List<String> texts = new ArrayList<>(List.of("aaaa bbbb aaaa", "the the the", "", "x", "  ", "naïve café"));
-        String shakespeare = Files.readString(TestAssets.path("data/tinyshakespeare/input.txt"));
+        String shakespeare = Files.readString(Assets.path("data/tinyshakespeare/input.txt"));
         for (String para : shakespeare.substring(0, 20_000).split("\n\n")) {
             texts.add(para);
         }

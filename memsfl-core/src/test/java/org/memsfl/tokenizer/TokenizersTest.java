@@ -1,5 +1,7 @@
 package org.memsfl.tokenizer;
 
+import org.memsfl.model.Assets;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -14,9 +16,9 @@ class TokenizersTest {
 
     @Test
     void picksTheFormatEachDirectoryShips() {
-        assertThat(Tokenizers.load(TestAssets.path("models/stories260K"))).isInstanceOf(Llama2cTokenizer.class);
-        assertThat(Tokenizers.load(TestAssets.path("models/gpt2-tokenizer"))).isInstanceOf(Gpt2BpeTokenizer.class);
-        Tokenizer tiny = Tokenizers.load(TestAssets.path("models/tiny-gpt2-random"));
+        assertThat(Tokenizers.load(Assets.path("models/stories260K"))).isInstanceOf(Llama2cTokenizer.class);
+        assertThat(Tokenizers.load(Assets.path("models/gpt2-tokenizer"))).isInstanceOf(Gpt2BpeTokenizer.class);
+        Tokenizer tiny = Tokenizers.load(Assets.path("models/tiny-gpt2-random"));
         assertThat(tiny).isInstanceOf(Gpt2BpeTokenizer.class);
         assertThat(tiny.vocabSize()).isEqualTo(21);
     }
