@@ -65,9 +65,10 @@ import org.memsfl.util.RunManifest;
  * side as the method holds it and runs server steps while a sampler thread reads VmRSS every 5 ms:
  * <ul>
  *   <li>{@code memsfl}: ONE frozen full model plus, per device, a server-side adapter set over [cut_u, N) with its
- *       AdamW; devices are served one at a time through {@link ServerSegment#process}.</li>
+ *       AdamW; devices are served one at a time through {@link ServerSegment#process}, on one worker thread.</li>
  *   <li>{@code sfl-v1}: per device its OWN copy of layers [cut_u, N) plus norm and head, with its adapters and AdamW;
- *       all devices' steps are in flight at once, one Java thread each (autograd state is per thread). The threads
+ *       all devices' steps are in flight at once, one worker thread each (autograd state is per thread; the fixed
+ *       pool of workers is started before the baseline and kept, as a server keeps its workers). The workers
  *       start together and wait at a barrier after forward and loss, so every device's graph is alive at the same
  *       time before the backwards run: the worst case the memory model charges the parallel server with. The body
  *       is {@link ServerSegment#gradient}'s, split at the barrier.</li>
@@ -77,8 +78,10 @@ import org.memsfl.util.RunManifest;
  * The model counts what autograd keeps; RSS also holds allocator slack (glibc arenas per thread, cached free
  * chunks) and short-lived temporaries, so both are reported, with the gap.
  *
- * <p>Usage: {@code ServerMemoryBench [preset=gpt2-medium] [fleet=paper-5] [batch=4] [seqLen=128] [rounds=2]
- * [out=bench-results/server_memory.json] [variants=memsfl,sfl-v1,sfl-v1-free] [trim=true]}. With {@code trim} each child
+ * <p>Usage: {@code ServerMemoryBench [preset=gpt2-medium] [fleet=paper-5] [batch=4] [seqLen=128] [rounds=3]
+ * [out=bench-results/server_memory.json] [variants=memsfl,sfl-v1,sfl-v1-free] [trim=true] [allocator=default]}.
+ * {@code allocator=fixed-mmap} runs the children with glibc's mmap threshold fixed at 1 MiB ({@link #allocatorEnv}).
+ * With {@code trim} each child
  * calls glibc's {@code malloc_trim(0)} once after building (all variants alike), so that the heap holes the
  * random-weight construction leaves behind are not charged to the step phase; the untrimmed figure is reported too.
  */
@@ -117,10 +120,12 @@ public final class ServerMemoryBench {
         String fleetSpec = arg(args, 1, "paper-5");
         int batch = Integer.parseInt(arg(args, 2, "4"));
         int seqLen = Integer.parseInt(arg(args, 3, "128"));
-        int rounds = Integer.parseInt(arg(args, 4, "2"));
+        int rounds = Integer.parseInt(arg(args, 4, "3"));
         Path out = Path.of(arg(args, 5, "bench-results/server_memory.json"));
         List<String> variants = List.of(arg(args, 6, "memsfl,sfl-v1,sfl-v1-free").split(","));
         boolean trim = Boolean.parseBoolean(arg(args, 7, "true"));
+        String allocator = arg(args, 8, "default");
+        Map<String, String> childEnv = allocatorEnv(allocator);
         long t0 = System.nanoTime();
 
         ModelConfig config = ModelPresets.get(preset);
@@ -131,7 +136,7 @@ public final class ServerMemoryBench {
 
         Map<String, Object> children = new LinkedHashMap<>();
         for (String v : variants) {
-            children.put(v, runChild(v, preset, fleetSpec, batch, seqLen, rounds, trim));
+            children.put(v, runChild(v, preset, fleetSpec, batch, seqLen, rounds, trim, childEnv));
         }
 
         Map<String, Object> res = new LinkedHashMap<>();
@@ -147,6 +152,12 @@ public final class ServerMemoryBench {
         res.put("malloc_trim_after_build", trim);
         res.put("child_jvm_options", CHILD_JVM_OPTIONS);
         res.put("sample_interval_ms", SAMPLE_NANOS / 1e6);
+        res.put("allocator", allocator);
+        Map<String, Object> alloc = new LinkedHashMap<>();
+        for (String e : List.of("MALLOC_ARENA_MAX", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "LD_PRELOAD")) {
+            alloc.put(e, childEnv.getOrDefault(e, System.getenv(e)));
+        }
+        res.put("child_allocator_env", alloc);
         res.put("comparison", compare(children));
         res.put("variants", children);
         res.put("notes", List.of(
@@ -158,13 +169,32 @@ public final class ServerMemoryBench {
                         + "kept for backward, hand-off buffers, logits and their gradient); no allocator slack, no "
                         + "temporaries that die inside the forward or backward",
                 "sfl-v1 holds every device's graph at once (barrier after forward+loss), which is the case the model "
-                        + "charges; sfl-v1-free starts the devices together without a barrier"));
+                        + "charges; sfl-v1-free starts the devices together without a barrier",
+                "server work runs on a fixed pool of one worker thread per device, started before the baseline and "
+                        + "kept for the run; memsfl's sequential steps run on one of those workers, so both methods "
+                        + "allocate from glibc's per-thread arenas alike",
+                "rss_end_after_malloc_trim is what is left once glibc hands freed memory back: close to the tensor "
+                        + "bytes, so most of the gap is freed memory the allocator keeps, not live tensors"));
         res.put("runtime_seconds", (System.nanoTime() - t0) / 1e9);
         res.put("manifest", RunManifest.create("bench server-memory", Map.of("preset", preset, "fleet", fleetSpec,
                 "batch", batch, "seq_len", seqLen, "rounds", rounds, "variants", String.join(",", variants),
-                "malloc_trim_after_build", trim), SEED));
+                "malloc_trim_after_build", trim, "allocator", allocator), SEED));
         Json.write(out, res);
         System.out.println(Json.pretty(res));
+    }
+
+    /**
+     * Environment for the children's glibc malloc: {@code default} leaves it as inherited; {@code fixed-mmap} sets
+     * {@code MALLOC_MMAP_THRESHOLD_=1048576}, which turns off glibc's dynamic mmap threshold, so every block of 1 MiB
+     * or more (every activation tensor here) is mapped on allocation and unmapped on free instead of being kept in a
+     * per-thread arena.
+     */
+    static Map<String, String> allocatorEnv(String allocator) {
+        return switch (allocator) {
+            case "default" -> Map.of();
+            case "fixed-mmap" -> Map.of("MALLOC_MMAP_THRESHOLD_", "1048576");
+            default -> throw new IllegalArgumentException("allocator must be default or fixed-mmap, got " + allocator);
+        };
     }
 
     /** Measured and modeled peaks side by side, and the reductions of memsfl against each sfl-v1 variant. */
@@ -224,7 +254,7 @@ public final class ServerMemoryBench {
 
     @SuppressWarnings("unchecked")
     static Map<String, Object> runChild(String variant, String preset, String fleet, int batch, int seqLen, int rounds,
-                                        boolean trim) throws IOException, InterruptedException {
+                                        boolean trim, Map<String, String> env) throws IOException, InterruptedException {
         Path result = Files.createTempFile("server-memory-" + variant + "-", ".json");
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse(
@@ -242,7 +272,9 @@ public final class ServerMemoryBench {
                 String.valueOf(rounds), result.toString(), String.valueOf(trim)));
         System.err.println("== child " + variant + ": " + String.join(" ", cmd));
         long t0 = System.nanoTime();
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().putAll(env);
+        Process p = pb.start();
         Thread pump = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
                 String line;
@@ -327,7 +359,14 @@ public final class ServerMemoryBench {
             for (int r = 0; r < rounds; r++) {
                 long tr = System.nanoTime();
                 switch (variant) {
-                    case "memsfl" -> sequentialRound(server, cuts, config, batch, seqLen, r, losses);
+                    case "memsfl" -> {
+                        // on one pool worker, not the main thread, so both methods allocate from worker arenas
+                        final int round = r;
+                        pool.submit(() -> {
+                            sequentialRound(server, cuts, config, batch, seqLen, round, losses);
+                            return null;
+                        }).get();
+                    }
                     case "sfl-v1" -> parallelRound(pool, server, cuts, config, batch, seqLen, r, true, losses);
                     case "sfl-v1-free" -> parallelRound(pool, server, cuts, config, batch, seqLen, r, false, losses);
                     default -> throw new IllegalArgumentException("unknown variant " + variant);
@@ -573,6 +612,11 @@ public final class ServerMemoryBench {
                 server.register(id, new ServerState(1, m, a, opt));
             }
             for (int r = 0; r < 3; r++) {
+                final int round = r;
+                pool.submit(() -> {
+                    sequentialRound(server, cuts, tiny, 2, 16, round, new ArrayList<>());
+                    return null;
+                }).get();
                 sequentialRound(server, cuts, tiny, 2, 16, r, new ArrayList<>());
                 parallelRound(pool, server, cuts, tiny, 2, 16, r, true, new ArrayList<>());
                 parallelRound(pool, server, cuts, tiny, 2, 16, r, false, new ArrayList<>());

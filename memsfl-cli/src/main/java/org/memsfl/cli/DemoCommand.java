@@ -21,7 +21,7 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--out", defaultValue = "runs/demo", description = "Output directory (default: ${DEFAULT-VALUE}).")
     Path out;
 
-    @Option(names = "--rounds", defaultValue = "4", description = "Rounds (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--rounds", defaultValue = "10", description = "Rounds (default: ${DEFAULT-VALUE}).")
     int rounds;
 
     @Override

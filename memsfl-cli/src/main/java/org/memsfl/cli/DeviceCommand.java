@@ -23,7 +23,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** One device of a real deployment: loads only its model segment and its data partition, trains with the server. */
-@Command(name = "device", description = "Run one device: register with the edge server, train its layers [0, cut) on its"
+@Command(name = "device", mixinStandardHelpOptions = true, description = "Run one device: register with the edge server, train its layers [0, cut) on its"
         + " own data partition each round, upload its adapters.")
 public final class DeviceCommand implements Callable<Integer> {
 

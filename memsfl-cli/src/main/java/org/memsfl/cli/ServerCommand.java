@@ -23,7 +23,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** The edge server of a real deployment (DESIGN.md section 7): one frozen model, many `memsfl device` processes. */
-@Command(name = "server", description = "Run the edge server: wait for --fleet-size devices, train --rounds rounds of"
+@Command(name = "server", mixinStandardHelpOptions = true, description = "Run the edge server: wait for --fleet-size devices, train --rounds rounds of"
         + " memsfl over gRPC, write metrics.jsonl, summary.json, manifest.json and adapter/ into --out.")
 public final class ServerCommand implements Callable<Integer> {
 
@@ -121,6 +121,10 @@ public final class ServerCommand implements Callable<Integer> {
             + " one fleet token, prints it and writes it to <out>/fleet-token.")
     Path tokens;
 
+    @Option(names = "--resume", description = "Continue from the last checkpoint in --out (written after every round)"
+            + " instead of starting over; the training settings must match the checkpoint's.")
+    boolean resume;
+
     @Option(names = "--finish-grace-s", defaultValue = "30",
             description = "After the last round, seconds to wait for devices to fetch their final adapters (default: ${DEFAULT-VALUE}).")
     long graceS;
@@ -136,12 +140,13 @@ public final class ServerCommand implements Callable<Integer> {
                     .optAggregation(aggregation).optWire(DType.parse(wireDtype)).optCut(cut).optSafetyMargin(safetyMargin)
                     .optEvalData(evalData).optEvalExamples(evalExamples).optMaxChunkBytes(maxChunkBytes)
                     .optStepTimeout(Duration.ofSeconds(stepTimeoutS)).optRoundTimeout(Duration.ofSeconds(roundTimeoutS))
-                    .build();
+                    .optResume(resume).build();
         } catch (IllegalArgumentException e) {
             throw new BadInputException(e.getMessage(), e);
         }
         org.memsfl.data.Partitioner.of(partition); // a typo fails here, not after every device has registered
         DeviceTokens auth = tokens != null ? DeviceTokens.read(tokens) : fleetToken();
+
         var creds = Transport.serverCredentials(insecure, cert, key);
         System.err.printf(Locale.ROOT, "memsfl server: loading %s, %d rounds x %d local steps, fleet of %d%n", model,
                 rounds, localSteps, fleetSize);
@@ -174,9 +179,14 @@ public final class ServerCommand implements Callable<Integer> {
 
     /** One token for the whole fleet, printed once and kept owner-readable beside the results. */
     private DeviceTokens fleetToken() throws IOException {
+        Path f = out.resolve("fleet-token");
+        if (resume && Files.isRegularFile(f)) {
+            // the devices still hold the token of the run being resumed
+            System.err.println("memsfl server: reusing the fleet token in " + f);
+            return DeviceTokens.shared(Files.readString(f).strip());
+        }
         String token = DeviceTokens.generate();
         Files.createDirectories(out);
-        Path f = out.resolve("fleet-token");
         Files.writeString(f, token + "\n");
         try {
             Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-------"));

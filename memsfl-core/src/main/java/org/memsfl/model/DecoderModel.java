@@ -51,7 +51,11 @@ public abstract class DecoderModel implements AutoCloseable {
                 throw new BadInputException(source + ": tensor '" + e.getKey() + "' has shape " + Arrays.toString(shape)
                         + " but the config implies " + Arrays.toString(e.getValue()));
             }
-            if (!torch.isfinite(t).all().item().toBool()) {
+            boolean finite;
+            try (org.memsfl.engine.NativeScope check = new org.memsfl.engine.NativeScope()) {
+                finite = torch.isfinite(t).all().item().toBool(); // temporaries freed now, not by the GC
+            }
+            if (!finite) {
                 throw new BadInputException(source + ": tensor '" + e.getKey() + "' contains NaN or Inf");
             }
             Tensor c = t.scalar_type().intern() == compute.scalarType() ? t : t.to(compute.scalarType());

@@ -24,6 +24,7 @@ import org.memsfl.data.Example;
 import org.memsfl.data.Partitioner;
 import org.memsfl.data.Tokenization;
 import org.memsfl.data.TokenizedExample;
+import org.bytedeco.pytorch.Tensor;
 import org.memsfl.engine.DType;
 import org.memsfl.fleet.DeviceProfile;
 import org.memsfl.grpc.proto.AdaptersHeader;
@@ -107,9 +108,8 @@ public final class DeviceClient {
                     segment.id(), cut, segment.model().parameterCount(), ProcessMemory.rssBytes() / 1048576.0));
             List<TokenizedExample> examples = partition(a, segment);
             // the simulator's per-device batch seed (SimContext.clientData): seed * 31 + partition index
-            BatchSampler sampler = new BatchSampler(examples, a.getBatchSize(), a.getSeqLen(),
-                    a.getSeed() * 31 + s.partitionIndex());
-            return train(a, lora, codec, wire, segment, sampler, examples.size(), rssBefore);
+            Batches batches = new Batches(examples, a.getBatchSize(), a.getSeqLen(), a.getSeed() * 31 + s.partitionIndex());
+            return train(a, lora, codec, wire, segment, batches, examples.size(), rssBefore);
         }
     }
 
@@ -122,7 +122,9 @@ public final class DeviceClient {
                         .setDownlinkBytesPerSecond(p.downlinkBytesPerSecond()).setLatencySeconds(p.latencySeconds()))
                 .build();
         bytesUp.addAndGet(req.getSerializedSize());
-        Assignment a = blocking.withDeadlineAfter(s.callTimeout().toMillis(), TimeUnit.MILLISECONDS).register(req);
+        // wait-for-ready: a device started before its server waits for it (within the deadline) instead of failing
+        Assignment a = blocking.withWaitForReady().withDeadlineAfter(s.callTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                .register(req);
         bytesDown.addAndGet(a.getSerializedSize());
         return a;
     }
@@ -146,14 +148,76 @@ public final class DeviceClient {
         return mine;
     }
 
+    /** The device's batch stream, replayable to where a round started (to redo a round the server lost). */
+    private static final class Batches {
+        private final List<TokenizedExample> examples;
+        private final int batchSize;
+        private final int seqLen;
+        private final long seed;
+        private BatchSampler sampler;
+        private long drawn;
+
+        Batches(List<TokenizedExample> examples, int batchSize, int seqLen, long seed) {
+            this.examples = examples;
+            this.batchSize = batchSize;
+            this.seqLen = seqLen;
+            this.seed = seed;
+            this.sampler = new BatchSampler(examples, batchSize, seqLen, seed);
+        }
+
+        org.memsfl.data.Batch next() {
+            drawn++;
+            return sampler.next();
+        }
+
+        long drawn() {
+            return drawn;
+        }
+
+        /** Back to the state after {@code count} batches: the same seed replayed. */
+        void rewind(long count) {
+            sampler = new BatchSampler(examples, batchSize, seqLen, seed);
+            for (long i = 0; i < count; i++) {
+                sampler.next();
+            }
+            drawn = count;
+        }
+    }
+
+    /** What a device needs to redo a round exactly: its batch position and its optimizer's moments and step count. */
+    private record RoundStart(int round, long batchesDrawn, long optimizerSteps, Map<String, Tensor> moments)
+            implements AutoCloseable {
+
+        static RoundStart of(int round, Batches batches, AdamW optimizer) {
+            Map<String, Tensor> m = new LinkedHashMap<>();
+            optimizer.state().forEach((k, t) -> m.put(k, t.detach().clone()));
+            return new RoundStart(round, batches.drawn(), optimizer.steps(), m);
+        }
+
+        void restore(Batches batches, AdamW optimizer) {
+            batches.rewind(batchesDrawn);
+            optimizer.loadState(moments, optimizerSteps);
+        }
+
+        @Override
+        public void close() {
+            moments.values().forEach(Tensor::close);
+        }
+    }
+
+    /** Errors after which the server is gone for now: the device redoes the round once the server is back. */
+    private static final java.util.Set<Status.Code> SERVER_LOST = java.util.Set.of(Status.Code.UNAVAILABLE,
+            Status.Code.CANCELLED, Status.Code.UNKNOWN);
+
     private Report train(Assignment a, LoraConfig lora, TensorCodec codec, DType wire, LoadedModel segment,
-                         BatchSampler sampler, long numExamples, long rssBefore) {
+                         Batches batches, long numExamples, long rssBefore) {
         int cut = a.getCutLayer();
         LrSchedule schedule = new LrSchedule(a.getLr(), a.getWarmupSteps(), 0, false);
         List<Integer> trained = new ArrayList<>();
         List<Integer> missed = new ArrayList<>();
         double lastLoss = Double.NaN;
         DeviceSegment device = null;
+        RoundStart roundStart = null;
         AdapterSet finalAdapters;
         int want = 1;
         try {
@@ -170,27 +234,46 @@ public final class DeviceClient {
                     f.adapters.close();
                 }
                 int r = f.round;
+                if (roundStart != null && roundStart.round() == r) {
+                    // the server lost this round (it crashed and resumed from its last checkpoint): redo it exactly
+                    roundStart.restore(batches, device.optimizer());
+                    trained.remove(Integer.valueOf(r));
+                    log.accept("redoing round " + r + " from its start");
+                } else {
+                    if (roundStart != null) {
+                        roundStart.close();
+                    }
+                    roundStart = RoundStart.of(r, batches, device.optimizer());
+                }
                 long upMark = bytesUp.get();
                 long downMark = bytesDown.get();
                 long start = System.nanoTime();
+                want = r + 1;
                 try {
-                    lastLoss = localSteps(a, codec, wire, device, sampler, schedule, r);
+                    lastLoss = localSteps(a, codec, wire, device, batches, schedule, r);
                     double seconds = (System.nanoTime() - start) / 1e9;
                     upload(a, codec, device, r, numExamples, rssBefore, seconds);
                     trained.add(r);
                     metrics(r, lastLoss, seconds, bytesUp.get() - upMark, bytesDown.get() - downMark);
                 } catch (StatusRuntimeException e) {
-                    if (e.getStatus().getCode() != Status.Code.FAILED_PRECONDITION
-                            && e.getStatus().getCode() != Status.Code.DEADLINE_EXCEEDED) {
+                    Status.Code c = e.getStatus().getCode();
+                    if (SERVER_LOST.contains(c)) {
+                        log.accept("lost the server in round " + r + " (" + c + ": " + e.getStatus().getDescription()
+                                + "); will redo round " + r + " when it is back");
+                        want = r;
+                    } else if (c == Status.Code.FAILED_PRECONDITION || c == Status.Code.DEADLINE_EXCEEDED) {
+                        missed.add(r);
+                        log.accept("left out of round " + r + ": " + e.getStatus().getDescription()
+                                + "; rejoining at round " + (r + 1));
+                    } else {
                         throw e;
                     }
-                    missed.add(r);
-                    log.accept("left out of round " + r + ": " + e.getStatus().getDescription() + "; rejoining at round "
-                            + (r + 1));
                 }
-                want = r + 1;
             }
         } finally {
+            if (roundStart != null) {
+                roundStart.close();
+            }
             if (device != null) {
                 device.adapters().close();
                 device.close();
@@ -206,7 +289,7 @@ public final class DeviceClient {
     }
 
     /** One round's local steps over one Train stream; returns the token-weighted mean loss. */
-    private double localSteps(Assignment a, TensorCodec codec, DType wire, DeviceSegment device, BatchSampler sampler,
+    private double localSteps(Assignment a, TensorCodec codec, DType wire, DeviceSegment device, Batches batches,
                               LrSchedule schedule, int r) {
         double sum = 0;
         long tokens = 0;
@@ -216,7 +299,7 @@ public final class DeviceClient {
                 wire, r, stepTimeoutMs, bytesUp, bytesDown)) {
             for (int step = 1; step <= a.getLocalSteps(); step++) {
                 int k = step;
-                StepResult res = device.localStep(sampler.next(), p -> stream.exchange(k, p),
+                StepResult res = device.localStep(batches.next(), p -> stream.exchange(k, p),
                         schedule.at(device.optimizer().steps() + 1), a.getMaxGradNorm());
                 sum += res.loss() * res.targetTokens();
                 tokens += res.targetTokens();
@@ -295,7 +378,8 @@ public final class DeviceClient {
         boolean told = false;
         while (true) {
             try {
-                Iterator<AdaptersMessage> it = blocking.withDeadlineAfter(s.pollTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                Iterator<AdaptersMessage> it = blocking.withWaitForReady()
+                        .withDeadlineAfter(s.pollTimeout().toMillis(), TimeUnit.MILLISECONDS)
                         .getAdapters(GetAdaptersRequest.newBuilder().setRound(round).build());
                 AdaptersMessage first = it.next();
                 bytesDown.addAndGet(first.getSerializedSize());
@@ -318,7 +402,7 @@ public final class DeviceClient {
                 return new Fetched(h.getRound(), h.getTrainingFinished(), set);
             } catch (StatusRuntimeException e) {
                 Status.Code c = e.getStatus().getCode();
-                boolean retry = c == Status.Code.DEADLINE_EXCEEDED || c == Status.Code.UNAVAILABLE;
+                boolean retry = c == Status.Code.DEADLINE_EXCEEDED || SERVER_LOST.contains(c);
                 if (!retry || System.nanoTime() > until) {
                     throw e;
                 }
@@ -326,7 +410,7 @@ public final class DeviceClient {
                     log.accept("waiting for round " + round + " to open (" + c + ")");
                     told = true;
                 }
-                if (c == Status.Code.UNAVAILABLE) {
+                if (c != Status.Code.DEADLINE_EXCEEDED) {
                     sleep(1000);
                 }
             }

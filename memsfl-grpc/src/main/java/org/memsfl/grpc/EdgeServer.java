@@ -33,6 +33,7 @@ public final class EdgeServer implements AutoCloseable {
     private final HealthStatusManager health = new HealthStatusManager();
     private final Server server;
     private final Consumer<String> log;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     private EdgeServer(ServerSettings settings, DeviceTokens tokens, ServerBuilder<?> builder, Consumer<String> log) {
         this.log = log;
@@ -117,6 +118,9 @@ public final class EdgeServer implements AutoCloseable {
     /** Stops serving (in-flight calls get a few seconds) and frees the model and all adapter state. */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return; // a shutdown hook and try-with-resources may both close
+        }
         health.enterTerminalState();
         server.shutdown();
         try {

@@ -94,6 +94,8 @@ final class RoundCoordinator implements AutoCloseable {
         final String id;
         final int cut;
         final int partition;
+        final String reason;
+        final DeviceProfile profile;
         final Assignment assignment;
         List<TensorChunk> adapters = List.of();  // device-side adapters of the current round, encoded
         int stepsDone;
@@ -106,10 +108,12 @@ final class RoundCoordinator implements AutoCloseable {
         long rssBefore;
         final List<Integer> missedRounds = new ArrayList<>();
 
-        Device(String id, int cut, int partition, Assignment assignment) {
+        Device(String id, int cut, int partition, String reason, DeviceProfile profile, Assignment assignment) {
             this.id = id;
             this.cut = cut;
             this.partition = partition;
+            this.reason = reason;
+            this.profile = profile;
             this.assignment = assignment;
         }
     }
@@ -137,6 +141,8 @@ final class RoundCoordinator implements AutoCloseable {
     private final AtomicLong bytesDown = new AtomicLong();
     private final long rssBeforeModel;
     private final long startNanos = System.nanoTime();
+    private double wallBeforeResume;     // wall seconds of the run before the checkpoint it resumed from
+    private int resumedRound;            // the round a resumed server opened first (0: not resumed)
     private final List<Double> roundSeconds = new ArrayList<>();
     private AdapterSet global;
     private volatile int round;
@@ -145,6 +151,10 @@ final class RoundCoordinator implements AutoCloseable {
     private long roundBytesDownMark;
     private double lossSum;
     private long lossTokens;
+    private long roundActivationBytes;   // hidden-state bytes received this round, in the wire dtype
+    private long roundGradientBytes;     // gradient bytes sent this round, in the wire dtype
+    private long activationBytes;
+    private long gradientBytes;
     private double lastEvalLoss = Double.NaN;
 
     RoundCoordinator(ServerSettings s, Consumer<String> log) {
@@ -174,14 +184,20 @@ final class RoundCoordinator implements AutoCloseable {
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "memsfl-round-timer"));
         try {
             Files.createDirectories(s.out());
-            Files.deleteIfExists(s.out().resolve("metrics.jsonl"));
+            if (!s.resume()) {
+                Files.deleteIfExists(s.out().resolve("metrics.jsonl"));
+            }
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException("cannot prepare output directory " + s.out() + ": " + e.getMessage(), e);
         }
         Map<String, Object> manifest = new LinkedHashMap<>(s.toMap());
         manifest.put("model_id", loaded.id());
         manifest.put("transport", "grpc");
-        RunManifest.write(s.out(), "server", manifest, s.seed());
+        manifest.put("resumed", s.resume());
+        RunManifest.write(s.out(), s.resume() ? "server --resume" : "server", manifest, s.seed());
+        if (s.resume()) {
+            restore(Checkpoint.read(s.out(), s.lora()));
+        }
     }
 
     private static Thread daemon(Runnable r, String name) {
@@ -256,8 +272,10 @@ final class RoundCoordinator implements AutoCloseable {
         String id = authenticatedId;
         Device existing = devices.get(id);
         if (existing != null) {
-            if ((existing.dropped || existing.missedLast) && existing.partition == req.getPartitionIndex()) {
-                log.accept("device " + id + " re-registered (rejoins at round " + Math.max(1, round) + ")");
+            // the same device restarting: before training starts nothing is lost; after a missed deadline it rejoins
+            if ((round == 0 || existing.dropped || existing.missedLast) && existing.partition == req.getPartitionIndex()) {
+                log.accept("device " + id + " re-registered (" + (round == 0 ? "before round 1" : "rejoins at round "
+                        + round) + ")");
                 return existing.assignment;
             }
             throw status(Status.ALREADY_EXISTS, "device id '" + id + "' is already registered"
@@ -306,7 +324,7 @@ final class RoundCoordinator implements AutoCloseable {
         server.register(id, new ServerState(cut, loaded.model(), serverSide,
                 new AdamW(serverSide.namedParameters(), AdamW.Settings.defaults())));
         Assignment a = assignment(id, cut, reason);
-        devices.put(id, new Device(id, cut, partition, a));
+        devices.put(id, new Device(id, cut, partition, reason, profile, a));
         log.accept(String.format(Locale.ROOT, "registered %s (partition %d): %s [%d/%d]", id, partition, reason,
                 devices.size(), s.fleetSize()));
         if (devices.size() == s.fleetSize() && round == 0) {
@@ -353,13 +371,15 @@ final class RoundCoordinator implements AutoCloseable {
                         + " is out of range: rounds run 1.." + s.rounds() + ", and " + (s.rounds() + 1)
                         + " asks for the final adapters");
             }
-            return opened.computeIfAbsent(requested, k -> new CompletableFuture<>());
-        }).thenCompose(f -> {
-            if (requested <= round) {
-                f.complete(null);
+            Device d = devices.get(id);
+            // after --resume a device may ask for the round after the one the crash took from it: it redoes this one
+            boolean lost = resumedRound > 0 && round == resumedRound && requested == round + 1 && d.upload == null
+                    && d.stepsDone == 0 && !d.dropped;
+            if (requested <= round || lost) {
+                return CompletableFuture.<Void>completedFuture(null);
             }
-            return f;
-        }).thenApplyAsync(v -> {
+            return opened.computeIfAbsent(requested, k -> new CompletableFuture<>());
+        }).thenCompose(f -> f).thenApplyAsync(v -> {
             Device d = device(id);
             boolean done = round > s.rounds();
             if (done) {
@@ -404,6 +424,8 @@ final class RoundCoordinator implements AutoCloseable {
                 p.targets().close();
             }
             d.stepsDone++;
+            roundActivationBytes += t.get("hidden").data().length;
+            roundGradientBytes += TensorCodec.dataBytes(chunks);
             lossSum += g.loss() * g.targetTokens();
             lossTokens += g.targetTokens();
             for (TensorChunk c : chunks) {
@@ -535,29 +557,26 @@ final class RoundCoordinator implements AutoCloseable {
             }
         }
         if (!updates.isEmpty()) {
-            AdapterSet next;
+            AdapterSet aggregated;
             try (AggregationResult result = aggregation.aggregate(updates)) {
                 updates.forEach(result::assignTo);
-                next = result.global().copy();
+                aggregated = result.global().copy();
             }
             global.close();
-            global = next;
+            global = aggregated;
         }
         int n = config.nLayers();
+        Map<String, AdapterSet> next = new LinkedHashMap<>(); // device-side adapters each device starts the next round with
         for (Device d : devices.values()) {
             if (d.upload == null) {
                 // left out: it restarts from the aggregate on both sides, as a fresh participant would
                 server.state(d.id).adapters().assign(global.slice(d.cut, n, false));
-                d.adapters = AdapterWire.encode(codec, global.slice(0, d.cut, true));
+                next.put(d.id, global.slice(0, d.cut, true));
                 d.missedRounds.add(round);
                 d.missedLast = true;
             } else {
-                d.adapters = AdapterWire.encode(codec, d.upload);
-                d.upload.close();
-                d.upload = null;
+                next.put(d.id, d.upload);
             }
-            d.stepsDone = 0;
-            d.dropped = false;
         }
         if (!evalBatches.isEmpty()) {
             lastEvalLoss = Evaluator.evaluate(loaded.model(), global, evalBatches).loss();
@@ -572,14 +591,28 @@ final class RoundCoordinator implements AutoCloseable {
         m.put("train_loss", lossTokens == 0 ? null : lossSum / lossTokens);
         m.put("eval_loss", Double.isNaN(lastEvalLoss) ? null : lastEvalLoss);
         m.put("round_wall_s", seconds);
-        m.put("wall_s", (System.nanoTime() - startNanos) / 1e9);
+        m.put("wall_s", wallSeconds());
         m.put("bytes_up", up - roundBytesUpMark);
         m.put("bytes_down", down - roundBytesDownMark);
+        m.put("activation_bytes", roundActivationBytes);
+        m.put("gradient_bytes", roundGradientBytes);
+        m.put("wire_dtype", s.wire().name());
         m.put("server_rss_bytes", ProcessMemory.rssBytes());
         m.put("server_peak_rss_bytes", ProcessMemory.peakRssBytes());
         m.put("participants", participants);
         m.put("dropped", dropped);
+        // the checkpoint comes before anything of this round becomes visible: a crash after it loses nothing
+        Checkpoint.write(s.out(), checkpointState(m, next));
         Json.appendLine(s.out().resolve("metrics.jsonl"), m);
+        for (Device d : devices.values()) {
+            d.adapters = AdapterWire.encode(codec, next.get(d.id));
+            if (d.upload != null) {
+                d.upload.close();
+                d.upload = null;
+            }
+            d.stepsDone = 0;
+            d.dropped = false;
+        }
         log.accept(String.format(Locale.ROOT, "round %d/%d: train loss %s, eval loss %s, %.1f s, %d B up, %d B down%s",
                 round, s.rounds(), fmt(lossTokens == 0 ? Double.NaN : lossSum / lossTokens), fmt(lastEvalLoss), seconds,
                 up - roundBytesUpMark, down - roundBytesDownMark, dropped.isEmpty() ? "" : ", left out " + dropped));
@@ -587,6 +620,104 @@ final class RoundCoordinator implements AutoCloseable {
             finish();
         }
         openRound(round + 1);
+    }
+
+    private double wallSeconds() {
+        return wallBeforeResume + (System.nanoTime() - startNanos) / 1e9;
+    }
+
+    /** This round's state for {@link Checkpoint} (tensors are shared, not copied: it is written at once). */
+    private Checkpoint.State checkpointState(Map<String, Object> metricsLine, Map<String, AdapterSet> next) {
+        List<Checkpoint.DeviceState> ds = new ArrayList<>();
+        for (Device d : devices.values()) {
+            ServerState st = server.state(d.id);
+            ds.add(new Checkpoint.DeviceState(d.id, d.cut, d.partition, d.reason, d.profile, d.missedRounds, d.missedLast,
+                    d.peakRss, d.rssBefore, st.optimizer().steps(), st.adapters(), st.optimizer().state(),
+                    next.get(d.id)));
+        }
+        Map<String, Object> totals = new LinkedHashMap<>();
+        totals.put("bytes_up", bytesUp.get());
+        totals.put("bytes_down", bytesDown.get());
+        totals.put("activation_bytes", activationBytes + roundActivationBytes);
+        totals.put("gradient_bytes", gradientBytes + roundGradientBytes);
+        totals.put("round_seconds", roundSeconds);
+        totals.put("last_eval_loss", Double.isNaN(lastEvalLoss) ? null : lastEvalLoss);
+        totals.put("wall_s", wallSeconds());
+        return new Checkpoint.State(round, s.toMap(), ds, global, totals, metricsLine);
+    }
+
+    /** Rebuilds the state of a completed round and opens the next (constructor, before the server serves). */
+    private void restore(Checkpoint.State c) {
+        Map<String, Object> now = s.toMap();
+        List<String> differ = new ArrayList<>();
+        for (String k : ServerSettings.TRAINING_KEYS) {
+            if (!java.util.Objects.equals(String.valueOf(now.get(k)), String.valueOf(c.settings().get(k)))) {
+                differ.add(k + " (checkpoint " + c.settings().get(k) + ", now " + now.get(k) + ")");
+            }
+        }
+        if (!differ.isEmpty()) {
+            throw new org.memsfl.util.BadInputException("--resume: the settings differ from the checkpoint's in "
+                    + String.join(", ", differ));
+        }
+        if (c.completedRound() > s.rounds()) {
+            throw new org.memsfl.util.BadInputException("--resume: the checkpoint is after round " + c.completedRound()
+                    + " but --rounds is " + s.rounds());
+        }
+        for (Checkpoint.DeviceState d : c.devices()) {
+            AdamW opt = new AdamW(d.serverSide().namedParameters(), AdamW.Settings.defaults());
+            opt.loadState(d.optimizer(), d.serverSteps());
+            d.optimizer().values().forEach(Tensor::close);
+            server.register(d.id(), new ServerState(d.cut(), loaded.model(), d.serverSide(), opt));
+            Device dev = new Device(d.id(), d.cut(), d.partition(), d.reason(), d.profile(),
+                    assignment(d.id(), d.cut(), d.reason()));
+            dev.adapters = AdapterWire.encode(codec, d.next());
+            d.next().close();
+            dev.missedRounds.addAll(d.missedRounds());
+            dev.missedLast = d.missedLast();
+            dev.peakRss = d.peakRss();
+            dev.rssBefore = d.rssBefore();
+            devices.put(d.id(), dev);
+        }
+        global.close();
+        global = c.global();
+        Map<String, Object> t = c.totals();
+        bytesUp.set(((Number) t.get("bytes_up")).longValue());
+        bytesDown.set(((Number) t.get("bytes_down")).longValue());
+        activationBytes = ((Number) t.get("activation_bytes")).longValue();
+        gradientBytes = ((Number) t.get("gradient_bytes")).longValue();
+        for (Object o : (List<?>) t.get("round_seconds")) {
+            roundSeconds.add(((Number) o).doubleValue());
+        }
+        lastEvalLoss = t.get("last_eval_loss") == null ? Double.NaN : ((Number) t.get("last_eval_loss")).doubleValue();
+        wallBeforeResume = ((Number) t.get("wall_s")).doubleValue();
+        rewriteMetrics(c.completedRound(), c.metricsLine());
+        round = c.completedRound();
+        log.accept("resumed after round " + round + " from " + s.out().resolve(Checkpoint.DIR) + " with "
+                + devices.size() + " devices " + devices.keySet());
+        if (round == s.rounds()) {
+            finish();
+        }
+        resumedRound = round + 1;
+        openRound(round + 1);
+    }
+
+    /** metrics.jsonl as of the checkpoint: earlier rounds' lines kept, the checkpoint's own line restored. */
+    private void rewriteMetrics(int completed, Map<String, Object> line) {
+        java.nio.file.Path f = s.out().resolve("metrics.jsonl");
+        StringBuilder sb = new StringBuilder();
+        try {
+            if (Files.exists(f)) {
+                for (String l : Files.readAllLines(f)) {
+                    if (!l.isBlank() && Json.MAPPER.readTree(l).path("round").asInt() < completed) {
+                        sb.append(l).append('\n');
+                    }
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot read " + f + ": " + e.getMessage(), e);
+        }
+        sb.append(Json.compact(line)).append('\n');
+        org.memsfl.util.AtomicFiles.writeString(f, sb.toString());
     }
 
     private static String fmt(double v) {
@@ -600,6 +731,10 @@ final class RoundCoordinator implements AutoCloseable {
         roundBytesDownMark = bytesDown.get();
         lossSum = 0;
         lossTokens = 0;
+        activationBytes += roundActivationBytes;
+        gradientBytes += roundGradientBytes;
+        roundActivationBytes = 0;
+        roundGradientBytes = 0;
         opened.forEach((k, f) -> {
             if (k <= r) {
                 f.complete(null);
@@ -618,7 +753,7 @@ final class RoundCoordinator implements AutoCloseable {
         meta.put("method", "memsfl");
         meta.put("transport", "grpc");
         AdapterIO.save(global, s.out().resolve("adapter"), meta);
-        double wall = (System.nanoTime() - startNanos) / 1e9;
+        double wall = wallSeconds();
         Map<String, Object> memsfl = new LinkedHashMap<>();
         long serverPeak = ProcessMemory.peakRssBytes();
         memsfl.put("server_peak_bytes", serverPeak);
@@ -643,6 +778,8 @@ final class RoundCoordinator implements AutoCloseable {
         memsfl.put("final_eval_loss", Double.isNaN(lastEvalLoss) ? null : lastEvalLoss);
         memsfl.put("bytes_up", bytesUp.get());
         memsfl.put("bytes_down", bytesDown.get());
+        memsfl.put("activation_bytes", activationBytes + roundActivationBytes);
+        memsfl.put("gradient_bytes", gradientBytes + roundGradientBytes);
         memsfl.put("dropped_devices", droppedAny);
         Map<String, Object> memory = new LinkedHashMap<>();
         memory.put("measured", true);

@@ -37,13 +37,14 @@ import org.memsfl.lora.LoraConfig;
  * @param stepTimeout    how long a device waits for one gradient
  * @param roundTimeout   how long after a round opens the server waits for uploads before aggregating without the
  *                       missing devices
- * @param out            output directory (metrics.jsonl, summary.json, manifest.json, adapter/)
+ * @param out            output directory (metrics.jsonl, summary.json, manifest.json, adapter/, checkpoint/)
+ * @param resume         continue from the last checkpoint in {@code out} instead of starting over
  */
 public record ServerSettings(String model, String planShape, int fleetSize, int rounds, int localSteps, int batchSize,
                              int seqLen, LoraConfig lora, double lr, int warmup, double maxGradNorm, long seed,
                              String partitioner, String aggregation, DType wire, int cut, double safetyMargin,
                              String evalData, int evalExamples, int maxChunkBytes, Duration stepTimeout,
-                             Duration roundTimeout, Path out) {
+                             Duration roundTimeout, Path out, boolean resume) {
 
     public ServerSettings {
         if (model == null || model.isBlank()) {
@@ -95,6 +96,18 @@ public record ServerSettings(String model, String planShape, int fleetSize, int 
         if (d == null || d.isNegative() || d.isZero() || d.toMillis() > Integer.MAX_VALUE) {
             throw new IllegalArgumentException(name + " must be between 1 ms and 24 days, got " + d);
         }
+    }
+
+    /** The settings that decide what is trained: a resumed run must agree with its checkpoint on all of them. */
+    static final java.util.List<String> TRAINING_KEYS = java.util.List.of("model", "plan_shape", "fleet_size", "partition",
+            "local_steps", "aggregation", "batch_size", "seq_len", "lora_rank", "lora_alpha", "lora_dropout", "lora_targets",
+            "lr", "warmup", "max_grad_norm", "safety_margin", "wire_dtype", "cut_override", "seed");
+
+    /** A copy that resumes from the checkpoint in {@link #out()}. */
+    public ServerSettings resuming() {
+        return new ServerSettings(model, planShape, fleetSize, rounds, localSteps, batchSize, seqLen, lora, lr, warmup,
+                maxGradNorm, seed, partitioner, aggregation, wire, cut, safetyMargin, evalData, evalExamples,
+                maxChunkBytes, stepTimeout, roundTimeout, out, true);
     }
 
     public static Builder builder() {
@@ -159,6 +172,7 @@ public record ServerSettings(String model, String planShape, int fleetSize, int 
         private Duration stepTimeout = Duration.ofMinutes(10);
         private Duration roundTimeout = Duration.ofHours(2);
         private Path out;
+        private boolean resume;
 
         private Builder() {
         }
@@ -186,11 +200,12 @@ public record ServerSettings(String model, String planShape, int fleetSize, int 
         public Builder optMaxChunkBytes(int v) { maxChunkBytes = v; return this; }
         public Builder optStepTimeout(Duration v) { stepTimeout = v; return this; }
         public Builder optRoundTimeout(Duration v) { roundTimeout = v; return this; }
+        public Builder optResume(boolean v) { resume = v; return this; }
 
         public ServerSettings build() {
             return new ServerSettings(model, planShape, fleetSize, rounds, localSteps, batchSize, seqLen, lora, lr, warmup,
                     maxGradNorm, seed, partitioner, aggregation, wire, cut, safetyMargin, evalData, evalExamples,
-                    maxChunkBytes, stepTimeout, roundTimeout, out);
+                    maxChunkBytes, stepTimeout, roundTimeout, out, resume);
         }
     }
 }
