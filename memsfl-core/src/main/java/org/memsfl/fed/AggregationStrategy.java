@@ -17,4 +17,16 @@ public interface AggregationStrategy {
      * @throws IllegalArgumentException when the updates are empty or inconsistent
      */
     AggregationResult aggregate(List<ClientUpdate> updates);
+
+    /**
+     * Aggregates and writes each client's new values into the live tensors of its update (both sides), then frees
+     * the result; returns a copy of the global adapters, owned by the caller. The simulator and the edge server
+     * both end a round through this.
+     */
+    default org.memsfl.lora.AdapterSet aggregateInPlace(List<ClientUpdate> updates) {
+        try (AggregationResult result = aggregate(updates)) {
+            updates.forEach(result::assignTo);
+            return result.global().copy();
+        }
+    }
 }

@@ -30,7 +30,6 @@ import org.memsfl.data.Tokenization;
 import org.memsfl.engine.DType;
 import org.memsfl.engine.Engine;
 import org.memsfl.engine.NativeScope;
-import org.memsfl.fed.AggregationResult;
 import org.memsfl.fed.AggregationStrategy;
 import org.memsfl.fed.Aggregators;
 import org.memsfl.fed.ClientUpdate;
@@ -557,11 +556,7 @@ final class RoundCoordinator implements AutoCloseable {
             }
         }
         if (!updates.isEmpty()) {
-            AdapterSet aggregated;
-            try (AggregationResult result = aggregation.aggregate(updates)) {
-                updates.forEach(result::assignTo);
-                aggregated = result.global().copy();
-            }
+            AdapterSet aggregated = aggregation.aggregateInPlace(updates);
             global.close();
             global = aggregated;
         }

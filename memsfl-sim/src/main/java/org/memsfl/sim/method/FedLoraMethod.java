@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.memsfl.fed.AggregationResult;
 import org.memsfl.fed.AggregationStrategy;
 import org.memsfl.fed.ClientUpdate;
 import org.memsfl.lora.AdapterSet;
@@ -72,11 +71,9 @@ public final class FedLoraMethod implements FederatedMethod {
             updates.add(new ClientUpdate(e.getKey(), nLayers, data.get(e.getKey()).numExamples(), a, a.slice(0, 0, false)));
             bytes += a.numParameters() * 4;
         }
-        try (AggregationResult result = aggregation.aggregate(updates)) {
-            updates.forEach(result::assignTo);
-            global.close();
-            global = result.global().copy();
-        }
+        AdapterSet next = aggregation.aggregateInPlace(updates);
+        global.close();
+        global = next;
         return new RoundOutcome(losses.mean(), steps, bytes, bytes, List.copyOf(trainers.keySet()));
     }
 

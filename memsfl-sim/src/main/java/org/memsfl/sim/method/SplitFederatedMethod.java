@@ -7,7 +7,6 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import org.memsfl.cost.StepTiming;
 import org.memsfl.engine.DType;
-import org.memsfl.fed.AggregationResult;
 import org.memsfl.fed.AggregationStrategy;
 import org.memsfl.fed.ClientUpdate;
 import org.memsfl.fleet.DeviceProfile;
@@ -175,11 +174,7 @@ public final class SplitFederatedMethod implements FederatedMethod {
             updates.add(new ClientUpdate(e.getKey(), cuts.get(e.getKey()), data.get(e.getKey()).numExamples(),
                     e.getValue().adapters(), serverSide));
         }
-        AdapterSet agg;
-        try (AggregationResult result = aggregation.aggregate(updates)) {
-            updates.forEach(result::assignTo);
-            agg = result.global().copy();
-        }
+        AdapterSet agg = aggregation.aggregateInPlace(updates);
         if (variant == Variant.SPLITLORA) {
             ServerState shared = server.states().values().iterator().next();
             agg = AdapterSet.union(agg.config(), agg.slice(0, shared.cut(), true), shared.adapters());
