@@ -223,12 +223,15 @@ public final class ServerMemoryBench {
             per.put(v, row);
         });
         c.put("per_variant", per);
-        if (children.containsKey("memsfl")) {
+        for (String ours : List.of("memsfl", "memsfl-mb1")) {
+            if (!children.containsKey(ours)) {
+                continue;
+            }
             for (String base : List.of("sfl-v1", "sfl-v1-free")) {
                 if (!children.containsKey(base)) {
                     continue;
                 }
-                Map<String, Object> a = (Map<String, Object>) per.get("memsfl");
+                Map<String, Object> a = (Map<String, Object>) per.get(ours);
                 Map<String, Object> b = (Map<String, Object>) per.get(base);
                 Map<String, Object> r = new LinkedHashMap<>();
                 r.put("measured_reduction", reduction(a, b, "measured_peak_rss_above_baseline_bytes"));
@@ -236,7 +239,7 @@ public final class ServerMemoryBench {
                 r.put("measured_reduction_after_build", reduction(a, b, "measured_after_build_bytes"));
                 r.put("modeled_reduction", reduction(a, b, "modeled_server_peak_bytes"));
                 r.put("modeled_reduction_static", reduction(a, b, "modeled_static_bytes"));
-                c.put("memsfl_vs_" + base, r);
+                c.put(ours + "_vs_" + base, r);
             }
         }
         return c;
@@ -311,16 +314,20 @@ public final class ServerMemoryBench {
         int rounds = Integer.parseInt(a[5]);
         Path result = Path.of(a[6]);
         boolean trimAfterBuild = a.length > 7 ? Boolean.parseBoolean(a[7]) : true;
-        TrainingMethod method = variant.startsWith("sfl-v1") ? TrainingMethod.SFL_V1 : TrainingMethod.of(variant);
+        TrainingMethod method = variant.startsWith("sfl-v1") ? TrainingMethod.SFL_V1
+                : TrainingMethod.of(variant.startsWith("memsfl") ? "memsfl" : variant);
         if (method != TrainingMethod.MEMSFL && method != TrainingMethod.SFL_V1) {
-            throw new IllegalArgumentException("variant must be memsfl, sfl-v1 or sfl-v1-free, got " + variant);
+            throw new IllegalArgumentException("variant must be memsfl, memsfl-mb1, sfl-v1 or sfl-v1-free, got " + variant);
         }
+        // memsfl-mb1: memsfl whose sequential server runs each device's batch one row at a time (same gradients)
+        int microBatch = variant.equals("memsfl-mb1") ? 1 : 0;
         ModelConfig config = ModelPresets.get(preset);
         LoraConfig lora = lora();
         MemoryModel mm = MemoryModel.of(config, lora, batch, seqLen);
         Plan plan = Planner.plan(mm, fleet, SAFETY_MARGIN);
         Map<String, Integer> cuts = plan.cuts();
-        MethodMemory modeled = MethodMemory.of(method, mm, fleet, cuts, SAFETY_MARGIN);
+        MethodMemory modeled = microBatch > 0 ? MethodMemory.memsfl(mm, fleet, cuts, microBatch)
+                : MethodMemory.of(method, mm, fleet, cuts, SAFETY_MARGIN);
 
         Engine.init();
         ExecutorService pool = workerPool(Math.max(1, cuts.size()));
@@ -339,7 +346,7 @@ public final class ServerMemoryBench {
         try (RssSampler sampler = RssSampler.start(SAMPLE_NANOS)) {
             // build phase: the server side as the method holds it
             long tb = System.nanoTime();
-            ServerSegment server = new ServerSegment();
+            ServerSegment server = new ServerSegment(microBatch);
             List<AutoCloseable> owned = new ArrayList<>();
             long staticTensorBytes = build(method, config, lora, fleet, cuts, server, owned);
             double buildSeconds = (System.nanoTime() - tb) / 1e9;
@@ -359,7 +366,7 @@ public final class ServerMemoryBench {
             for (int r = 0; r < rounds; r++) {
                 long tr = System.nanoTime();
                 switch (variant) {
-                    case "memsfl" -> {
+                    case "memsfl", "memsfl-mb1" -> {
                         // on one pool worker, not the main thread, so both methods allocate from worker arenas
                         final int round = r;
                         pool.submit(() -> {
@@ -389,7 +396,7 @@ public final class ServerMemoryBench {
             res.put("method", method.id());
             res.put("devices", cuts.size());
             res.put("cuts", cuts);
-            res.put("server_execution", variant.equals("memsfl") ? "sequential, one device at a time"
+            res.put("server_execution", variant.startsWith("memsfl") ? "sequential, one device at a time" + (microBatch > 0 ? ", server segment one row at a time" : "")
                     : variant.equals("sfl-v1") ? "parallel threads, barrier after forward+loss"
                     : "parallel threads started together, no barrier");
             res.put("baseline_rss_bytes", baseRss);

@@ -73,6 +73,18 @@ public record MethodMemory(TrainingMethod method, MemoryBreakdown server, Map<St
     }
 
     private static MethodMemory memsfl(MemoryModel mm, Fleet fleet, Map<String, Integer> cuts) {
+        return memsfl(mm, fleet, cuts, 0);
+    }
+
+    /**
+     * memsfl's memory when its server runs each device's batch through the server segment {@code microBatchRows}
+     * rows at a time (0 = whole batch): serving one device at a time, it holds one micro-batch's workspace.
+     * Not validated: the measured peak RSS did not drop with micro-batches of one row
+     * (bench-results/server_memory_microbatch.json), so something the model does not count dominates the step's
+     * measured workspace.
+     */
+    public static MethodMemory memsfl(MemoryModel mm, Fleet fleet, Map<String, Integer> cuts, int microBatchRows) {
+        MemoryModel work = microBatchRows > 0 && microBatchRows < mm.batch() ? mm.withBatch(microBatchRows) : mm;
         Map<String, MemoryBreakdown> devices = new LinkedHashMap<>();
         List<String> dropped = new ArrayList<>();
         MemoryBreakdown server = frozenFullModel(mm);
@@ -85,7 +97,7 @@ public record MethodMemory(TrainingMethod method, MemoryBreakdown server, Map<St
             }
             devices.put(d.id(), mm.device(cut));
             server = server.plus(mm.loraState(LayerRange.serverSegment(cut, mm.nLayers())));
-            MemoryBreakdown seg = mm.serverSegment(cut);
+            MemoryBreakdown seg = work.serverSegment(cut);
             if (seg.workspace() > busiest.workspace()) {
                 busiest = seg;
             }

@@ -17,6 +17,24 @@ import org.memsfl.train.Loss;
 public final class ServerSegment {
 
     private final Map<String, ServerState> states = new LinkedHashMap<>();
+    private final int microBatchRows;
+
+    /** A server that runs each device's whole batch through its segment at once. */
+    public ServerSegment() {
+        this(0);
+    }
+
+    /**
+     * @param microBatchRows rows of a device's batch run through the server segment at a time, gradients accumulated
+     *                       (0 = the whole batch). Serving one device at a time, memsfl's server only ever holds one
+     *                       micro-batch of activations; the gradients are those of the whole batch.
+     */
+    public ServerSegment(int microBatchRows) {
+        if (microBatchRows < 0) {
+            throw new IllegalArgumentException("micro-batch rows must be >= 0, got " + microBatchRows);
+        }
+        this.microBatchRows = microBatchRows;
+    }
 
     public void register(String deviceId, ServerState state) {
         states.put(deviceId, state);
@@ -46,7 +64,7 @@ public final class ServerSegment {
                     + " but is registered with cut " + s.cut());
         }
         try (NativeScope scope = new NativeScope()) {
-            GradientPayload g = gradient(s, p);
+            GradientPayload g = gradient(s, p, microBatchRows);
             GradClip.clip(s.adapters().parameters(), maxGradNorm);
             s.optimizer().step(lr);
             // grad() is a view owned by the leaf, which dies with the scope: keep an owning handle instead
@@ -56,19 +74,39 @@ public final class ServerSegment {
 
     /** Loss and gradient at the cut without an optimizer step (adapters' .grad() are left filled). */
     public static GradientPayload gradient(ServerState s, ActivationPayload p) {
-        Tensor sent = p.hidden().detach().clone(); // (B, T, dim): a leaf of the server's own graph
-        sent.set_requires_grad(true);
-        ForwardContext ctx = ForwardContext.training(s.adapters());
-        Tensor h = s.model().forwardLayers(sent, s.cut(), s.model().config().nLayers(), ctx);
-        Tensor loss = Loss.crossEntropy(s.model().head(h, ctx), p.targets());
-        s.optimizer().zeroGrad();
-        loss.backward();
+        return gradient(s, p, 0);
+    }
+
+    /**
+     * As {@link #gradient(ServerState, ActivationPayload)}, running {@code microBatchRows} rows at a time (0 = all):
+     * each micro-batch's summed loss is divided by the whole batch's target count, so the accumulated adapter
+     * gradients and the concatenated cut gradient are those of the batch's mean loss.
+     */
+    public static GradientPayload gradient(ServerState s, ActivationPayload p, int microBatchRows) {
         long tokens = 0;
         for (long t : org.memsfl.engine.Tensors.toLongs(p.targets())) {
             if (t != Loss.IGNORE) {
                 tokens++;
             }
         }
-        return new GradientPayload(sent.grad(), loss.item().toDouble(), tokens);
+        long rows = p.hidden().size(0);
+        long step = microBatchRows <= 0 ? rows : Math.min(rows, microBatchRows);
+        ForwardContext ctx = ForwardContext.training(s.adapters());
+        s.optimizer().zeroGrad();
+        double loss = 0;
+        org.bytedeco.pytorch.TensorVector grads = new org.bytedeco.pytorch.TensorVector();
+        for (long from = 0; from < rows; from += step) {
+            long n = Math.min(step, rows - from);
+            Tensor sent = p.hidden().narrow(0, from, n).detach().clone(); // (n, T, dim): a leaf of the server's graph
+            sent.set_requires_grad(true);
+            Tensor h = s.model().forwardLayers(sent, s.cut(), s.model().config().nLayers(), ctx);
+            Tensor part = Loss.crossEntropySum(s.model().head(h, ctx), p.targets().narrow(0, from, n))
+                    .div(org.memsfl.engine.Tensors.scalar(Math.max(1, tokens)));
+            part.backward();
+            loss += part.item().toDouble();
+            grads.push_back(sent.grad());
+        }
+        Tensor grad = step == rows ? grads.get(0) : org.bytedeco.pytorch.global.torch.cat(grads, 0);
+        return new GradientPayload(grad, loss, tokens);
     }
 }

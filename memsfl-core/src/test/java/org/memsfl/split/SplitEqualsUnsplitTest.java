@@ -96,6 +96,49 @@ class SplitEqualsUnsplitTest {
         }
     }
 
+    /**
+     * Micro-batching the server segment one row at a time leaves the loss and every gradient as they were. Float32
+     * kernels block a batch of 1 differently from a batch of 2, so sums differ in order (seen: 3e-5 relative);
+     * 1e-4 relative plus 1e-7 absolute still fails any wrong loss scaling, which is off by tens of percent.
+     */
+    @org.junit.jupiter.api.Test
+    void serverMicroBatchesGiveTheWholeBatchGradients() {
+        int n = 5;
+        int cut = 2;
+        LoraConfig lora = new LoraConfig(4, 8, 0, List.of("q", "v", "down"));
+        AdapterSet base = org.memsfl.lora.LoraGradientTestSupport.randomised(
+                AdapterSet.init(stories.config(), lora, LayerRange.all(n), 1), 2);
+        Batch b = batch(512, 2, 12);
+        float[][] cutGrads = new float[2][];
+        Map<String, float[]>[] adapterGrads = new Map[2];
+        double[] losses = new double[2];
+        for (int run = 0; run < 2; run++) {
+            AdapterSet server = base.copy().slice(cut, n, false);
+            ServerState state = new ServerState(cut, stories, server, new AdamW(server.namedParameters(), AdamW.Settings.defaults()));
+            Tensor hidden = stories.forwardLayers(stories.embed(BatchTensors.inputIds(b), ForwardContext.inference(null)), 0, cut,
+                    ForwardContext.inference(null));
+            GradientPayload g = ServerSegment.gradient(state, new ActivationPayload("d", cut, hidden.detach(),
+                    BatchTensors.targets(b), b.lengths()), run == 0 ? 0 : 1);
+            cutGrads[run] = Tensors.toFloats(g.grad());
+            losses[run] = g.loss();
+            adapterGrads[run] = new java.util.LinkedHashMap<>();
+            for (Map.Entry<String, Tensor> e : server.namedParameters().entrySet()) {
+                adapterGrads[run].put(e.getKey(), Tensors.toFloats(e.getValue().grad()));
+            }
+        }
+        assertThat(losses[1]).isCloseTo(losses[0], org.assertj.core.api.Assertions.within(1e-6));
+        for (int i = 0; i < cutGrads[0].length; i++) {
+            assertThat((double) cutGrads[1][i]).isCloseTo(cutGrads[0][i], org.assertj.core.api.Assertions.within(1e-7 + 1e-4 * Math.abs(cutGrads[0][i])));
+        }
+        for (String k : adapterGrads[0].keySet()) {
+            float[] e = adapterGrads[0].get(k);
+            float[] a = adapterGrads[1].get(k);
+            for (int i = 0; i < e.length; i++) {
+                assertThat((double) a[i]).as(k).isCloseTo(e[i], org.assertj.core.api.Assertions.within(1e-7 + 1e-4 * Math.abs(e[i])));
+            }
+        }
+    }
+
     static Batch batch(int vocab, int bsz, int t) {
         SplittableRandom rng = new SplittableRandom(4);
         long[] ids = new long[bsz * t];
