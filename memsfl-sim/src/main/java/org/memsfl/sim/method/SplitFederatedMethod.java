@@ -69,6 +69,7 @@ public final class SplitFederatedMethod implements FederatedMethod {
     private final ServerSegment server = new ServerSegment();
     private final List<LoadedModel> serverCopies = new ArrayList<>();
     private AdapterSet global;
+    private List<Job> stepJobs;
 
     public SplitFederatedMethod(Variant variant, SimContext ctx, AggregationStrategy aggregation, SchedulingPolicy policy) {
         this.variant = variant;
@@ -153,12 +154,16 @@ public final class SplitFederatedMethod implements FederatedMethod {
         if (variant != Variant.MEMSFL) {
             return ids;
         }
-        List<Job> jobs = new ArrayList<>();
-        for (int i = 0; i < ids.size(); i++) {
-            DeviceProfile d = ctx.fleet().device(ids.get(i)).orElseThrow();
-            StepTiming t = ctx.delayModel().step(d, ctx.fleet().server(), cuts.get(ids.get(i)));
-            jobs.add(new Job(i, t.release(), t.server(), t.tail()));
+        if (stepJobs == null) {
+            // the delay model prices every local step alike: build the step's jobs once
+            stepJobs = new ArrayList<>();
+            for (int i = 0; i < ids.size(); i++) {
+                DeviceProfile d = ctx.fleet().device(ids.get(i)).orElseThrow();
+                StepTiming t = ctx.delayModel().step(d, ctx.fleet().server(), cuts.get(ids.get(i)));
+                stepJobs.add(new Job(i, t.release(), t.server(), t.tail()));
+            }
         }
+        List<Job> jobs = stepJobs;
         List<String> out = new ArrayList<>();
         for (int i : policy.order(jobs, orderRng)) {
             out.add(ids.get(i));
