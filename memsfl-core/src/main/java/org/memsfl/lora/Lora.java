@@ -20,18 +20,17 @@ public final class Lora {
      * @param lora the adapter or null for a plain linear
      * @return (..., out)
      */
-    public static Tensor linear(Tensor x, Tensor w, Tensor bias, LoraWeights lora, double scale, double dropout,
-                                boolean training) {
+    public static Tensor linear(Tensor x, Tensor w, Tensor bias, LoraWeights lora, double scale, LoraDropout dropout) {
         Tensor y = bias == null ? torch.linear(x, w) : torch.linear(x, w, new TensorOptional(bias));
         if (lora == null) {
             return y;
         }
-        return y.add(update(x, lora, scale, dropout, training));
+        return y.add(update(x, lora, scale, dropout));
     }
 
     /** {@code scale * B A dropout(x)}: (..., in) to (..., out). */
-    public static Tensor update(Tensor x, LoraWeights lora, double scale, double dropout, boolean training) {
-        Tensor in = dropout > 0 && training ? torch.dropout(x, dropout, true) : x;
+    public static Tensor update(Tensor x, LoraWeights lora, double scale, LoraDropout dropout) {
+        Tensor in = dropout.apply(x);
         return torch.linear(torch.linear(in, lora.a()), lora.b()).mul(new Scalar(scale));
     }
 }

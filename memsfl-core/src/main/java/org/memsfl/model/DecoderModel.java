@@ -9,8 +9,10 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.memsfl.engine.DType;
 import org.memsfl.engine.Engine;
+import org.memsfl.engine.NativeScope;
 import org.memsfl.engine.Tensors;
 import org.memsfl.lora.AdapterSet;
+import org.memsfl.lora.LoraDropout;
 import org.memsfl.lora.LoraWeights;
 import org.memsfl.util.BadInputException;
 
@@ -51,11 +53,7 @@ public abstract class DecoderModel implements AutoCloseable {
                 throw new BadInputException(source + ": tensor '" + e.getKey() + "' has shape " + Arrays.toString(shape)
                         + " but the config implies " + Arrays.toString(e.getValue()));
             }
-            boolean finite;
-            try (org.memsfl.engine.NativeScope check = new org.memsfl.engine.NativeScope()) {
-                finite = torch.isfinite(t).all().item().toBool(); // temporaries freed now, not by the GC
-            }
-            if (!finite) {
+            if (!allFinite(t)) {
                 throw new BadInputException(source + ": tensor '" + e.getKey() + "' contains NaN or Inf");
             }
             Tensor c = t.scalar_type().intern() == compute.scalarType() ? t : t.to(compute.scalarType());
@@ -86,12 +84,34 @@ public abstract class DecoderModel implements AutoCloseable {
     protected abstract Tensor lmHeadWeight();
 
     /** Layers {@code [from, to)}: (B, T, dim) to (B, T, dim). */
+    /** Elements checked per pass of {@link #allFinite}: its temporaries stay a few MiB, not a copy of the tensor. */
+    private static final long FINITE_CHECK_CHUNK = 1L << 22;
+
+    /** True when no element of {@code t} is NaN or infinite, checked a chunk at a time (a load-time spike otherwise). */
+    static boolean allFinite(Tensor t) {
+        try (NativeScope check = new NativeScope()) {
+            Tensor flat = t.reshape(-1);
+            long n = flat.numel();
+            for (long from = 0; from < n; from += FINITE_CHECK_CHUNK) {
+                try (NativeScope chunk = new NativeScope()) {
+                    if (!torch.isfinite(flat.narrow(0, from, Math.min(FINITE_CHECK_CHUNK, n - from))).all().item().toBool()) {
+                        return false;
+                    }
+                }
+            }
+            return true;
+        }
+    }
+
     public Tensor forwardLayers(Tensor h, int from, int to, ForwardContext ctx) {
         for (int layer = from; layer < to; layer++) {
             if (!range.holdsLayer(layer)) {
                 throw new IllegalStateException("layer " + layer + " is not held by this model part " + range);
             }
-            h = block(layer, h, ctx);
+            // one scope per layer: its intermediate handles (not saved by autograd) are freed before the next layer
+            try (NativeScope scope = new NativeScope()) {
+                h = scope.escape(block(layer, h, ctx));
+            }
         }
         return h;
     }
@@ -138,8 +158,12 @@ public abstract class DecoderModel implements AutoCloseable {
         return ctx.adapters() == null ? 0 : ctx.adapters().config().scale();
     }
 
-    protected double loraDropout(ForwardContext ctx) {
-        return ctx.adapters() == null ? 0 : ctx.adapters().config().dropout();
+    /** The adapters' dropout in a training pass (drawn from the context's generator), none otherwise. */
+    protected LoraDropout loraDropout(ForwardContext ctx) {
+        if (ctx.adapters() == null || !ctx.training() || ctx.adapters().config().dropout() == 0) {
+            return LoraDropout.NONE;
+        }
+        return new LoraDropout(ctx.adapters().config().dropout(), ctx.rng());
     }
 
     public ModelConfig config() {

@@ -1,12 +1,14 @@
 package org.memsfl.model;
 
+import org.bytedeco.pytorch.Generator;
 import org.memsfl.lora.AdapterSet;
 
 /**
  * What a forward pass needs besides the hidden states: the adapters to apply (possibly none), whether it is a
- * training pass (adapter dropout on), and for generation a KV cache and the position of the first new token.
+ * training pass (adapter dropout on) and the generator its masks are drawn from (null: libtorch's global one), and for
+ * generation a KV cache and the position of the first new token.
  */
-public record ForwardContext(AdapterSet adapters, boolean training, KvCache cache, int startPos) {
+public record ForwardContext(AdapterSet adapters, boolean training, KvCache cache, int startPos, Generator rng) {
 
     public ForwardContext {
         if (startPos < 0) {
@@ -15,14 +17,19 @@ public record ForwardContext(AdapterSet adapters, boolean training, KvCache cach
     }
 
     public static ForwardContext inference(AdapterSet adapters) {
-        return new ForwardContext(adapters, false, null, 0);
+        return new ForwardContext(adapters, false, null, 0, null);
     }
 
     public static ForwardContext training(AdapterSet adapters) {
-        return new ForwardContext(adapters, true, null, 0);
+        return new ForwardContext(adapters, true, null, 0, null);
+    }
+
+    /** A training pass whose adapter dropout draws from {@code rng}. */
+    public static ForwardContext training(AdapterSet adapters, Generator rng) {
+        return new ForwardContext(adapters, true, null, 0, rng);
     }
 
     public static ForwardContext generation(AdapterSet adapters, KvCache cache, int startPos) {
-        return new ForwardContext(adapters, false, cache, startPos);
+        return new ForwardContext(adapters, false, cache, startPos, null);
     }
 }

@@ -93,12 +93,12 @@ public final class Gpt2Model extends DecoderModel {
 
     private Tensor withSlice(Tensor slice, Tensor x, int layer, String module, ForwardContext ctx) {
         LoraWeights a = adapter(ctx, layer, module);
-        return a == null ? slice : slice.add(Lora.update(x, a, loraScale(ctx), loraDropout(ctx), ctx.training()));
+        return a == null ? slice : slice.add(Lora.update(x, a, loraScale(ctx), loraDropout(ctx)));
     }
 
     private Tensor lin(Tensor x, String name, int layer, String module, ForwardContext ctx) {
         return Lora.linear(x, w(name + ".weight"), w(name + ".bias"), adapter(ctx, layer, module), loraScale(ctx),
-                loraDropout(ctx), ctx.training());
+                loraDropout(ctx));
     }
 
     private Tensor ln(Tensor x, String name) {

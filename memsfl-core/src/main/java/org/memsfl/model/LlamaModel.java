@@ -92,7 +92,7 @@ public final class LlamaModel extends DecoderModel {
         Tensor bias = config.qkvBias() && (module.equals("q") || module.equals("k") || module.equals("v"))
                 ? w(name + ".bias") : null;
         return Lora.linear(x, w(name + ".weight"), bias, adapter(ctx, layer, module), loraScale(ctx),
-                loraDropout(ctx), ctx.training());
+                loraDropout(ctx));
     }
 
     private Tensor rms(Tensor x, Tensor gamma) {

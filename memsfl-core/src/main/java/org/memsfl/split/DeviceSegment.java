@@ -2,10 +2,12 @@ package org.memsfl.split;
 
 import java.util.function.Function;
 import org.bytedeco.pytorch.BoolOptional;
+import org.bytedeco.pytorch.Generator;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorArrayRefOptional;
 import org.memsfl.data.Batch;
 import org.memsfl.engine.NativeScope;
+import org.memsfl.engine.Rng;
 import org.memsfl.lora.AdapterSet;
 import org.memsfl.model.DecoderModel;
 import org.memsfl.model.ForwardContext;
@@ -26,6 +28,7 @@ public final class DeviceSegment implements AutoCloseable {
     private final DecoderModel model;
     private final AdapterSet adapters;
     private final AdamW optimizer;
+    private final Generator rng = Rng.generator(0);
 
     public DeviceSegment(String id, int cut, DecoderModel model, AdapterSet adapters, AdamW.Settings settings) {
         if (cut < 0 || !model.range().embedding() || model.range().to() < cut) {
@@ -38,9 +41,14 @@ public final class DeviceSegment implements AutoCloseable {
         this.optimizer = new AdamW(adapters.namedParameters(), settings);
     }
 
+    /** Reseeds the generator the device's adapter dropout draws from, for {@code round} of a run seeded {@code runSeed}. */
+    public void beginRound(long runSeed, int round) {
+        rng.set_current_seed(Rng.seed(runSeed, "device/" + id, round));
+    }
+
     /** Runs the segment; the returned hidden is part of the autograd graph (detach before sending). */
     public Tensor forward(Batch b) {
-        ForwardContext ctx = ForwardContext.training(adapters);
+        ForwardContext ctx = ForwardContext.training(adapters, rng);
         Tensor h = model.embed(BatchTensors.inputIds(b), ctx);
         return model.forwardLayers(h, 0, cut, ctx); // (B, T, dim)
     }

@@ -91,20 +91,24 @@ public final class ServerSegment {
         }
         long rows = p.hidden().size(0);
         long step = microBatchRows <= 0 ? rows : Math.min(rows, microBatchRows);
-        ForwardContext ctx = ForwardContext.training(s.adapters());
+        ForwardContext ctx = ForwardContext.training(s.adapters(), s.rng());
         s.optimizer().zeroGrad();
         double loss = 0;
         org.bytedeco.pytorch.TensorVector grads = new org.bytedeco.pytorch.TensorVector();
         for (long from = 0; from < rows; from += step) {
             long n = Math.min(step, rows - from);
-            Tensor sent = p.hidden().narrow(0, from, n).detach().clone(); // (n, T, dim): a leaf of the server's graph
-            sent.set_requires_grad(true);
-            Tensor h = s.model().forwardLayers(sent, s.cut(), s.model().config().nLayers(), ctx);
-            Tensor part = Loss.crossEntropySum(s.model().head(h, ctx), p.targets().narrow(0, from, n))
-                    .div(org.memsfl.engine.Tensors.scalar(Math.max(1, tokens)));
-            part.backward();
-            loss += part.item().toDouble();
-            grads.push_back(sent.grad());
+            // one scope per micro-batch: its forward outputs and logits are freed before the next one starts
+            try (NativeScope micro = new NativeScope()) {
+                Tensor sent = p.hidden().narrow(0, from, n).detach().clone(); // (n, T, dim): a leaf of the server's graph
+                sent.set_requires_grad(true);
+                Tensor h = s.model().forwardLayers(sent, s.cut(), s.model().config().nLayers(), ctx);
+                Tensor part = Loss.crossEntropySum(s.model().head(h, ctx), p.targets().narrow(0, from, n))
+                        .div(org.memsfl.engine.Tensors.scalar(Math.max(1, tokens)));
+                part.backward();
+                loss += part.item().toDouble();
+                // grad() is a view owned by the leaf, which dies with this scope: an owning handle escapes instead
+                grads.push_back(micro.escape(sent.grad().detach()));
+            }
         }
         Tensor grad = step == rows ? grads.get(0) : org.bytedeco.pytorch.global.torch.cat(grads, 0);
         return new GradientPayload(grad, loss, tokens);

@@ -1,5 +1,7 @@
 package org.memsfl.split;
 
+import org.bytedeco.pytorch.Generator;
+import org.memsfl.engine.Rng;
 import org.memsfl.lora.AdapterSet;
 import org.memsfl.model.DecoderModel;
 import org.memsfl.train.AdamW;
@@ -13,12 +15,23 @@ import org.memsfl.train.AdamW;
  * @param model     frozen model holding layers [cut, N), the final norm and the head
  * @param adapters  server-side LoRA over layers [cut, N)
  * @param optimizer AdamW over {@code adapters}
+ * @param rng       the generator this device's server-side adapter dropout draws from
  */
-public record ServerState(int cut, DecoderModel model, AdapterSet adapters, AdamW optimizer) {
+public record ServerState(int cut, DecoderModel model, AdapterSet adapters, AdamW optimizer, Generator rng) {
+
+    /** A state with its own generator (seeded by {@link #beginRound}). */
+    public ServerState(int cut, DecoderModel model, AdapterSet adapters, AdamW optimizer) {
+        this(cut, model, adapters, optimizer, Rng.generator(0));
+    }
 
     public ServerState {
         if (cut < 0 || cut > model.config().nLayers()) {
             throw new IllegalArgumentException("cut must be in [0, " + model.config().nLayers() + "], got " + cut);
         }
+    }
+
+    /** Reseeds the generator for {@code round} of device {@code deviceId} in a run seeded {@code runSeed}. */
+    public void beginRound(long runSeed, String deviceId, int round) {
+        rng.set_current_seed(Rng.seed(runSeed, "server/" + deviceId, round));
     }
 }

@@ -68,6 +68,19 @@ class SplitTrainingTest {
     }
 
     @Test
+    void escapedTensorMovesToTheEnclosingScope() {
+        Tensor moved;
+        try (NativeScope outer = new NativeScope()) {
+            try (NativeScope inner = new NativeScope()) {
+                moved = inner.escape(Tensors.fromFloats(new float[] {1, 2}, 2).mul(Tensors.scalar(3)));
+            }
+            assertThat(Tensors.toFloats(moved)).containsExactly(3, 6); // alive after the inner scope
+            assertThat(moved.isNull()).isFalse();
+        }
+        assertThat(moved.isNull()).as("freed with the outer scope").isTrue();
+    }
+
+    @Test
     void keptTensorOutlivesItsScope() {
         Tensor kept;
         try (NativeScope scope = new NativeScope()) {

@@ -27,8 +27,12 @@ import org.memsfl.util.Json;
  *
  * <p>Layout under {@code <out>/checkpoint/}: {@code round-<r>.safetensors} (tensors), {@code round-<r>.json} (the
  * rest) and {@code LATEST} (the number of the newest complete round). Each file is written atomically and LATEST
- * last, so a crash at any moment leaves the previous complete checkpoint in force. No random state is kept: with
- * LoRA dropout 0 (the default) the server draws no random numbers after initialisation.
+ * last, so a crash at any moment leaves the previous complete checkpoint in force.
+ *
+ * <p>Random state: after initialisation the only draws are LoRA dropout masks, and each device's server-side masks
+ * come from that device's own generator, reseeded when a round opens from (seed, device id, round); the device does
+ * the same on its side. The seed (in the settings) and the round number therefore restore every generator exactly;
+ * {@code round-<r>.json} also records the scheme under {@code "rng"} so that a reader need not know this.
  */
 final class Checkpoint {
 
@@ -89,6 +93,12 @@ final class Checkpoint {
         json.put("format", FORMAT);
         json.put("completed_round", r);
         json.put("settings", st.settings());
+        Map<String, Object> rng = new LinkedHashMap<>();
+        rng.put("scheme", "per-device libtorch CPU generators (mt19937), device and server side, reseeded when a round"
+                + " opens from (seed, device id, round); LoRA dropout is their only use after initialisation");
+        rng.put("seed", st.settings().get("seed"));
+        rng.put("next_round", r + 1);
+        json.put("rng", rng);
         json.put("devices", devices);
         json.put("totals", st.totals());
         json.put("metrics_line", st.metricsLine());

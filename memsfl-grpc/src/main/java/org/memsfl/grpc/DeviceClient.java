@@ -245,6 +245,7 @@ public final class DeviceClient {
                     }
                     roundStart = RoundStart.of(r, batches, device.optimizer());
                 }
+                device.beginRound(a.getSeed(), r); // dropout draws of round r: the same on a redo
                 long upMark = bytesUp.get();
                 long downMark = bytesDown.get();
                 long start = System.nanoTime();

@@ -17,7 +17,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.bytedeco.pytorch.Tensor;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 import org.memsfl.engine.Tensors;
 import org.memsfl.fed.Aggregators;
@@ -41,24 +42,31 @@ import org.memsfl.util.Json;
  * on Dolly by category, and must end with the adapters the simulator's memsfl method trains with the same seeds,
  * fleet and cuts. The arithmetic is the same code on the same batches in the same per-device order, and the server's
  * work for one device never touches another's state, so the order in which the server serves devices cannot matter:
- * equality is asserted bit for bit (float32 adapters, and the eval loss to the last double bit).
+ * equality is asserted bit for bit (float32 adapters, and the eval loss to the last double bit). With LoRA dropout on,
+ * the same holds because each device's masks come from its own generator on each side, seeded per round: the
+ * server's arrival order (here set by thread timing) does not reach the random draws.
  */
 class EndToEndTest {
 
     static final LoraConfig LORA = new LoraConfig(4, 8, 0, List.of("q", "v"));
 
+    static LoraConfig lora(double dropout) {
+        return new LoraConfig(LORA.rank(), LORA.alpha(), dropout, LORA.targets());
+    }
+
     @TempDir
     Path tmp;
 
-    @Test
-    void threeDevicesOverTlsTrainExactlyTheSimulatorsAdapters() throws Exception {
+    @ParameterizedTest(name = "lora dropout {0}")
+    @ValueSource(doubles = {0.0, 0.1})
+    void threeDevicesOverTlsTrainExactlyTheSimulatorsAdapters(double dropout) throws Exception {
         Fleet paper = Fleets.preset("paper-5");
         List<DeviceProfile> devices = List.of(paper.devices().get(0), paper.devices().get(2), paper.devices().get(4));
         Fleet fleet = new Fleet("grpc-3", devices, paper.server());
         Path fleetFile = tmp.resolve("grpc-3.yaml");
         Files.writeString(fleetFile, FleetFiles.toYaml(fleet));
         SimSettings sim = new SimSettings("stories260K", "random:gpt2-medium", "dolly", "natural", fleetFile.toString(), 2,
-                2, "fcfs", "fedavg", 2, 48, LORA, 3e-3, 1, 1.0, 8, 0.1, 4, 7);
+                2, "fcfs", "fedavg", 2, 48, lora(dropout), 3e-3, 1, 1.0, 8, 0.1, 4, 7);
 
         // the oracle: the simulator's memsfl method, in process
         Map<String, float[]> expected;
@@ -82,7 +90,7 @@ class EndToEndTest {
         Path out = tmp.resolve("server");
         ServerSettings settings = ServerSettings.builder().setModel("stories260K").setFleetSize(3).setOut(out)
                 .optPlanShape("random:gpt2-medium").optRounds(2).optLocalSteps(2).optBatchSize(2).optSeqLen(48)
-                .optLora(LORA).optLr(3e-3).optWarmup(1).optMaxGradNorm(1.0).optSeed(7).optEvalData("dolly")
+                .optLora(lora(dropout)).optLr(3e-3).optWarmup(1).optMaxGradNorm(1.0).optSeed(7).optEvalData("dolly")
                 .optEvalExamples(8).optSafetyMargin(0.1).build();
         Map<String, String> tokens = new LinkedHashMap<>();
         devices.forEach(d -> tokens.put(d.id(), DeviceTokens.generate()));

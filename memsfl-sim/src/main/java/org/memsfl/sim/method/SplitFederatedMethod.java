@@ -82,7 +82,7 @@ public final class SplitFederatedMethod implements FederatedMethod {
         DecoderModel model = ctx.loaded().model();
         int n = model.config().nLayers();
         int minCut = ctx.cuts().values().stream().mapToInt(Integer::intValue).min().orElseThrow();
-        AdapterSet init = AdapterSet.init(model.config(), ctx.settings().lora(), LayerRange.all(n), ctx.settings().seed());
+        AdapterSet init = AdapterSet.init(model.config(), ctx.lora(), LayerRange.all(n), ctx.settings().seed());
         AdamW.Settings opt = AdamW.Settings.defaults();
         ServerState shared = null;
         for (DeviceProfile d : ctx.participants()) {
@@ -125,6 +125,17 @@ public final class SplitFederatedMethod implements FederatedMethod {
         long[] down = {0};
         int steps = 0;
         List<String> order = new ArrayList<>(devices.keySet());
+        long seed = ctx.settings().seed();
+        for (String id : order) {
+            // dropout streams fixed by (seed, device, round): independent of the serving order and of threads
+            devices.get(id).beginRound(seed, round);
+            if (variant != Variant.SPLITLORA) {
+                server.state(id).beginRound(seed, id, round);
+            }
+        }
+        if (variant == Variant.SPLITLORA) {
+            server.states().values().iterator().next().beginRound(seed, "splitlora-shared", round);
+        }
         for (int step = 0; step < ctx.settings().localSteps(); step++) {
             for (String id : serveOrder(order)) {
                 DeviceSegment dev = devices.get(id);
