@@ -118,6 +118,7 @@ final class RoundCoordinator implements AutoCloseable {
     }
 
     private final ServerSettings s;
+    private final LoraConfig lora;       // s.lora() in the trained model's module names
     private final Consumer<String> log;
     private final LoadedModel loaded;
     private final ModelConfig config;
@@ -169,6 +170,7 @@ final class RoundCoordinator implements AutoCloseable {
             throw new IllegalArgumentException("--cut " + s.cut() + " leaves the server no layer: the model has "
                     + trained.nLayers() + " layers, so a cut is in [1, " + (trained.nLayers() - 1) + "]");
         }
+        this.lora = s.lora().forFamily(trained.family()); // q,k,v,o name GPT-2's fused c_attn slices and c_proj
         this.loaded = ModelResolver.resolve(s.model(), LayerRange.all(trained.nLayers()), DType.F32);
         this.config = loaded.config();
         this.seqLen = Math.min(s.seqLen(), config.maxSeqLen());
@@ -177,7 +179,7 @@ final class RoundCoordinator implements AutoCloseable {
         this.aggregation = Aggregators.of(s.aggregation());
         this.schedule = new LrSchedule(s.lr(), s.warmup(), 0, false);
         this.evalBatches = evalBatches(s, loaded, seqLen);
-        this.init = AdapterSet.init(config, s.lora(), LayerRange.all(config.nLayers()), s.seed());
+        this.init = AdapterSet.init(config, lora, LayerRange.all(config.nLayers()), s.seed());
         this.global = init.copy();
         this.worker = Executors.newSingleThreadExecutor(r -> daemon(r, "memsfl-server-worker"));
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "memsfl-round-timer"));
@@ -195,7 +197,7 @@ final class RoundCoordinator implements AutoCloseable {
         manifest.put("resumed", s.resume());
         RunManifest.write(s.out(), s.resume() ? "server --resume" : "server", manifest, s.seed());
         if (s.resume()) {
-            restore(Checkpoint.read(s.out(), s.lora()));
+            restore(Checkpoint.read(s.out(), lora));
         }
     }
 
@@ -336,7 +338,7 @@ final class RoundCoordinator implements AutoCloseable {
     }
 
     private Assignment assignment(String id, int cut, String reason) {
-        LoraConfig l = s.lora();
+        LoraConfig l = lora;
         return Assignment.newBuilder().setDeviceId(id).setCutLayer(cut).setNumLayers(config.nLayers()).setCutReason(reason)
                 .setLora(LoraSettings.newBuilder().setRank(l.rank()).setAlpha(l.alpha()).setDropout(l.dropout())
                         .addAllTargets(l.targets()))
@@ -510,7 +512,7 @@ final class RoundCoordinator implements AutoCloseable {
         if (h.getNumExamples() <= 0) {
             throw status(Status.INVALID_ARGUMENT, "num_examples must be > 0, got " + h.getNumExamples());
         }
-        d.upload = AdapterWire.decode(tensors, s.lora(), config, AdapterWire.deviceKeys(s.lora(), d.cut));
+        d.upload = AdapterWire.decode(tensors, lora, config, AdapterWire.deviceKeys(lora, d.cut));
         d.numExamples = h.getNumExamples();
         d.peakRss = Math.max(d.peakRss, h.getPeakRssBytes());
         d.rssBefore = h.getRssBeforeModelBytes();
@@ -736,6 +738,8 @@ final class RoundCoordinator implements AutoCloseable {
             }
         });
         if (r <= s.rounds()) {
+            // each device's server-side dropout draws come from its own stream, fixed by (seed, device, round)
+            devices.keySet().forEach(id -> server.state(id).beginRound(s.seed(), id, r));
             log.accept("round " + r + "/" + s.rounds() + " open");
             timer.schedule(() -> worker.execute(() -> timeout(r)), s.roundTimeout().toMillis(), TimeUnit.MILLISECONDS);
         }

@@ -18,6 +18,7 @@ import org.memsfl.engine.DType;
 import org.memsfl.fleet.DeviceProfile;
 import org.memsfl.fleet.Fleet;
 import org.memsfl.fleet.Fleets;
+import org.memsfl.lora.LoraConfig;
 import org.memsfl.model.LayerRange;
 import org.memsfl.model.LoadedModel;
 import org.memsfl.model.ModelConfig;
@@ -106,11 +107,16 @@ public final class SimContext implements AutoCloseable {
     }
 
     public MemoryModel memoryModel() {
-        return MemoryModel.of(loaded.config(), settings.lora(), settings.batchSize(), seqLen);
+        return MemoryModel.of(loaded.config(), lora(), settings.batchSize(), seqLen);
     }
 
     public DelayModel delayModel() {
-        return new DelayModel(loaded.config(), settings.lora(), settings.batchSize(), seqLen, settings.wireBytes());
+        return new DelayModel(loaded.config(), lora(), settings.batchSize(), seqLen, settings.wireBytes());
+    }
+
+    /** The run's LoRA settings in the trained model's module names (q,k,v,o name GPT-2's c_attn slices and c_proj). */
+    public LoraConfig lora() {
+        return settings.lora().forFamily(loaded.config().family());
     }
 
     public SimSettings settings() {

@@ -78,7 +78,7 @@ public final class Experiment {
         SimSettings s = ctx.settings();
         Engine.seed(s.seed());
         MemoryModel mm = ctx.memoryModel();
-        RoundClock clock = new RoundClock(ctx.loaded().config(), s.lora(), ctx.delayModel(), ctx.fleet(), s.localSteps(),
+        RoundClock clock = new RoundClock(ctx.loaded().config(), ctx.lora(), ctx.delayModel(), ctx.fleet(), s.localSteps(),
                 s.seed());
         Map<String, Integer> cuts = ctx.cuts();
         List<String> dropped = new ArrayList<>();

@@ -24,7 +24,7 @@ public final class CentralizedMethod implements FederatedMethod {
     public CentralizedMethod(SimContext ctx) {
         DecoderModel model = ctx.loaded().model();
         int n = model.config().nLayers();
-        AdapterSet init = AdapterSet.init(model.config(), ctx.settings().lora(), LayerRange.all(n), ctx.settings().seed());
+        AdapterSet init = AdapterSet.init(model.config(), ctx.lora(), LayerRange.all(n), ctx.settings().seed());
         this.trainer = new LoraTrainer(model, init, AdamW.Settings.defaults(),
                 new LrSchedule(ctx.settings().lr(), ctx.settings().warmup(), 0, false), ctx.settings().maxGradNorm());
         this.sampler = new BatchSampler(ctx.pooled(), ctx.settings().batchSize(), ctx.seqLen(), ctx.settings().seed());

@@ -35,7 +35,7 @@ public final class FedLoraMethod implements FederatedMethod {
         this.localSteps = ctx.settings().localSteps();
         DecoderModel model = ctx.loaded().model();
         this.nLayers = model.config().nLayers();
-        AdapterSet init = AdapterSet.init(model.config(), ctx.settings().lora(), LayerRange.all(nLayers), ctx.settings().seed());
+        AdapterSet init = AdapterSet.init(model.config(), ctx.lora(), LayerRange.all(nLayers), ctx.settings().seed());
         LrSchedule schedule = new LrSchedule(ctx.settings().lr(), ctx.settings().warmup(), 0, false);
         for (String id : participants) {
             trainers.put(id, new LoraTrainer(model, init.copy(), AdamW.Settings.defaults(), schedule,
