@@ -77,6 +77,19 @@ public final class ServerCommand implements Callable<Integer> {
             description = "How the devices split the data: natural, iid or dirichlet:<alpha> (default: ${DEFAULT-VALUE}).")
     String partition;
 
+    @Option(names = "--lora-dropout", defaultValue = "0", description = "Dropout on adapter inputs while training, in"
+            + " [0, 1); masks come from per-device streams seeded by (seed, device, round) (default: ${DEFAULT-VALUE}).")
+    double loraDropout;
+
+    @Option(names = "--scheduler", defaultValue = "fcfs", description = "Which waiting local step the server serves next:"
+            + " fcfs, random, schrage (longest predicted tail first) or exact (Carlier's optimal order of a step, as"
+            + " priorities) (default: ${DEFAULT-VALUE}).")
+    String scheduler;
+
+    @Option(names = "--server-compute", defaultValue = "30TFLOPS", description = "This server's effective compute, which"
+            + " the scheduler predicts server times with (default: ${DEFAULT-VALUE}).")
+    String serverCompute;
+
     @Option(names = "--aggregation", defaultValue = "fedavg", description = "fedavg (per layer), client-only or svd (default: ${DEFAULT-VALUE}).")
     String aggregation;
 
@@ -135,9 +148,11 @@ public final class ServerCommand implements Callable<Integer> {
         try {
             s = ServerSettings.builder().setModel(model).setFleetSize(fleetSize).setOut(out).optPlanShape(planShape)
                     .optRounds(rounds).optLocalSteps(localSteps).optBatchSize(batchSize).optSeqLen(seqLen)
-                    .optLora(new LoraConfig(rank, alpha, 0, targets)).optLr(lr).optWarmup(warmup)
+                    .optLora(new LoraConfig(rank, alpha, loraDropout, targets)).optLr(lr).optWarmup(warmup)
                     .optMaxGradNorm(maxGradNorm).optSeed(common.seed).optPartitioner(partition)
-                    .optAggregation(aggregation).optWire(DType.parse(wireDtype)).optCut(cut).optSafetyMargin(safetyMargin)
+                    .optAggregation(aggregation).optScheduler(scheduler)
+                    .optServerFlops(org.memsfl.fleet.Units.flops(serverCompute)).optWire(DType.parse(wireDtype))
+                    .optCut(cut).optSafetyMargin(safetyMargin)
                     .optEvalData(evalData).optEvalExamples(evalExamples).optMaxChunkBytes(maxChunkBytes)
                     .optStepTimeout(Duration.ofSeconds(stepTimeoutS)).optRoundTimeout(Duration.ofSeconds(roundTimeoutS))
                     .optResume(resume).build();

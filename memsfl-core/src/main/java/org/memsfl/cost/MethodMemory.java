@@ -79,9 +79,9 @@ public record MethodMemory(TrainingMethod method, MemoryBreakdown server, Map<St
     /**
      * memsfl's memory when its server runs each device's batch through the server segment {@code microBatchRows}
      * rows at a time (0 = whole batch): serving one device at a time, it holds one micro-batch's workspace.
-     * Not validated: the measured peak RSS did not drop with micro-batches of one row
-     * (bench-results/server_memory_microbatch.json), so something the model does not count dominates the step's
-     * measured workspace.
+     * Partly validated: at gpt2-medium/paper-5, B=4, one-row micro-batches model 1.59 GiB and measure 2.05 GiB
+     * (whole batch: 2.31 modeled, 2.26 measured; bench-results/server_memory.json), so about 0.46 GiB of the
+     * measured step does not shrink with the micro-batch and is not counted here.
      */
     public static MethodMemory memsfl(MemoryModel mm, Fleet fleet, Map<String, Integer> cuts, int microBatchRows) {
         MemoryModel work = microBatchRows > 0 && microBatchRows < mm.batch() ? mm.withBatch(microBatchRows) : mm;

@@ -20,7 +20,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.bytedeco.pytorch.Tensor;
+import org.memsfl.cost.DelayModel;
 import org.memsfl.cost.MemoryModel;
+import org.memsfl.cost.StepTiming;
 import org.memsfl.data.Batch;
 import org.memsfl.data.Batcher;
 import org.memsfl.data.DataResolver;
@@ -34,6 +36,7 @@ import org.memsfl.fed.AggregationStrategy;
 import org.memsfl.fed.Aggregators;
 import org.memsfl.fed.ClientUpdate;
 import org.memsfl.fleet.DeviceProfile;
+import org.memsfl.fleet.ServerProfile;
 import org.memsfl.grpc.proto.ActivationMessage;
 import org.memsfl.grpc.proto.AdaptersHeader;
 import org.memsfl.grpc.proto.Assignment;
@@ -52,6 +55,7 @@ import org.memsfl.model.ModelConfig;
 import org.memsfl.model.ModelResolver;
 import org.memsfl.plan.DevicePlan;
 import org.memsfl.plan.Planner;
+import org.memsfl.schedule.Policies;
 import org.memsfl.split.ActivationPayload;
 import org.memsfl.split.GradientPayload;
 import org.memsfl.split.ServerSegment;
@@ -68,10 +72,11 @@ import org.memsfl.util.RunManifest;
  * per-device server-side adapters with their AdamW ({@link ServerSegment}, the code the simulator runs), and per-layer
  * aggregation over device and server sides after every round exactly as the simulator's memsfl method aggregates.
  *
- * <p>Every change of state runs on one worker thread, in the order tasks arrive: registrations, local steps (served
- * one device at a time, in arrival order), uploads, aggregation and round timeouts. So the server holds the
- * activations of one device at a time and never needs a lock; gRPC threads only assemble chunks and hand whole
- * messages to the worker.
+ * <p>Every change of state runs on one worker thread, in the order tasks arrive: registrations, local steps, uploads,
+ * aggregation and round timeouts. Local steps wait in a {@link StepQueue} and are served one device at a time, the
+ * scheduler picking among the waiting ones each time the server becomes free. So the server holds the activations of
+ * one device at a time and never needs a lock; gRPC threads only assemble chunks and hand whole messages to the
+ * worker.
  */
 final class RoundCoordinator implements AutoCloseable {
 
@@ -86,6 +91,10 @@ final class RoundCoordinator implements AutoCloseable {
         void send(GradientMessage m);
 
         void fail(Throwable t);
+    }
+
+    /** A local step that arrived and waits for the server. */
+    private record StepWork(int round, Map<String, TensorCodec.Decoded> tensors, StepSink sink, AtomicLong seq) {
     }
 
     /** What the server keeps about one registered device (worker thread only). */
@@ -131,6 +140,11 @@ final class RoundCoordinator implements AutoCloseable {
     private final LrSchedule schedule;
     private final List<Batch> evalBatches;
     private final ServerSegment server = new ServerSegment();
+    private final StepQueue<StepWork> queue;
+    private final DelayModel delay;
+    private final ServerProfile serverProfile;
+    private final List<String> roundServeOrder = new ArrayList<>(); // "device:step" in the order served this round
+    private final Map<String, Runnable> afterServed = new HashMap<>();
     private final AdapterSet init;
     private final ExecutorService worker;
     private final ScheduledExecutorService timer;
@@ -179,6 +193,9 @@ final class RoundCoordinator implements AutoCloseable {
         this.aggregation = Aggregators.of(s.aggregation());
         this.schedule = new LrSchedule(s.lr(), s.warmup(), 0, false);
         this.evalBatches = evalBatches(s, loaded, seqLen);
+        this.queue = new StepQueue<>(Policies.of(s.scheduler()), s.seed());
+        this.delay = new DelayModel(config, lora, s.batchSize(), seqLen, s.wire().bytes());
+        this.serverProfile = new ServerProfile(s.serverFlops(), Long.MAX_VALUE);
         this.init = AdapterSet.init(config, lora, LayerRange.all(config.nLayers()), s.seed());
         this.global = init.copy();
         this.worker = Executors.newSingleThreadExecutor(r -> daemon(r, "memsfl-server-worker"));
@@ -395,6 +412,41 @@ final class RoundCoordinator implements AutoCloseable {
 
     // ------------------------------------------------------------------ local steps
 
+    /** A device's local step has arrived (worker thread): it waits for the server, which the scheduler hands it to. */
+    void arrive(String id, int stepRound, int localStep, Map<String, TensorCodec.Decoded> t, StepSink sink,
+                AtomicLong seq) {
+        queue.add(new StepQueue.Waiting<>(id, localStep, (System.nanoTime() - roundStartNanos) / 1e9,
+                new StepWork(stepRound, t, sink, seq)));
+        // queued behind every arrival already on the worker's queue: the choice sees all steps that came in meanwhile
+        worker.execute(this::serveNext);
+    }
+
+    private void serveNext() {
+        StepQueue.Waiting<StepWork> w = queue.next();
+        if (w != null) {
+            roundServeOrder.add(w.deviceId() + ":" + w.localStep());
+            StepWork k = w.work();
+            step(w.deviceId(), k.round(), w.localStep(), k.tensors(), k.sink(), k.seq());
+            if (!queue.holds(w.deviceId())) {
+                Runnable then = afterServed.remove(w.deviceId());
+                if (then != null) {
+                    then.run();
+                }
+            }
+        }
+    }
+
+    /** Runs {@code then} on the worker once no step of {@code id} waits any more (e.g. to end its stream). */
+    void whenServed(String id, Runnable then) {
+        worker.execute(() -> {
+            if (queue.holds(id)) {
+                afterServed.put(id, then);
+            } else {
+                then.run();
+            }
+        });
+    }
+
     /** Serves one local step of one device (worker thread): validate, server segment, gradient back. */
     void step(String id, int stepRound, int localStep, Map<String, TensorCodec.Decoded> t, StepSink sink,
               AtomicLong seq) {
@@ -596,6 +648,8 @@ final class RoundCoordinator implements AutoCloseable {
         m.put("wire_dtype", s.wire().name());
         m.put("server_rss_bytes", ProcessMemory.rssBytes());
         m.put("server_peak_rss_bytes", ProcessMemory.peakRssBytes());
+        m.put("scheduler", s.scheduler());
+        m.put("serve_order", List.copyOf(roundServeOrder));
         m.put("participants", participants);
         m.put("dropped", dropped);
         // the checkpoint comes before anything of this round becomes visible: a crash after it loses nothing
@@ -740,6 +794,10 @@ final class RoundCoordinator implements AutoCloseable {
         if (r <= s.rounds()) {
             // each device's server-side dropout draws come from its own stream, fixed by (seed, device, round)
             devices.keySet().forEach(id -> server.state(id).beginRound(s.seed(), id, r));
+            Map<String, StepTiming> timings = new LinkedHashMap<>();
+            devices.values().forEach(d -> timings.put(d.id, delay.step(d.profile, serverProfile, d.cut)));
+            queue.beginRound(r, timings);
+            roundServeOrder.clear();
             log.accept("round " + r + "/" + s.rounds() + " open");
             timer.schedule(() -> worker.execute(() -> timeout(r)), s.roundTimeout().toMillis(), TimeUnit.MILLISECONDS);
         }

@@ -37,6 +37,8 @@ import org.memsfl.lora.LoraConfig;
  * @param stepTimeout    how long a device waits for one gradient
  * @param roundTimeout   how long after a round opens the server waits for uploads before aggregating without the
  *                       missing devices
+ * @param scheduler      which waiting local step the server serves next: fcfs, random, schrage or exact ({@link StepQueue})
+ * @param serverFlops    the server's effective compute (FLOP/s) the scheduler predicts server times with
  * @param out            output directory (metrics.jsonl, summary.json, manifest.json, adapter/, checkpoint/)
  * @param resume         continue from the last checkpoint in {@code out} instead of starting over
  */
@@ -44,7 +46,7 @@ public record ServerSettings(String model, String planShape, int fleetSize, int 
                              int seqLen, LoraConfig lora, double lr, int warmup, double maxGradNorm, long seed,
                              String partitioner, String aggregation, DType wire, int cut, double safetyMargin,
                              String evalData, int evalExamples, int maxChunkBytes, Duration stepTimeout,
-                             Duration roundTimeout, Path out, boolean resume) {
+                             Duration roundTimeout, String scheduler, double serverFlops, Path out, boolean resume) {
 
     public ServerSettings {
         if (model == null || model.isBlank()) {
@@ -84,6 +86,13 @@ public record ServerSettings(String model, String planShape, int fleetSize, int 
         Objects.requireNonNull(partitioner, "partitioner");
         Objects.requireNonNull(aggregation, "aggregation");
         Objects.requireNonNull(out, "out");
+        if (!org.memsfl.schedule.Policies.NAMES.contains(scheduler)) {
+            throw new IllegalArgumentException("scheduler must be one of " + org.memsfl.schedule.Policies.NAMES + ", got '"
+                    + scheduler + "'");
+        }
+        if (!(serverFlops > 0) || Double.isInfinite(serverFlops)) {
+            throw new IllegalArgumentException("server compute must be a positive FLOP/s figure, got " + serverFlops);
+        }
     }
 
     private static void positive(String name, int v) {
@@ -107,7 +116,7 @@ public record ServerSettings(String model, String planShape, int fleetSize, int 
     public ServerSettings resuming() {
         return new ServerSettings(model, planShape, fleetSize, rounds, localSteps, batchSize, seqLen, lora, lr, warmup,
                 maxGradNorm, seed, partitioner, aggregation, wire, cut, safetyMargin, evalData, evalExamples,
-                maxChunkBytes, stepTimeout, roundTimeout, out, true);
+                maxChunkBytes, stepTimeout, roundTimeout, scheduler, serverFlops, out, true);
     }
 
     public static Builder builder() {
@@ -123,7 +132,8 @@ public record ServerSettings(String model, String planShape, int fleetSize, int 
         m.put("partition", partitioner);
         m.put("rounds", rounds);
         m.put("local_steps", localSteps);
-        m.put("scheduler", "arrival");
+        m.put("scheduler", scheduler);
+        m.put("server_flops", serverFlops);
         m.put("aggregation", aggregation);
         m.put("batch_size", batchSize);
         m.put("seq_len", seqLen);
@@ -171,6 +181,8 @@ public record ServerSettings(String model, String planShape, int fleetSize, int 
         private int maxChunkBytes = TensorCodec.DEFAULT_MAX_CHUNK_BYTES;
         private Duration stepTimeout = Duration.ofMinutes(10);
         private Duration roundTimeout = Duration.ofHours(2);
+        private String scheduler = "fcfs";
+        private double serverFlops = 30e12;
         private Path out;
         private boolean resume;
 
@@ -201,11 +213,13 @@ public record ServerSettings(String model, String planShape, int fleetSize, int 
         public Builder optStepTimeout(Duration v) { stepTimeout = v; return this; }
         public Builder optRoundTimeout(Duration v) { roundTimeout = v; return this; }
         public Builder optResume(boolean v) { resume = v; return this; }
+        public Builder optScheduler(String v) { scheduler = v; return this; }
+        public Builder optServerFlops(double v) { serverFlops = v; return this; }
 
         public ServerSettings build() {
             return new ServerSettings(model, planShape, fleetSize, rounds, localSteps, batchSize, seqLen, lora, lr, warmup,
                     maxGradNorm, seed, partitioner, aggregation, wire, cut, safetyMargin, evalData, evalExamples,
-                    maxChunkBytes, stepTimeout, roundTimeout, out, resume);
+                    maxChunkBytes, stepTimeout, roundTimeout, scheduler, serverFlops, out, resume);
         }
     }
 }

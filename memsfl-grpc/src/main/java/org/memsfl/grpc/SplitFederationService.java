@@ -196,7 +196,7 @@ final class SplitFederationService extends SplitFederationGrpc.SplitFederationIm
                     int step = groupStep;
                     group = null;
                     coordinator.onWorker(() -> {
-                        coordinator.step(id, r, step, t, sink, replySeq);
+                        coordinator.arrive(id, r, step, t, sink, replySeq);
                         return null;
                     });
                 }
@@ -218,11 +218,8 @@ final class SplitFederationService extends SplitFederationGrpc.SplitFederationIm
                         + "its tensors are truncated"));
                 return;
             }
-            // behind every step already queued for this device, so the device sees all its gradients first
-            coordinator.onWorker(() -> {
-                sink.complete();
-                return null;
-            });
+            // after every step of this device already received is served, so the device sees all its gradients first
+            coordinator.whenServed(id, sink::complete);
         }
     }
 

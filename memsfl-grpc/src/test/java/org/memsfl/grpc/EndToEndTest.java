@@ -18,7 +18,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.io.TempDir;
 import org.memsfl.engine.Tensors;
 import org.memsfl.fed.Aggregators;
@@ -44,7 +44,7 @@ import org.memsfl.util.Json;
  * work for one device never touches another's state, so the order in which the server serves devices cannot matter:
  * equality is asserted bit for bit (float32 adapters, and the eval loss to the last double bit). With LoRA dropout on,
  * the same holds because each device's masks come from its own generator on each side, seeded per round: the
- * server's arrival order (here set by thread timing) does not reach the random draws.
+ * server's arrival order (here set by thread timing) and its scheduler's choices do not reach the random draws.
  */
 class EndToEndTest {
 
@@ -57,9 +57,9 @@ class EndToEndTest {
     @TempDir
     Path tmp;
 
-    @ParameterizedTest(name = "lora dropout {0}")
-    @ValueSource(doubles = {0.0, 0.1})
-    void threeDevicesOverTlsTrainExactlyTheSimulatorsAdapters(double dropout) throws Exception {
+    @ParameterizedTest(name = "lora dropout {0}, scheduler {1}")
+    @CsvSource({"0.0, fcfs", "0.1, schrage"})
+    void threeDevicesOverTlsTrainExactlyTheSimulatorsAdapters(double dropout, String scheduler) throws Exception {
         Fleet paper = Fleets.preset("paper-5");
         List<DeviceProfile> devices = List.of(paper.devices().get(0), paper.devices().get(2), paper.devices().get(4));
         Fleet fleet = new Fleet("grpc-3", devices, paper.server());
@@ -91,7 +91,7 @@ class EndToEndTest {
         ServerSettings settings = ServerSettings.builder().setModel("stories260K").setFleetSize(3).setOut(out)
                 .optPlanShape("random:gpt2-medium").optRounds(2).optLocalSteps(2).optBatchSize(2).optSeqLen(48)
                 .optLora(lora(dropout)).optLr(3e-3).optWarmup(1).optMaxGradNorm(1.0).optSeed(7).optEvalData("dolly")
-                .optEvalExamples(8).optSafetyMargin(0.1).build();
+                .optEvalExamples(8).optSafetyMargin(0.1).optScheduler(scheduler).build();
         Map<String, String> tokens = new LinkedHashMap<>();
         devices.forEach(d -> tokens.put(d.id(), DeviceTokens.generate()));
         List<String> logLines = java.util.Collections.synchronizedList(new ArrayList<>());
@@ -151,6 +151,15 @@ class EndToEndTest {
             assertThat(n.get("eval_loss").asDouble()).isEqualTo(expectedEval.get(r));
             assertThat(n.get("bytes_up").asLong()).isPositive();
             assertThat(n.get("participants")).hasSize(3);
+            assertThat(n.get("scheduler").asText()).isEqualTo(scheduler);
+            // every device's every local step was served once, each device's steps in order
+            List<String> served = new ArrayList<>();
+            n.get("serve_order").forEach(x -> served.add(x.asText()));
+            assertThat(served).hasSize(3 * 2);
+            for (DeviceProfile d : devices) {
+                assertThat(served.stream().filter(x -> x.startsWith(d.id() + ":")).toList())
+                        .containsExactly(d.id() + ":1", d.id() + ":2");
+            }
         }
         JsonNode summary = Json.MAPPER.readTree(out.resolve("summary.json").toFile());
         JsonNode memsfl = summary.get("methods").get("memsfl");
