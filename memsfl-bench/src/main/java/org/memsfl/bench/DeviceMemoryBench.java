@@ -599,32 +599,9 @@ public final class DeviceMemoryBench {
         return new GradientPayload(g, Double.NaN, BatchTensors.countTargets(b));
     }
 
-    /** Frozen weight bytes by part: embedding (token and position tables), layers, head (final norm, LM head). */
+    /** Frozen weight bytes by part ({@link DecoderModel#bytesByPart}). */
     static Map<String, Long> weightBytesByCategory(DecoderModel m) {
-        long emb = 0;
-        long layers = 0;
-        long head = 0;
-        long other = 0;
-        for (Map.Entry<String, Tensor> e : m.weights().entrySet()) {
-            String n = e.getKey();
-            long bytes = e.getValue().numel() * e.getValue().element_size();
-            if (n.startsWith("h.") || n.startsWith("model.layers.")) {
-                layers += bytes;
-            } else if (n.startsWith("wte.") || n.startsWith("wpe.") || n.startsWith("model.embed_tokens.")) {
-                emb += bytes;
-            } else if (n.startsWith("ln_f.") || n.startsWith("model.norm.") || n.startsWith("lm_head.")) {
-                head += bytes;
-            } else {
-                other += bytes;
-            }
-        }
-        Map<String, Long> out = new LinkedHashMap<>();
-        out.put("embedding", emb);
-        out.put("layers", layers);
-        out.put("head", head);
-        out.put("other", other);
-        out.put("frozen_total", emb + layers + head + other);
-        return out;
+        return m.bytesByPart();
     }
 
     static long tensorBytes(List<Tensor> ts) {

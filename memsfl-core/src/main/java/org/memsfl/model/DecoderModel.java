@@ -191,6 +191,37 @@ public abstract class DecoderModel implements AutoCloseable {
         return n;
     }
 
+    /**
+     * Frozen weight bytes by part: {@code embedding} (token and position tables), {@code layers}, {@code head} (final
+     * norm, untied LM head), {@code other}, and {@code frozen_total}. A tied head is counted once, under embedding.
+     */
+    public Map<String, Long> bytesByPart() {
+        long emb = 0;
+        long layers = 0;
+        long head = 0;
+        long other = 0;
+        for (Map.Entry<String, Tensor> e : weights.entrySet()) {
+            String n = e.getKey();
+            long bytes = e.getValue().numel() * e.getValue().element_size();
+            if (n.startsWith("h.") || n.startsWith("model.layers.")) {
+                layers += bytes;
+            } else if (n.startsWith("wte.") || n.startsWith("wpe.") || n.startsWith("model.embed_tokens.")) {
+                emb += bytes;
+            } else if (n.startsWith("ln_f.") || n.startsWith("model.norm.") || n.startsWith("lm_head.")) {
+                head += bytes;
+            } else {
+                other += bytes;
+            }
+        }
+        Map<String, Long> out = new LinkedHashMap<>();
+        out.put("embedding", emb);
+        out.put("layers", layers);
+        out.put("head", head);
+        out.put("other", other);
+        out.put("frozen_total", emb + layers + head + other);
+        return out;
+    }
+
     /** Bytes held per dtype name, e.g. {@code F32 -> 1040128}. */
     public Map<String, Long> bytesByDtype() {
         Map<String, Long> out = new TreeMap<>();

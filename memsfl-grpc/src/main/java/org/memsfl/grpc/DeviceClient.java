@@ -74,6 +74,7 @@ public final class DeviceClient {
     private final Consumer<String> log;
     private final AtomicLong bytesUp = new AtomicLong();
     private final AtomicLong bytesDown = new AtomicLong();
+    private final Map<String, Long> memoryBytes = new LinkedHashMap<>(); // the segment's bytes by category
 
     /**
      * @param channel to the edge server (TLS unless the user chose plaintext); the caller owns and closes it
@@ -104,6 +105,7 @@ public final class DeviceClient {
                 throw new BadInputException("model '" + a.getModelSpec() + "' resolves here to other weights than the"
                         + " server's " + a.getModelId() + ": " + bad);
             }
+            memoryBytes.putAll(segment.model().bytesByPart());
             log.accept(String.format(Locale.ROOT, "loaded %s layers [0, %d) + embedding: %d parameters, RSS %.1f MiB",
                     segment.id(), cut, segment.model().parameterCount(), ProcessMemory.rssBytes() / 1048576.0));
             List<TokenizedExample> examples = partition(a, segment);
@@ -229,6 +231,10 @@ public final class DeviceClient {
                 }
                 if (device == null) {
                     device = new DeviceSegment(s.deviceId(), cut, segment.model(), f.adapters, AdamW.Settings.defaults());
+                    long loraBytes = device.adapters().numParameters() * 4;
+                    memoryBytes.put("lora", loraBytes);
+                    memoryBytes.put("lora_grads", loraBytes);
+                    memoryBytes.put("optimizer_state", 2 * loraBytes); // AdamW's two moments
                 } else {
                     device.adapters().assign(f.adapters);
                     f.adapters.close();
@@ -460,6 +466,7 @@ public final class DeviceClient {
         m.put("bytes_down", r.bytesDown());
         m.put("peak_rss_bytes", r.peakRssBytes());
         m.put("rss_before_model_bytes", r.rssBeforeModelBytes());
+        m.put("memory_bytes_by_category", memoryBytes);
         Json.write(s.outDir().resolve("summary.json"), m);
         if (r.finalAdapters() != null && !r.finalAdapters().isEmpty()) {
             Map<String, String> meta = new LinkedHashMap<>();

@@ -843,6 +843,7 @@ final class RoundCoordinator implements AutoCloseable {
         memory.put("server_rss_before_model_bytes", rssBeforeModel);
         memory.put("server_peak_rss_bytes", serverPeak);
         memory.put("server_model_bytes", loaded.model().bytesByDtype());
+        memory.put("server_model_bytes_by_category", loaded.model().bytesByPart());
         memory.put("devices", deviceMemory);
         memsfl.put("memory", memory);
         Map<String, Object> summary = new LinkedHashMap<>();

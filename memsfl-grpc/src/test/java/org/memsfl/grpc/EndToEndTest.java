@@ -171,6 +171,18 @@ class EndToEndTest {
             expected.forEach((k, v) -> assertThat(values(saved).get(k)).containsExactly(v));
         }
         assertThat(Files.exists(tmp.resolve("device-" + devices.get(0).id()).resolve("metrics.jsonl"))).isTrue();
+        // each process reports its model's bytes by category: a device holds its segment (no head), the server all
+        JsonNode devSummary = Json.MAPPER.readTree(tmp.resolve("device-" + devices.get(0).id()).resolve("summary.json")
+                .toFile());
+        JsonNode devBytes = devSummary.get("memory_bytes_by_category");
+        assertThat(devBytes.get("embedding").asLong()).isPositive();
+        assertThat(devBytes.get("layers").asLong()).isPositive();
+        assertThat(devBytes.get("head").asLong()).isZero();
+        assertThat(devBytes.get("optimizer_state").asLong()).isEqualTo(2 * devBytes.get("lora").asLong());
+        JsonNode serverBytes = memsfl.get("memory").get("server_model_bytes_by_category");
+        assertThat(serverBytes.get("layers").asLong()).isGreaterThan(devBytes.get("layers").asLong());
+        assertThat(serverBytes.get("frozen_total").asLong()).isEqualTo(serverBytes.get("embedding").asLong()
+                + serverBytes.get("layers").asLong() + serverBytes.get("head").asLong() + serverBytes.get("other").asLong());
         assertThat(logLines).anyMatch(l -> l.contains("training finished"));
     }
 
