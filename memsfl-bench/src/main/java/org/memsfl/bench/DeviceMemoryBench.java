@@ -1,10 +1,6 @@
 package org.memsfl.bench;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -14,7 +10,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.concurrent.TimeUnit;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -363,33 +358,7 @@ public final class DeviceMemoryBench {
         cmd.addAll(List.of("--child", variant, result.toString()));
         cmd.addAll(s.args());
         System.err.println("== child " + variant + ": " + String.join(" ", cmd.subList(cmd.indexOf("--child"), cmd.size())));
-        long t0 = System.nanoTime();
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        pb.environment().putAll(env);
-        Process p = pb.start();
-        Thread pump = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                    System.err.println("  [" + variant + "] " + line);
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        });
-        pump.start();
-        if (!p.waitFor(40, TimeUnit.MINUTES)) {
-            p.destroyForcibly();
-            throw new IllegalStateException("child " + variant + " ran past 40 minutes");
-        }
-        pump.join();
-        if (p.exitValue() != 0) {
-            throw new IllegalStateException("child " + variant + " exited with " + p.exitValue());
-        }
-        Map<String, Object> m = Json.MAPPER.readValue(result.toFile(), Map.class);
-        Files.deleteIfExists(result);
-        m.put("child_wall_seconds", (System.nanoTime() - t0) / 1e9);
-        return m;
+        return ChildJvm.run(cmd, env, variant, result);
     }
 
     // ------------------------------------------------------------------------------------------------------- child

@@ -1,10 +1,6 @@
 package org.memsfl.bench;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -74,7 +70,12 @@ import org.memsfl.util.RunManifest;
  *       is {@link ServerSegment#gradient}'s, split at the barrier.</li>
  *   <li>{@code sfl-v1-free}: as sfl-v1, but each thread runs {@link ServerSegment#process} start to finish with no
  *       barrier: a parallel server whose devices merely start together.</li>
+ *   <li>{@code memsfl-mb1}: memsfl whose server runs each device's batch through its segment one row at a time;
+ *       {@code memsfl-rc} and {@code memsfl-mb1-rc}: memsfl and memsfl-mb1 whose server recomputes each layer's
+ *       activations during the backward ({@code new ServerSegment(rows, true)}).</li>
  * </ul>
+ * For the sequential (memsfl) variants each server step ({@link ServerSegment#process}) is timed, so that the compute
+ * that recomputation adds shows as a ratio of server busy time against {@code memsfl} in the same run.
  * The model counts what autograd keeps; RSS also holds allocator slack (glibc arenas per thread, cached free
  * chunks) and short-lived temporaries, so both are reported, with the gap.
  *
@@ -174,7 +175,10 @@ public final class ServerMemoryBench {
                         + "kept for the run; memsfl's sequential steps run on one of those workers, so both methods "
                         + "allocate from glibc's per-thread arenas alike",
                 "rss_end_after_malloc_trim is what is left once glibc hands freed memory back: close to the tensor "
-                        + "bytes, so most of the gap is freed memory the allocator keeps, not live tensors"));
+                        + "bytes, so most of the gap is freed memory the allocator keeps, not live tensors",
+                "sequential variants time each ServerSegment.process call (payload construction excluded); "
+                        + "server_busy_over_memsfl = median over rounds of the summed step seconds, over memsfl's; "
+                        + "children run one after another on the same machine, so the ratio carries its load noise"));
         res.put("runtime_seconds", (System.nanoTime() - t0) / 1e9);
         res.put("manifest", RunManifest.create("bench server-memory", Map.of("preset", preset, "fleet", fleetSpec,
                 "batch", batch, "seq_len", seqLen, "rounds", rounds, "variants", String.join(",", variants),
@@ -201,6 +205,7 @@ public final class ServerMemoryBench {
     @SuppressWarnings("unchecked")
     static Map<String, Object> compare(Map<String, Object> children) {
         Map<String, Object> c = new LinkedHashMap<>();
+        Map<String, Object> memsflChild = (Map<String, Object>) children.get("memsfl");
         Map<String, Object> per = new LinkedHashMap<>();
         children.forEach((v, o) -> {
             Map<String, Object> m = (Map<String, Object>) o;
@@ -220,10 +225,16 @@ public final class ServerMemoryBench {
             row.put("modeled_workspace_and_grads_bytes", modeled - num(mod.get("static_bytes")));
             row.put("measured_over_modeled", modeled > 0 ? (double) peak / modeled : null);
             row.put("gap_bytes", peak - modeled);
+            Object busy = m.get("median_server_busy_seconds_per_round");
+            row.put("median_server_busy_seconds_per_round", busy);
+            row.put("median_step_seconds_by_device", m.get("median_step_seconds_by_device"));
+            Object base = memsflChild == null ? null : memsflChild.get("median_server_busy_seconds_per_round");
+            row.put("server_busy_over_memsfl", busy instanceof Number b && base instanceof Number a
+                    && a.doubleValue() > 0 ? b.doubleValue() / a.doubleValue() : null);
             per.put(v, row);
         });
         c.put("per_variant", per);
-        for (String ours : List.of("memsfl", "memsfl-mb1")) {
+        for (String ours : List.of("memsfl", "memsfl-mb1", "memsfl-rc", "memsfl-mb1-rc")) {
             if (!children.containsKey(ours)) {
                 continue;
             }
@@ -274,33 +285,7 @@ public final class ServerMemoryBench {
         cmd.addAll(List.of("--child", variant, preset, fleet, String.valueOf(batch), String.valueOf(seqLen),
                 String.valueOf(rounds), result.toString(), String.valueOf(trim)));
         System.err.println("== child " + variant + ": " + String.join(" ", cmd));
-        long t0 = System.nanoTime();
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        pb.environment().putAll(env);
-        Process p = pb.start();
-        Thread pump = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                    System.err.println("  [" + variant + "] " + line);
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        });
-        pump.start();
-        if (!p.waitFor(40, TimeUnit.MINUTES)) {
-            p.destroyForcibly();
-            throw new IllegalStateException("child " + variant + " ran past 40 minutes");
-        }
-        pump.join();
-        if (p.exitValue() != 0) {
-            throw new IllegalStateException("child " + variant + " exited with " + p.exitValue());
-        }
-        Map<String, Object> m = Json.MAPPER.readValue(result.toFile(), Map.class);
-        Files.deleteIfExists(result);
-        m.put("child_wall_seconds", (System.nanoTime() - t0) / 1e9);
-        return m;
+        return ChildJvm.run(cmd, env, variant, result);
     }
 
     // ------------------------------------------------------------------------------------------------------- child
@@ -316,17 +301,21 @@ public final class ServerMemoryBench {
         boolean trimAfterBuild = a.length > 7 ? Boolean.parseBoolean(a[7]) : true;
         TrainingMethod method = variant.startsWith("sfl-v1") ? TrainingMethod.SFL_V1
                 : TrainingMethod.of(variant.startsWith("memsfl") ? "memsfl" : variant);
-        if (method != TrainingMethod.MEMSFL && method != TrainingMethod.SFL_V1) {
-            throw new IllegalArgumentException("variant must be memsfl, memsfl-mb1, sfl-v1 or sfl-v1-free, got " + variant);
+        if (!SEQUENTIAL_VARIANTS.contains(variant) && !variant.equals("sfl-v1") && !variant.equals("sfl-v1-free")) {
+            throw new IllegalArgumentException("variant must be one of " + String.join(", ", SEQUENTIAL_VARIANTS)
+                    + ", sfl-v1 or sfl-v1-free, got " + variant);
         }
-        // memsfl-mb1: memsfl whose sequential server runs each device's batch one row at a time (same gradients)
-        int microBatch = variant.equals("memsfl-mb1") ? 1 : 0;
+        // memsfl-mb1: memsfl whose sequential server runs each device's batch one row at a time (same gradients);
+        // -rc: its server recomputes each layer's activations during the backward (same gradients)
+        int microBatch = variant.startsWith("memsfl-mb1") ? 1 : 0;
+        boolean recompute = variant.endsWith("-rc");
         ModelConfig config = ModelPresets.get(preset);
         LoraConfig lora = lora();
         MemoryModel mm = MemoryModel.of(config, lora, batch, seqLen);
         Plan plan = Planner.plan(mm, fleet, SAFETY_MARGIN);
         Map<String, Integer> cuts = plan.cuts();
-        MethodMemory modeled = microBatch > 0 ? MethodMemory.memsfl(mm, fleet, cuts, microBatch)
+        MethodMemory modeled = method == TrainingMethod.MEMSFL
+                ? MethodMemory.memsfl(mm, fleet, cuts, microBatch, recompute)
                 : MethodMemory.of(method, mm, fleet, cuts, SAFETY_MARGIN);
 
         Engine.init();
@@ -343,10 +332,11 @@ public final class ServerMemoryBench {
         Map<String, Object> res = new LinkedHashMap<>();
         List<Double> losses = new ArrayList<>();
         List<Double> roundSeconds = new ArrayList<>();
+        Map<String, List<Double>> stepSeconds = new LinkedHashMap<>();
         try (RssSampler sampler = RssSampler.start(SAMPLE_NANOS)) {
             // build phase: the server side as the method holds it
             long tb = System.nanoTime();
-            ServerSegment server = new ServerSegment(microBatch);
+            ServerSegment server = new ServerSegment(microBatch, recompute);
             List<AutoCloseable> owned = new ArrayList<>();
             long staticTensorBytes = build(method, config, lora, fleet, cuts, server, owned);
             double buildSeconds = (System.nanoTime() - tb) / 1e9;
@@ -366,11 +356,11 @@ public final class ServerMemoryBench {
             for (int r = 0; r < rounds; r++) {
                 long tr = System.nanoTime();
                 switch (variant) {
-                    case "memsfl", "memsfl-mb1" -> {
+                    case "memsfl", "memsfl-mb1", "memsfl-rc", "memsfl-mb1-rc" -> {
                         // on one pool worker, not the main thread, so both methods allocate from worker arenas
                         final int round = r;
                         pool.submit(() -> {
-                            sequentialRound(server, cuts, config, batch, seqLen, round, losses);
+                            sequentialRound(server, cuts, config, batch, seqLen, round, losses, stepSeconds);
                             return null;
                         }).get();
                     }
@@ -396,7 +386,9 @@ public final class ServerMemoryBench {
             res.put("method", method.id());
             res.put("devices", cuts.size());
             res.put("cuts", cuts);
-            res.put("server_execution", variant.startsWith("memsfl") ? "sequential, one device at a time" + (microBatch > 0 ? ", server segment one row at a time" : "")
+            res.put("server_execution", variant.startsWith("memsfl") ? "sequential, one device at a time"
+                    + (microBatch > 0 ? ", server segment one row at a time" : "")
+                    + (recompute ? ", each layer's activations recomputed in the backward" : "")
                     : variant.equals("sfl-v1") ? "parallel threads, barrier after forward+loss"
                     : "parallel threads started together, no barrier");
             res.put("baseline_rss_bytes", baseRss);
@@ -419,6 +411,23 @@ public final class ServerMemoryBench {
             res.put("java_heap_committed_end_bytes", Runtime.getRuntime().totalMemory());
             res.put("build_seconds", buildSeconds);
             res.put("round_seconds", roundSeconds);
+            if (!stepSeconds.isEmpty()) {
+                // one server step per device per round; the server's busy time in a round is their sum
+                res.put("step_seconds_by_device", stepSeconds);
+                Map<String, Double> medians = new LinkedHashMap<>();
+                stepSeconds.forEach((id, l) -> medians.put(id, median(l)));
+                res.put("median_step_seconds_by_device", medians);
+                List<Double> busy = new ArrayList<>();
+                for (int r = 0; r < rounds; r++) {
+                    double sum = 0;
+                    for (List<Double> l : stepSeconds.values()) {
+                        sum += l.get(r);
+                    }
+                    busy.add(sum);
+                }
+                res.put("server_busy_seconds_per_round", busy);
+                res.put("median_server_busy_seconds_per_round", median(busy));
+            }
             res.put("losses", losses);
             Map<String, Object> mod = new LinkedHashMap<>();
             mod.put("server_peak_bytes", modeled.serverPeak());
@@ -477,14 +486,35 @@ public final class ServerMemoryBench {
         return m.bytesByDtype().values().stream().mapToLong(Long::longValue).sum();
     }
 
-    /** memsfl: the server serves one device at a time, through ServerSegment.process. */
+    /** The variants whose server serves one device at a time. */
+    static final List<String> SEQUENTIAL_VARIANTS = List.of("memsfl", "memsfl-mb1", "memsfl-rc", "memsfl-mb1-rc");
+
+    /** Median of a non-empty list (mean of the middle two for an even count). */
+    static double median(List<Double> values) {
+        List<Double> s = new ArrayList<>(values);
+        s.sort(Double::compare);
+        int n = s.size();
+        return n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
+    }
+
     static void sequentialRound(ServerSegment server, Map<String, Integer> cuts, ModelConfig config, int batch,
                                 int seqLen, int round, List<Double> losses) {
+        sequentialRound(server, cuts, config, batch, seqLen, round, losses, new LinkedHashMap<>());
+    }
+
+    /**
+     * memsfl: the server serves one device at a time, through ServerSegment.process; the seconds of each device's
+     * step (process alone, not building the payload) are appended to {@code stepSeconds} under its id.
+     */
+    static void sequentialRound(ServerSegment server, Map<String, Integer> cuts, ModelConfig config, int batch,
+                                int seqLen, int round, List<Double> losses, Map<String, List<Double>> stepSeconds) {
         int i = 0;
         for (Map.Entry<String, Integer> d : cuts.entrySet()) {
             try (NativeScope s = new NativeScope()) {
                 ActivationPayload p = payload(d.getKey(), d.getValue(), config, batch, seqLen, round * 1000L + i);
+                long t0 = System.nanoTime();
                 GradientPayload g = server.process(p, LR, MAX_GRAD_NORM);
+                stepSeconds.computeIfAbsent(d.getKey(), k -> new ArrayList<>()).add((System.nanoTime() - t0) / 1e9);
                 losses.add(g.loss());
                 g.grad().close();
             }
@@ -607,6 +637,7 @@ public final class ServerMemoryBench {
         LoraConfig lora = lora();
         try (DecoderModel m = RandomInit.create(tiny, LayerRange.all(tiny.nLayers()), DType.F32, 1)) {
             ServerSegment server = new ServerSegment();
+            ServerSegment recomputing = new ServerSegment(1, true); // the -rc variants' path, on the same states
             List<AutoCloseable> owned = new ArrayList<>();
             Map<String, Integer> cuts = new LinkedHashMap<>();
             for (int i = 0; i < Math.max(1, threads); i++) {
@@ -616,7 +647,9 @@ public final class ServerMemoryBench {
                 AdamW opt = new AdamW(a.namedParameters(), AdamW.Settings.defaults());
                 owned.add(opt);
                 owned.add(a);
-                server.register(id, new ServerState(1, m, a, opt));
+                ServerState state = new ServerState(1, m, a, opt);
+                server.register(id, state);
+                recomputing.register(id, state);
             }
             for (int r = 0; r < 3; r++) {
                 final int round = r;
@@ -625,6 +658,7 @@ public final class ServerMemoryBench {
                     return null;
                 }).get();
                 sequentialRound(server, cuts, tiny, 2, 16, r, new ArrayList<>());
+                sequentialRound(recomputing, cuts, tiny, 2, 16, r, new ArrayList<>());
                 parallelRound(pool, server, cuts, tiny, 2, 16, r, true, new ArrayList<>());
                 parallelRound(pool, server, cuts, tiny, 2, 16, r, false, new ArrayList<>());
             }

@@ -81,6 +81,11 @@ public final class ServerCommand implements Callable<Integer> {
             + " [0, 1); masks come from per-device streams seeded by (seed, device, round) (default: ${DEFAULT-VALUE}).")
     double loraDropout;
 
+    @Option(names = "--server-recompute", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Recompute each server layer's activations just before its backward: one more forward of the"
+                    + " server layers, one layer's activations held instead of all (default: on).")
+    boolean serverRecompute;
+
     @Option(names = "--scheduler", defaultValue = "fcfs", description = "Which waiting local step the server serves next:"
             + " fcfs, random, schrage (longest predicted tail first) or exact (Carlier's optimal order of a step, as"
             + " priorities) (default: ${DEFAULT-VALUE}).")
@@ -150,7 +155,7 @@ public final class ServerCommand implements Callable<Integer> {
                     .optRounds(rounds).optLocalSteps(localSteps).optBatchSize(batchSize).optSeqLen(seqLen)
                     .optLora(new LoraConfig(rank, alpha, loraDropout, targets)).optLr(lr).optWarmup(warmup)
                     .optMaxGradNorm(maxGradNorm).optSeed(common.seed).optPartitioner(partition)
-                    .optAggregation(aggregation).optScheduler(scheduler)
+                    .optAggregation(aggregation).optScheduler(scheduler).optServerRecompute(serverRecompute)
                     .optServerFlops(org.memsfl.fleet.Units.flops(serverCompute)).optWire(DType.parse(wireDtype))
                     .optCut(cut).optSafetyMargin(safetyMargin)
                     .optEvalData(evalData).optEvalExamples(evalExamples).optMaxChunkBytes(maxChunkBytes)

@@ -59,6 +59,12 @@ public final class SimOptions {
     @Option(names = "--wire-dtype", defaultValue = "fp32", description = "Activation dtype on the wire: fp32, fp16 or bf16 (default: ${DEFAULT-VALUE}).")
     String wireDtype;
 
+    @Option(names = "--server-recompute", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "memsfl's server recomputes each layer's activations just before its backward: one more forward"
+                    + " of the server layers, one layer's activations held instead of all (default: on;"
+                    + " --no-server-recompute for the plain method).")
+    boolean serverRecompute;
+
     @Option(names = "--lora-rank", defaultValue = "8", description = "LoRA rank (default: ${DEFAULT-VALUE}).")
     int rank;
 
@@ -72,6 +78,6 @@ public final class SimOptions {
         int wire = org.memsfl.engine.DType.parse(wireDtype).bytes();
         return new SimSettings(model, planShape, data, partition, fleet, rounds, localSteps, scheduler, aggregation,
                 batchSize, seqLen, new LoraConfig(rank, alpha, 0, targets), lr, warmup, maxGradNorm, evalExamples,
-                safetyMargin, wire, seed);
+                safetyMargin, wire, seed, serverRecompute);
     }
 }

@@ -53,6 +53,15 @@ public record DelayModel(ModelConfig model, LoraConfig lora, int batch, int seqL
     }
 
     public StepTiming step(DeviceProfile device, ServerProfile server, int cut) {
+        return step(device, server, cut, false);
+    }
+
+    /**
+     * As {@link #step(DeviceProfile, ServerProfile, int)}; with {@code serverRecompute} the server recomputes its
+     * layers' activations during the backward ({@code ServerSegment(microBatchRows, true)}), which costs one more
+     * forward of layers [cut, N) (not of the head, whose activations are kept).
+     */
+    public StepTiming step(DeviceProfile device, ServerProfile server, int cut, boolean serverRecompute) {
         int n = model.nLayers();
         if (cut < 1 || cut >= n) {
             throw new IllegalArgumentException("cut must be in [1, " + (n - 1) + "], got " + cut);
@@ -61,7 +70,8 @@ public record DelayModel(ModelConfig model, LoraConfig lora, int batch, int seqL
         double bwd = Flops.layersBackward(model, lora, batch, seqLen, 0, cut);
         // the head's weight is frozen: its backward is the input gradient only, one more head-sized matmul
         double srv = Flops.layersForward(model, lora, batch, seqLen, cut, n)
-                + Flops.layersBackward(model, lora, batch, seqLen, cut, n) + 2 * Flops.headForward(model, tokens());
+                + Flops.layersBackward(model, lora, batch, seqLen, cut, n) + 2 * Flops.headForward(model, tokens())
+                + (serverRecompute ? Flops.layersForward(model, lora, batch, seqLen, cut, n) : 0);
         return new StepTiming(
                 fwd / device.flopsPerSecond(),
                 activationPayloadBytes() / device.uplinkBytesPerSecond() + device.latencySeconds(),

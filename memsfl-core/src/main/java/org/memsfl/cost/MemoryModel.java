@@ -120,6 +120,26 @@ public record MemoryModel(ModelConfig model, LoraConfig lora, int batch, int seq
         return part(r, act, buffers);
     }
 
+    /**
+     * {@link #serverSegment} when the server recomputes its layers' activations during the backward (layer-granular
+     * activation checkpointing, {@code ServerSegment(microBatchRows, true)}): activations are one (B, T, d) checkpoint
+     * per server layer (each layer's input, kept from a forward without autograd) plus ONE layer's activations (the
+     * layer being recomputed) plus the final norm and head's; buffers are {@link #serverSegment}'s.
+     *
+     * <p>An upper bound by one layer's activations: the head's graph (with the logits and their gradient) is freed
+     * before the first layer is recomputed, so the true peak holds the larger of the two, not both. The recomputed
+     * layer's saved input shares its checkpoint's storage and is counted twice (d of its per-token elements).
+     */
+    public MemoryBreakdown serverSegmentRecomputed(int cut) {
+        checkCut(cut);
+        LayerRange r = LayerRange.serverSegment(cut, model.nLayers());
+        int layers = model.nLayers() - cut;
+        long act = layers * hiddenBytes() + (layers > 0 ? layerActivationBytes() : 0)
+                + tokens() * Activations.headPerToken(model) * activationBytes;
+        long buffers = 2 * hiddenBytes() + tokens() * ID_BYTES + 2 * logitsBytes();
+        return part(r, act, buffers);
+    }
+
     /** The whole model trained in one process (fedlora's device, the centralized server): no split buffers. */
     public MemoryBreakdown fullModel() {
         LayerRange r = LayerRange.all(model.nLayers());

@@ -48,13 +48,22 @@ public record MethodMemory(TrainingMethod method, MemoryBreakdown server, Map<St
      */
     public static MethodMemory of(TrainingMethod method, MemoryModel mm, Fleet fleet, Map<String, Integer> cuts,
                                   double safetyMargin) {
+        return of(method, mm, fleet, cuts, safetyMargin, false);
+    }
+
+    /**
+     * As {@link #of(TrainingMethod, MemoryModel, Fleet, Map, double)}, memsfl's server recomputing its layers'
+     * activations during the backward when {@code memsflRecompute} (the other methods never do).
+     */
+    public static MethodMemory of(TrainingMethod method, MemoryModel mm, Fleet fleet, Map<String, Integer> cuts,
+                                  double safetyMargin, boolean memsflRecompute) {
         for (String id : cuts.keySet()) {
             if (fleet.device(id).isEmpty()) {
                 throw new IllegalArgumentException("cuts name device '" + id + "', which fleet " + fleet.name() + " lacks");
             }
         }
         switch (method) {
-            case MEMSFL: return memsfl(mm, fleet, cuts);
+            case MEMSFL: return memsfl(mm, fleet, cuts, 0, memsflRecompute);
             case SFL_V1: return sflV1(mm, fleet, cuts);
             case SPLITLORA: return splitLora(mm, fleet, cuts);
             case FEDLORA: return fedLora(mm, fleet, safetyMargin);
@@ -72,18 +81,31 @@ public record MethodMemory(TrainingMethod method, MemoryBreakdown server, Map<St
         return devices.values().stream().mapToLong(MemoryBreakdown::total).max().orElse(0);
     }
 
-    private static MethodMemory memsfl(MemoryModel mm, Fleet fleet, Map<String, Integer> cuts) {
-        return memsfl(mm, fleet, cuts, 0);
-    }
-
     /**
      * memsfl's memory when its server runs each device's batch through the server segment {@code microBatchRows}
      * rows at a time (0 = whole batch): serving one device at a time, it holds one micro-batch's workspace.
-     * Partly validated: at gpt2-medium/paper-5, B=4, one-row micro-batches model 1.59 GiB and measure 2.05 GiB
-     * (whole batch: 2.31 modeled, 2.26 measured; bench-results/server_memory.json), so about 0.46 GiB of the
-     * measured step does not shrink with the micro-batch and is not counted here.
+     * Validated at gpt2-medium/paper-5, B=4 (ServerMemoryBench): whole batch 2.31 GiB modeled, 2.26 measured. One-row
+     * micro-batches model 1.59 and measure 1.58 with glibc's mmap threshold at 128 KiB
+     * (bench-results/server_memory_mmap128k.json); at 1 MiB ({@code fixed-mmap}, bench-results/server_memory.json)
+     * they measure 1.92, because their (1, T, d) tensors (512 KiB) then come from the heap, whose retained free
+     * memory grows round after round (1.65, 1.83, 1.92 GiB over three rounds): allocator slack, not live tensors.
      */
     public static MethodMemory memsfl(MemoryModel mm, Fleet fleet, Map<String, Integer> cuts, int microBatchRows) {
+        return memsfl(mm, fleet, cuts, microBatchRows, false);
+    }
+
+    /**
+     * As {@link #memsfl(MemoryModel, Fleet, Map, int)}; with {@code recompute} the server recomputes each layer's
+     * activations during the backward ({@code ServerSegment(microBatchRows, true)}), so its workspace for a device is
+     * {@link MemoryModel#serverSegmentRecomputed}: one hidden-state checkpoint per server layer, one layer's
+     * activations and the head's, for one micro-batch. Measured at gpt2-medium/paper-5, B=4 (same benches): whole
+     * batch 1.71 GiB modeled, 1.78 measured; one-row micro-batches 1.44 modeled, 1.47 measured (128 KiB threshold).
+     * The excess is close to one (rows, T, vocab) tensor less one layer's activations (64 and 16 MiB; seen 70 and
+     * 28): at the peak, the head's backward, cross entropy holds the log-probabilities' gradient beside the logits and
+     * their gradient, which the head terms do not count, while the recomputed layer counted here is not alive yet.
+     */
+    public static MethodMemory memsfl(MemoryModel mm, Fleet fleet, Map<String, Integer> cuts, int microBatchRows,
+                                      boolean recompute) {
         MemoryModel work = microBatchRows > 0 && microBatchRows < mm.batch() ? mm.withBatch(microBatchRows) : mm;
         Map<String, MemoryBreakdown> devices = new LinkedHashMap<>();
         List<String> dropped = new ArrayList<>();
@@ -97,7 +119,7 @@ public record MethodMemory(TrainingMethod method, MemoryBreakdown server, Map<St
             }
             devices.put(d.id(), mm.device(cut));
             server = server.plus(mm.loraState(LayerRange.serverSegment(cut, mm.nLayers())));
-            MemoryBreakdown seg = work.serverSegment(cut);
+            MemoryBreakdown seg = recompute ? work.serverSegmentRecomputed(cut) : work.serverSegment(cut);
             if (seg.workspace() > busiest.workspace()) {
                 busiest = seg;
             }

@@ -39,6 +39,18 @@ class DelayModelTest {
         assertThat(t.tail()).isCloseTo(1.78 + 18.432, within(1e-9));
     }
 
+    /** Recomputing the server's two blocks runs their forward twice (not the head's); nothing else changes. */
+    @Test
+    void serverRecomputeAddsOneForwardOfTheServerBlocks() {
+        StepTiming plain = dm.step(dev, srv, 1);
+        StepTiming rc = dm.step(dev, srv, 1, true);
+        assertThat(rc.server()).isCloseTo((2 * 2 * 16896 + 2 * 18432 + 2 * 8192) / 10_000.0, within(1e-12));
+        assertThat(rc.server() - plain.server()).isCloseTo(2 * 16896 / 10_000.0, within(1e-12));
+        assertThat(dm.step(dev, srv, 1, false)).isEqualTo(plain);
+        assertThat(rc.release()).isEqualTo(plain.release());
+        assertThat(rc.tail()).isEqualTo(plain.tail());
+    }
+
     @Test
     void deeperCutMovesWorkToTheDevice() {
         StepTiming one = dm.step(dev, srv, 1);

@@ -54,6 +54,30 @@ class MethodMemoryTest {
         assertThat(m.dropped()).isEmpty();
     }
 
+    /**
+     * With recomputation the server's workspace for b (cut 1, four server blocks) is one (B, T, d) checkpoint per
+     * block, one block's activations and the head's; weights, adapters and buffers are as without it. One-row
+     * micro-batches halve every workspace term (B=2).
+     */
+    @Test
+    void memsflRecomputeHoldsACheckpointPerLayerOneLayerAndTheHead() {
+        MemoryBreakdown plain = MethodMemory.of(TrainingMethod.MEMSFL, mm, two, cuts, 0.1).server();
+        MemoryBreakdown s = MethodMemory.memsfl(mm, two, cuts, 0, true).server();
+        long hidden = TOKENS * 64 * 4;
+        assertThat(s.activations()).isEqualTo(4 * hidden + BLOCK_ACT + HEAD_ACT);
+        assertThat(s.buffers()).isEqualTo(SERVER_BUF);
+        assertThat(s.frozenWeights()).isEqualTo(plain.frozenWeights());
+        assertThat(s.loraParams()).isEqualTo(plain.loraParams());
+        assertThat(s.optimizerState()).isEqualTo(plain.optimizerState());
+        assertThat(s.total()).isLessThan(plain.total());
+        assertThat(MethodMemory.memsfl(mm, two, cuts, 0, false).server()).isEqualTo(plain);
+        MemoryBreakdown mb1 = MethodMemory.memsfl(mm, two, cuts, 1, true).server();
+        assertThat(mb1.activations()).isEqualTo((4 * hidden + BLOCK_ACT + HEAD_ACT) / 2);
+        assertThat(mb1.buffers()).isEqualTo(SERVER_BUF / 2);
+        // no server layers, nothing to recompute: the head's workspace alone
+        assertThat(mm.serverSegmentRecomputed(5).activations()).isEqualTo(mm.serverSegment(5).activations());
+    }
+
     @Test
     void sflV1ServerHoldsACopyAndAWorkspacePerDevice() {
         MemoryBreakdown s = MethodMemory.of(TrainingMethod.SFL_V1, mm, two, cuts, 0.1).server();

@@ -139,7 +139,7 @@ final class RoundCoordinator implements AutoCloseable {
     private final AggregationStrategy aggregation;
     private final LrSchedule schedule;
     private final List<Batch> evalBatches;
-    private final ServerSegment server = new ServerSegment();
+    private final ServerSegment server;
     private final StepQueue<StepWork> queue;
     private final DelayModel delay;
     private final ServerProfile serverProfile;
@@ -193,6 +193,7 @@ final class RoundCoordinator implements AutoCloseable {
         this.aggregation = Aggregators.of(s.aggregation());
         this.schedule = new LrSchedule(s.lr(), s.warmup(), 0, false);
         this.evalBatches = evalBatches(s, loaded, seqLen);
+        this.server = new ServerSegment(0, s.serverRecompute());
         this.queue = new StepQueue<>(Policies.of(s.scheduler()), s.seed());
         this.delay = new DelayModel(config, lora, s.batchSize(), seqLen, s.wire().bytes());
         this.serverProfile = new ServerProfile(s.serverFlops(), Long.MAX_VALUE);
@@ -795,7 +796,7 @@ final class RoundCoordinator implements AutoCloseable {
             // each device's server-side dropout draws come from its own stream, fixed by (seed, device, round)
             devices.keySet().forEach(id -> server.state(id).beginRound(s.seed(), id, r));
             Map<String, StepTiming> timings = new LinkedHashMap<>();
-            devices.values().forEach(d -> timings.put(d.id, delay.step(d.profile, serverProfile, d.cut)));
+            devices.values().forEach(d -> timings.put(d.id, delay.step(d.profile, serverProfile, d.cut, s.serverRecompute())));
             queue.beginRound(r, timings);
             roundServeOrder.clear();
             log.accept("round " + r + "/" + s.rounds() + " open");

@@ -39,6 +39,7 @@ import org.memsfl.lora.LoraConfig;
  *                       missing devices
  * @param scheduler      which waiting local step the server serves next: fcfs, random, schrage or exact ({@link StepQueue})
  * @param serverFlops    the server's effective compute (FLOP/s) the scheduler predicts server times with
+ * @param serverRecompute recompute each server layer's activations just before its backward ({@code ServerSegment})
  * @param out            output directory (metrics.jsonl, summary.json, manifest.json, adapter/, checkpoint/)
  * @param resume         continue from the last checkpoint in {@code out} instead of starting over
  */
@@ -46,7 +47,8 @@ public record ServerSettings(String model, String planShape, int fleetSize, int 
                              int seqLen, LoraConfig lora, double lr, int warmup, double maxGradNorm, long seed,
                              String partitioner, String aggregation, DType wire, int cut, double safetyMargin,
                              String evalData, int evalExamples, int maxChunkBytes, Duration stepTimeout,
-                             Duration roundTimeout, String scheduler, double serverFlops, Path out, boolean resume) {
+                             Duration roundTimeout, String scheduler, double serverFlops, boolean serverRecompute, Path out,
+                             boolean resume) {
 
     public ServerSettings {
         if (model == null || model.isBlank()) {
@@ -116,7 +118,7 @@ public record ServerSettings(String model, String planShape, int fleetSize, int 
     public ServerSettings resuming() {
         return new ServerSettings(model, planShape, fleetSize, rounds, localSteps, batchSize, seqLen, lora, lr, warmup,
                 maxGradNorm, seed, partitioner, aggregation, wire, cut, safetyMargin, evalData, evalExamples,
-                maxChunkBytes, stepTimeout, roundTimeout, scheduler, serverFlops, out, true);
+                maxChunkBytes, stepTimeout, roundTimeout, scheduler, serverFlops, serverRecompute, out, true);
     }
 
     public static Builder builder() {
@@ -134,6 +136,7 @@ public record ServerSettings(String model, String planShape, int fleetSize, int 
         m.put("local_steps", localSteps);
         m.put("scheduler", scheduler);
         m.put("server_flops", serverFlops);
+        m.put("server_recompute", serverRecompute);
         m.put("aggregation", aggregation);
         m.put("batch_size", batchSize);
         m.put("seq_len", seqLen);
@@ -183,6 +186,7 @@ public record ServerSettings(String model, String planShape, int fleetSize, int 
         private Duration roundTimeout = Duration.ofHours(2);
         private String scheduler = "fcfs";
         private double serverFlops = 30e12;
+        private boolean serverRecompute = true;
         private Path out;
         private boolean resume;
 
@@ -215,11 +219,12 @@ public record ServerSettings(String model, String planShape, int fleetSize, int 
         public Builder optResume(boolean v) { resume = v; return this; }
         public Builder optScheduler(String v) { scheduler = v; return this; }
         public Builder optServerFlops(double v) { serverFlops = v; return this; }
+        public Builder optServerRecompute(boolean v) { serverRecompute = v; return this; }
 
         public ServerSettings build() {
             return new ServerSettings(model, planShape, fleetSize, rounds, localSteps, batchSize, seqLen, lora, lr, warmup,
                     maxGradNorm, seed, partitioner, aggregation, wire, cut, safetyMargin, evalData, evalExamples,
-                    maxChunkBytes, stepTimeout, roundTimeout, scheduler, serverFlops, out, resume);
+                    maxChunkBytes, stepTimeout, roundTimeout, scheduler, serverFlops, serverRecompute, out, resume);
         }
     }
 }

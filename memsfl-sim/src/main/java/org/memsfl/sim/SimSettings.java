@@ -27,11 +27,22 @@ import org.memsfl.lora.LoraConfig;
  * @param safetyMargin planner's memory margin
  * @param wireBytes    bytes per activation element on the wire (4 fp32, 2 fp16/bf16)
  * @param seed         seed of everything
+ * @param serverRecompute memsfl's server recomputes each layer's activations just before its backward (one more
+ *                     forward of the server layers for far less activation memory); the others never do
  */
 public record SimSettings(String model, String planShape, String data, String partition, String fleet, int rounds,
                           int localSteps, String scheduler, String aggregation, int batchSize, int seqLen,
                           LoraConfig lora, double lr, int warmup, double maxGradNorm, int evalExamples,
-                          double safetyMargin, int wireBytes, long seed) {
+                          double safetyMargin, int wireBytes, long seed, boolean serverRecompute) {
+
+    /** Settings with memsfl's default server recompute (on). */
+    public SimSettings(String model, String planShape, String data, String partition, String fleet, int rounds,
+                       int localSteps, String scheduler, String aggregation, int batchSize, int seqLen,
+                       LoraConfig lora, double lr, int warmup, double maxGradNorm, int evalExamples,
+                       double safetyMargin, int wireBytes, long seed) {
+        this(model, planShape, data, partition, fleet, rounds, localSteps, scheduler, aggregation, batchSize, seqLen,
+                lora, lr, warmup, maxGradNorm, evalExamples, safetyMargin, wireBytes, seed, true);
+    }
 
     public SimSettings {
         positive("rounds", rounds);
@@ -63,6 +74,7 @@ public record SimSettings(String model, String planShape, String data, String pa
         m.put("rounds", rounds);
         m.put("local_steps", localSteps);
         m.put("scheduler", scheduler);
+        m.put("server_recompute", serverRecompute);
         m.put("aggregation", aggregation);
         m.put("batch_size", batchSize);
         m.put("seq_len", seqLen);

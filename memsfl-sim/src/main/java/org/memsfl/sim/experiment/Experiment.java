@@ -92,8 +92,9 @@ public final class Experiment {
             case "memsfl":
                 method = new SplitFederatedMethod(SplitFederatedMethod.Variant.MEMSFL, ctx, Aggregators.of(s.aggregation()),
                         Policies.of(s.scheduler()));
-                memory = MethodMemory.of(TrainingMethod.MEMSFL, mm, ctx.fleet(), cuts, s.safetyMargin());
-                roundTime = clock.sequentialRound(cuts, s.scheduler());
+                memory = MethodMemory.of(TrainingMethod.MEMSFL, mm, ctx.fleet(), cuts, s.safetyMargin(),
+                        s.serverRecompute());
+                roundTime = clock.sequentialRound(cuts, s.scheduler(), s.serverRecompute());
                 break;
             case "sfl-v1":
                 method = new SplitFederatedMethod(SplitFederatedMethod.Variant.SFL_V1, ctx, Aggregators.of(s.aggregation()),

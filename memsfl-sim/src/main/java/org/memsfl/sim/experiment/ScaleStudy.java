@@ -53,10 +53,10 @@ public final class ScaleStudy {
         List<ReportInput.ScaleRow> rows = new ArrayList<>();
         for (String m : Experiment.METHODS) {
             TrainingMethod tm = TrainingMethod.of(m);
-            MethodMemory mm = MethodMemory.of(tm, memory, fleet, cuts, s.safetyMargin());
+            MethodMemory mm = MethodMemory.of(tm, memory, fleet, cuts, s.safetyMargin(), s.serverRecompute());
             double t;
             switch (m) {
-                case "memsfl": t = clock.sequentialRound(cuts, s.scheduler()); break;
+                case "memsfl": t = clock.sequentialRound(cuts, s.scheduler(), s.serverRecompute()); break;
                 case "sfl-v1": t = clock.parallelRound(cuts); break;
                 case "splitlora": t = clock.sequentialRound(minCuts(cuts), "fcfs"); break;
                 case "fedlora": {
@@ -79,6 +79,12 @@ public final class ScaleStudy {
             });
             rows.add(new ReportInput.ScaleRow(m, modelSpec, mm.serverPeak(), mm.maxDevicePeak(), t,
                     m.equals("centralized") ? List.of() : dropped));
+            if (m.equals("memsfl") && s.serverRecompute()) {
+                // the method as published, beside the default, so the recompute's share of the saving is visible
+                MethodMemory plain = MethodMemory.of(tm, memory, fleet, cuts, s.safetyMargin(), false);
+                rows.add(new ReportInput.ScaleRow("memsfl (no recompute)", modelSpec, plain.serverPeak(),
+                        plain.maxDevicePeak(), clock.sequentialRound(cuts, s.scheduler(), false), dropped));
+            }
         }
         return rows;
     }
@@ -87,7 +93,7 @@ public final class ScaleStudy {
     public Map<String, Double> roundTimeByPolicy() {
         Map<String, Double> out = new LinkedHashMap<>();
         for (String p : Policies.NAMES) {
-            out.put(p, clock.sequentialRound(plan.cuts(), p));
+            out.put(p, clock.sequentialRound(plan.cuts(), p, s.serverRecompute()));
         }
         return out;
     }
@@ -95,7 +101,7 @@ public final class ScaleStudy {
     /** The server's schedule of one memsfl round under the configured policy. */
     public List<ReportInput.GanttSlot> gantt() {
         List<String> ids = new ArrayList<>(plan.cuts().keySet());
-        RoundResult r = clock.sequential(plan.cuts(), Policies.of(s.scheduler()));
+        RoundResult r = clock.sequential(plan.cuts(), Policies.of(s.scheduler()), s.serverRecompute());
         List<ReportInput.GanttSlot> out = new ArrayList<>();
         for (ServerSlot slot : r.slots()) {
             out.add(new ReportInput.GanttSlot(ids.get(slot.device()), slot.step(), slot.start(), slot.end()));

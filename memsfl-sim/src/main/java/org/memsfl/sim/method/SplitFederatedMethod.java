@@ -66,7 +66,7 @@ public final class SplitFederatedMethod implements FederatedMethod {
     private final Map<String, DeviceSegment> devices = new LinkedHashMap<>();
     private final Map<String, ClientData> data = new LinkedHashMap<>();
     private final Map<String, Integer> cuts = new LinkedHashMap<>();
-    private final ServerSegment server = new ServerSegment();
+    private final ServerSegment server;
     private final List<LoadedModel> serverCopies = new ArrayList<>();
     private AdapterSet global;
     private List<Job> stepJobs;
@@ -79,6 +79,8 @@ public final class SplitFederatedMethod implements FederatedMethod {
         this.orderRng = new SplittableRandom(ctx.settings().seed() + 17);
         this.schedule = new LrSchedule(ctx.settings().lr(), ctx.settings().warmup(), 0, false);
         this.wire = ctx.settings().wireBytes() == 2 ? DType.BF16 : DType.F32;
+        // memsfl's sequential server can spend its idle compute on recomputation; the baselines run as published
+        this.server = new ServerSegment(0, variant == Variant.MEMSFL && ctx.settings().serverRecompute());
         DecoderModel model = ctx.loaded().model();
         int n = model.config().nLayers();
         int minCut = ctx.cuts().values().stream().mapToInt(Integer::intValue).min().orElseThrow();
@@ -170,7 +172,8 @@ public final class SplitFederatedMethod implements FederatedMethod {
             stepJobs = new ArrayList<>();
             for (int i = 0; i < ids.size(); i++) {
                 DeviceProfile d = ctx.fleet().device(ids.get(i)).orElseThrow();
-                StepTiming t = ctx.delayModel().step(d, ctx.fleet().server(), cuts.get(ids.get(i)));
+                StepTiming t = ctx.delayModel().step(d, ctx.fleet().server(), cuts.get(ids.get(i)),
+                        ctx.settings().serverRecompute());
                 stepJobs.add(new Job(i, t.release(), t.server(), t.tail()));
             }
         }

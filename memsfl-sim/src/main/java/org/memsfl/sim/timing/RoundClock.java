@@ -41,9 +41,14 @@ public final class RoundClock {
 
     /** The per-step timings of the devices with their cuts, in the scheduler's terms. */
     public List<DeviceTiming> timings(Map<String, Integer> cuts) {
+        return timings(cuts, false);
+    }
+
+    /** As {@link #timings(Map)}, the server recomputing its layers' activations when {@code serverRecompute}. */
+    public List<DeviceTiming> timings(Map<String, Integer> cuts, boolean serverRecompute) {
         List<DeviceTiming> out = new ArrayList<>();
         for (Map.Entry<String, Integer> e : cuts.entrySet()) {
-            StepTiming t = delay.step(device(e.getKey()), fleet.server(), e.getValue());
+            StepTiming t = delay.step(device(e.getKey()), fleet.server(), e.getValue(), serverRecompute);
             out.add(new DeviceTiming(t.forward(), t.uplink(), t.server(), t.downlink(), t.backward()));
         }
         return out;
@@ -51,12 +56,21 @@ public final class RoundClock {
 
     /** A sequential server under {@code policy} (memsfl with its scheduler; SplitLoRA in arrival order). */
     public RoundResult sequential(Map<String, Integer> cuts, SchedulingPolicy policy) {
-        return RoundSimulator.simulate(timings(cuts), localSteps, policy, RoundSimulator.Mode.PIPELINED,
+        return sequential(cuts, policy, false);
+    }
+
+    /** As {@link #sequential(Map, SchedulingPolicy)}, the server recomputing when {@code serverRecompute}. */
+    public RoundResult sequential(Map<String, Integer> cuts, SchedulingPolicy policy, boolean serverRecompute) {
+        return RoundSimulator.simulate(timings(cuts, serverRecompute), localSteps, policy, RoundSimulator.Mode.PIPELINED,
                 new SplittableRandom(seed));
     }
 
     public double sequentialRound(Map<String, Integer> cuts, String policy) {
-        return sequential(cuts, Policies.of(policy)).roundTime() + exchange(cuts);
+        return sequentialRound(cuts, policy, false);
+    }
+
+    public double sequentialRound(Map<String, Integer> cuts, String policy, boolean serverRecompute) {
+        return sequential(cuts, Policies.of(policy), serverRecompute).roundTime() + exchange(cuts);
     }
 
     /** SFL-V1's parallel server: processor sharing over all devices' jobs. */

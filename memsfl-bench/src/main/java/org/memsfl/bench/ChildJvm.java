@@ -1,0 +1,55 @@
+package org.memsfl.bench;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.memsfl.util.Json;
+
+/**
+ * Runs one benchmark variant in a child JVM of its own (so its peak RSS is its own), echoing its output with a
+ * {@code [label]} prefix, and reads back the JSON object the child wrote to {@code result}.
+ */
+final class ChildJvm {
+
+    private ChildJvm() {
+    }
+
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> run(List<String> cmd, Map<String, String> env, String label, Path result)
+            throws IOException, InterruptedException {
+        long t0 = System.nanoTime();
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        Thread pump = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    System.err.println("  [" + label + "] " + line);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        pump.start();
+        if (!p.waitFor(40, TimeUnit.MINUTES)) {
+            p.destroyForcibly();
+            throw new IllegalStateException("child " + label + " ran past 40 minutes");
+        }
+        pump.join();
+        if (p.exitValue() != 0) {
+            throw new IllegalStateException("child " + label + " exited with " + p.exitValue());
+        }
+        Map<String, Object> m = Json.MAPPER.readValue(result.toFile(), Map.class);
+        Files.deleteIfExists(result);
+        m.put("child_wall_seconds", (System.nanoTime() - t0) / 1e9);
+        return m;
+    }
+}
