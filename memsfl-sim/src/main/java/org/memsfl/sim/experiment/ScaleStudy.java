@@ -78,12 +78,13 @@ public final class ScaleStudy {
                 }
             });
             rows.add(new ReportInput.ScaleRow(m, modelSpec, mm.serverPeak(), mm.maxDevicePeak(), t,
-                    m.equals("centralized") ? List.of() : dropped));
+                    m.equals("centralized") ? List.of() : dropped, Reports.categories(mm.server())));
             if (m.equals("memsfl") && s.serverRecompute()) {
                 // the method as published, beside the default, so the recompute's share of the saving is visible
                 MethodMemory plain = MethodMemory.of(tm, memory, fleet, cuts, s.safetyMargin(), false);
                 rows.add(new ReportInput.ScaleRow("memsfl (no recompute)", modelSpec, plain.serverPeak(),
-                        plain.maxDevicePeak(), clock.sequentialRound(cuts, s.scheduler(), false), dropped));
+                        plain.maxDevicePeak(), clock.sequentialRound(cuts, s.scheduler(), false), dropped,
+                        Reports.categories(plain.server())));
             }
         }
         return rows;

@@ -113,6 +113,20 @@ final class Charts {
         return stacked("Server peak memory per method", "method", stacks, categories);
     }
 
+    /** Server peak per method at the scale shape, stacked by category; {@code null} when no row is broken down. */
+    static CategoryChart scaleServerMemory(List<ReportInput.ScaleRow> rows, List<String> categories) {
+        List<Stack> stacks = new ArrayList<>();
+        for (ReportInput.ScaleRow r : rows) {
+            if (!r.serverMemoryByCategory().isEmpty()) {
+                stacks.add(new Stack(r.method(), r.serverPeakBytes(), r.serverMemoryByCategory()));
+            }
+        }
+        if (stacks.isEmpty()) {
+            return null;
+        }
+        return stacked("Server peak memory per method at " + rows.get(0).model(), "method", stacks, categories);
+    }
+
     /** The largest device peak per method (the device named under the bar), stacked by category. */
     static CategoryChart maxDeviceMemory(Map<String, MethodSummary> methods, List<String> categories) {
         List<Stack> stacks = new ArrayList<>();

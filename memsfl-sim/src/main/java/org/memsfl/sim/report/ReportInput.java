@@ -148,9 +148,18 @@ public record ReportInput(String title, Map<String, Object> settings, List<Metho
         }
     }
 
-    /** One method at a larger model shape, from the cost model alone. */
+    /**
+     * One method at a larger model shape, from the cost model alone; {@code serverMemoryByCategory} breaks its server
+     * peak down as {@link MethodSummary#serverMemoryByCategory} does (empty: not broken down).
+     */
     public record ScaleRow(String method, String model, long serverPeakBytes, long maxDevicePeakBytes,
-                           double roundTimeS, List<String> dropped) {
+                           double roundTimeS, List<String> dropped, Map<String, Long> serverMemoryByCategory) {
+
+        /** A row without a breakdown. */
+        public ScaleRow(String method, String model, long serverPeakBytes, long maxDevicePeakBytes, double roundTimeS,
+                        List<String> dropped) {
+            this(method, model, serverPeakBytes, maxDevicePeakBytes, roundTimeS, dropped, Map.of());
+        }
 
         public ScaleRow {
             Objects.requireNonNull(method, "ScaleRow.method must not be null");
@@ -159,6 +168,9 @@ public record ReportInput(String title, Map<String, Object> settings, List<Metho
             nonNegative("ScaleRow[" + method + "].maxDevicePeakBytes", maxDevicePeakBytes);
             nonNegative("ScaleRow[" + method + "].roundTimeS", roundTimeS);
             dropped = copyList("ScaleRow[" + method + "].dropped", dropped);
+            serverMemoryByCategory = copyMap("ScaleRow[" + method + "].serverMemoryByCategory", serverMemoryByCategory);
+            serverMemoryByCategory.forEach(
+                    (c, b) -> nonNegative("ScaleRow[" + method + "].serverMemoryByCategory[" + c + "]", b));
         }
     }
 

@@ -87,6 +87,11 @@ public final class ReportWriter {
         figs.add(chart("device_memory", "Largest device peak memory per method",
                 "For each method, the device with the largest peak (named in brackets)." + stackNote,
                 in.methods().isEmpty() ? null : Charts.maxDeviceMemory(in.methods(), cats)));
+        if (!in.scale().isEmpty()) {
+            figs.add(chart("scale_server_memory", "Server peak memory per method at " + in.scale().get(0).model(),
+                    "Cost-model server peak at the scale shape, where memory matters; the scale table below gives the"
+                            + " numbers." + stackNote, Charts.scaleServerMemory(in.scale(), cats)));
+        }
         String memsfl = memsflKey(in.methods());
         if (memsfl != null) {
             figs.add(chart("device_memory_" + safe(memsfl), "Device peak memory, " + memsfl,
@@ -189,6 +194,9 @@ public final class ReportWriter {
         section(h, "memory", "Memory");
         figure(h, byName.get("server_memory"));
         memoryTable(h, in.methods());
+        if (byName.containsKey("scale_server_memory")) {
+            figure(h, byName.get("scale_server_memory"));
+        }
         figure(h, byName.get("device_memory"));
         String memsfl = memsflKey(in.methods());
         if (memsfl != null) {

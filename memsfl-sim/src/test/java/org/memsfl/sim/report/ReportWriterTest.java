@@ -191,6 +191,26 @@ class ReportWriterTest {
     }
 
     @Test
+    void scaleRowsWithABreakdownGetTheirOwnStackedChart() {
+        List<String> cats = List.of("frozen_weights", "activations");
+        List<ScaleRow> rows = List.of(
+                new ScaleRow("memsfl", "random:gpt2-medium", 1_700L * ReportFixtures.MIB, 0, 1, List.of(),
+                        Map.of("frozen_weights", 1_400L * ReportFixtures.MIB, "activations", 300L * ReportFixtures.MIB)),
+                new ScaleRow("sfl-v1", "random:gpt2-medium", 6_400L * ReportFixtures.MIB, 0, 1, List.of(),
+                        Map.of("frozen_weights", 3_300L * ReportFixtures.MIB, "activations", 3_100L * ReportFixtures.MIB)),
+                new ScaleRow("bare", "random:gpt2-medium", 5L, 0, 1, List.of()));
+        CategoryChart chart = Charts.scaleServerMemory(rows, cats);
+        assertThat(chart.getStyler().isStacked()).isTrue();
+        assertThat(chart.getTitle()).contains("random:gpt2-medium");
+        // rows without a breakdown are left out; the others stack their categories in MiB
+        assertThat(new ArrayList<Object>(chart.getSeriesMap().get("activations").getXData()))
+                .containsExactly("memsfl", "sfl-v1");
+        assertThat(new ArrayList<Number>(chart.getSeriesMap().get("activations").getYData()))
+                .containsExactly((Number) 300.0, (Number) 3100.0);
+        assertThat(Charts.scaleServerMemory(List.of(rows.get(2)), cats)).isNull();
+    }
+
+    @Test
     void aPeakWithoutBreakdownIsShownAsUnattributed() {
         MethodSummary bare = new MethodSummary(300 * ReportFixtures.MIB, Map.of("d0", 50 * ReportFixtures.MIB), 1.0,
                 1.0, Double.NaN, 0, 0, Map.of(), Map.of(), null, List.of());
