@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
  * Entry point. Exit codes: 0 ok, 2 bad input or usage (one line on stderr, no stack trace unless {@code --debug}),
  * 1 internal error.
  */
-@Command(name = "memsfl", mixinStandardHelpOptions = true, version = "memsfl 0.1.0",
+@Command(name = "memsfl", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, version = "memsfl 0.1.0",
         description = "Memory-efficient split federated LoRA fine-tuning of decoder-only LLMs (arXiv 2506.02940).",
         subcommands = {DemoCommand.class, PlanCommand.class, SimulateCommand.class, CompareCommand.class, InfoCommand.class, GenerateCommand.class, EvalCommand.class, FinetuneCommand.class,
                 ExportCommand.class, ServerCommand.class, DeviceCommand.class, CommandLine.HelpCommand.class})

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.memsfl.model.Assets;
@@ -23,6 +24,16 @@ class CommandsTest {
         assertThat(j.get("prompt_ids").toString()).isEqualTo(golden.get("prompt_ids_with_bos").toString());
         assertThat(j.get("text").asText()).isEqualTo(golden.get("greedy_text").asText());
         assertThat(j.get("ids").size()).isEqualTo(60);
+    }
+
+    @Test
+    void everyCommandAnswersHelp() {
+        for (String c : List.of("demo", "plan", "simulate", "compare", "info", "generate", "eval", "finetune", "export",
+                "server", "device")) {
+            Cli.Result r = Cli.run(c, "--help");
+            assertThat(r.exitCode()).as(c + ": " + r.err()).isZero();
+            assertThat(r.out()).as(c).startsWith("Usage: memsfl " + c);
+        }
     }
 
     @Test
