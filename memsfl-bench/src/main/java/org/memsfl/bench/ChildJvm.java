@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -19,6 +20,26 @@ import org.memsfl.util.Json;
 final class ChildJvm {
 
     private ChildJvm() {
+    }
+
+    /**
+     * This JVM's java launcher, {@code jvmOptions}, the javacpp cache and commit properties it was given, this
+     * classpath and {@code main}: what to append the child's arguments to.
+     */
+    static List<String> command(List<String> jvmOptions, Class<?> main) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command().orElse(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        cmd.addAll(jvmOptions);
+        for (String p : List.of("org.bytedeco.javacpp.cachedir", "memsfl.commit")) {
+            if (System.getProperty(p) != null) {
+                cmd.add("-D" + p + "=" + System.getProperty(p));
+            }
+        }
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(main.getName());
+        return cmd;
     }
 
     @SuppressWarnings("unchecked")

@@ -343,18 +343,7 @@ public final class DeviceMemoryBench {
     static Map<String, Object> runChild(String variant, Settings s, Map<String, String> env)
             throws IOException, InterruptedException {
         Path result = Files.createTempFile("device-memory-" + variant + "-", ".json");
-        List<String> cmd = new ArrayList<>();
-        cmd.add(ProcessHandle.current().info().command().orElse(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-        cmd.addAll(CHILD_JVM_OPTIONS);
-        for (String p : List.of("org.bytedeco.javacpp.cachedir", "memsfl.commit")) {
-            if (System.getProperty(p) != null) {
-                cmd.add("-D" + p + "=" + System.getProperty(p));
-            }
-        }
-        cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
-        cmd.add(DeviceMemoryBench.class.getName());
+        List<String> cmd = ChildJvm.command(CHILD_JVM_OPTIONS, DeviceMemoryBench.class);
         cmd.addAll(List.of("--child", variant, result.toString()));
         cmd.addAll(s.args());
         System.err.println("== child " + variant + ": " + String.join(" ", cmd.subList(cmd.indexOf("--child"), cmd.size())));

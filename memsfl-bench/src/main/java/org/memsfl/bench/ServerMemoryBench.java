@@ -270,18 +270,7 @@ public final class ServerMemoryBench {
     static Map<String, Object> runChild(String variant, String preset, String fleet, int batch, int seqLen, int rounds,
                                         boolean trim, Map<String, String> env) throws IOException, InterruptedException {
         Path result = Files.createTempFile("server-memory-" + variant + "-", ".json");
-        List<String> cmd = new ArrayList<>();
-        cmd.add(ProcessHandle.current().info().command().orElse(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-        cmd.addAll(CHILD_JVM_OPTIONS);
-        for (String p : List.of("org.bytedeco.javacpp.cachedir", "memsfl.commit")) {
-            if (System.getProperty(p) != null) {
-                cmd.add("-D" + p + "=" + System.getProperty(p));
-            }
-        }
-        cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
-        cmd.add(ServerMemoryBench.class.getName());
+        List<String> cmd = ChildJvm.command(CHILD_JVM_OPTIONS, ServerMemoryBench.class);
         cmd.addAll(List.of("--child", variant, preset, fleet, String.valueOf(batch), String.valueOf(seqLen),
                 String.valueOf(rounds), result.toString(), String.valueOf(trim)));
         System.err.println("== child " + variant + ": " + String.join(" ", cmd));
