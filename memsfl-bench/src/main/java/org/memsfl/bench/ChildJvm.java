@@ -42,6 +42,15 @@ final class ChildJvm {
         return cmd;
     }
 
+    /** The allocator variables a child runs with: its own setting, else this process's (null: unset). */
+    static Map<String, Object> allocatorEnv(Map<String, String> childEnv) {
+        Map<String, Object> alloc = new java.util.LinkedHashMap<>();
+        for (String e : List.of("MALLOC_ARENA_MAX", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "LD_PRELOAD")) {
+            alloc.put(e, childEnv.getOrDefault(e, System.getenv(e)));
+        }
+        return alloc;
+    }
+
     @SuppressWarnings("unchecked")
     static Map<String, Object> run(List<String> cmd, Map<String, String> env, String label, Path result)
             throws IOException, InterruptedException {

@@ -197,11 +197,7 @@ public final class DeviceMemoryBench {
         res.put("child_jvm_options", CHILD_JVM_OPTIONS);
         res.put("sample_interval_ms", SAMPLE_NANOS / 1e6);
         res.put("allocator", allocator);
-        Map<String, Object> alloc = new LinkedHashMap<>();
-        for (String e : List.of("MALLOC_ARENA_MAX", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "LD_PRELOAD")) {
-            alloc.put(e, childEnv.getOrDefault(e, System.getenv(e)));
-        }
-        res.put("child_allocator_env", alloc);
+        res.put("child_allocator_env", ChildJvm.allocatorEnv(childEnv));
         res.put("comparison", compare(children, s.cutVariant(), "full"));
         res.put("variants", children);
         res.put("notes", List.of(
