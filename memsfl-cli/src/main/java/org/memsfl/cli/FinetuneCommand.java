@@ -167,10 +167,7 @@ public final class FinetuneCommand implements Callable<Integer> {
         c.put("warmup", warmup);
         c.put("weight_decay", weightDecay);
         c.put("max_grad_norm", maxGradNorm);
-        c.put("lora_rank", lora.rank());
-        c.put("lora_alpha", lora.alpha());
-        c.put("lora_dropout", lora.dropout());
-        c.put("lora_targets", lora.targets());
+        c.putAll(lora.toSettings());
         return c;
     }
 

@@ -5,7 +5,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -15,7 +14,6 @@ import org.memsfl.grpc.DeviceTokens;
 import org.memsfl.grpc.EdgeServer;
 import org.memsfl.grpc.ServerSettings;
 import org.memsfl.grpc.Transport;
-import org.memsfl.lora.LoraConfig;
 import org.memsfl.util.BadInputException;
 import org.memsfl.util.Json;
 import picocli.CommandLine.Command;
@@ -64,22 +62,12 @@ public final class ServerCommand implements Callable<Integer> {
     @Option(names = "--max-grad-norm", defaultValue = "1.0", description = "Clipping norm per side (default: ${DEFAULT-VALUE}).")
     double maxGradNorm;
 
-    @Option(names = "--lora-rank", defaultValue = "8", description = "LoRA rank (default: ${DEFAULT-VALUE}).")
-    int rank;
-
-    @Option(names = "--lora-alpha", defaultValue = "16", description = "LoRA alpha (default: ${DEFAULT-VALUE}).")
-    double alpha;
-
-    @Option(names = "--lora-targets", defaultValue = "q,k,v,o", split = ",", description = "Adapted modules (default: ${DEFAULT-VALUE}).")
-    List<String> targets;
+    @Mixin
+    LoraOptions lora;
 
     @Option(names = "--partition", defaultValue = "natural",
             description = "How the devices split the data: natural, iid or dirichlet:<alpha> (default: ${DEFAULT-VALUE}).")
     String partition;
-
-    @Option(names = "--lora-dropout", defaultValue = "0", description = "Dropout on adapter inputs while training, in"
-            + " [0, 1); masks come from per-device streams seeded by (seed, device, round) (default: ${DEFAULT-VALUE}).")
-    double loraDropout;
 
     @Option(names = "--server-recompute", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "Recompute each server layer's activations just before its backward: one more forward of the"
@@ -153,7 +141,7 @@ public final class ServerCommand implements Callable<Integer> {
         try {
             s = ServerSettings.builder().setModel(model).setFleetSize(fleetSize).setOut(out).optPlanShape(planShape)
                     .optRounds(rounds).optLocalSteps(localSteps).optBatchSize(batchSize).optSeqLen(seqLen)
-                    .optLora(new LoraConfig(rank, alpha, loraDropout, targets)).optLr(lr).optWarmup(warmup)
+                    .optLora(lora.config()).optLr(lr).optWarmup(warmup)
                     .optMaxGradNorm(maxGradNorm).optSeed(common.seed).optPartitioner(partition)
                     .optAggregation(aggregation).optScheduler(scheduler).optServerRecompute(serverRecompute)
                     .optServerFlops(org.memsfl.fleet.Units.flops(serverCompute)).optWire(DType.parse(wireDtype))

@@ -1,6 +1,5 @@
 package org.memsfl.cli;
 
-import org.memsfl.lora.LoraConfig;
 import org.memsfl.sim.SimSettings;
 import picocli.CommandLine.Option;
 
@@ -65,19 +64,13 @@ public final class SimOptions {
                     + " --no-server-recompute for the plain method).")
     boolean serverRecompute;
 
-    @Option(names = "--lora-rank", defaultValue = "8", description = "LoRA rank (default: ${DEFAULT-VALUE}).")
-    int rank;
-
-    @Option(names = "--lora-alpha", defaultValue = "16", description = "LoRA alpha (default: ${DEFAULT-VALUE}).")
-    double alpha;
-
-    @Option(names = "--lora-targets", defaultValue = "q,k,v,o", split = ",", description = "Adapted modules (default: ${DEFAULT-VALUE}).")
-    java.util.List<String> targets;
+    @picocli.CommandLine.Mixin
+    LoraOptions lora;
 
     SimSettings settings(long seed) {
         int wire = org.memsfl.engine.DType.parse(wireDtype).bytes();
         return new SimSettings(model, planShape, data, partition, fleet, rounds, localSteps, scheduler, aggregation,
-                batchSize, seqLen, new LoraConfig(rank, alpha, 0, targets), lr, warmup, maxGradNorm, evalExamples,
+                batchSize, seqLen, lora.config(), lr, warmup, maxGradNorm, evalExamples,
                 safetyMargin, wire, seed, serverRecompute);
     }
 }

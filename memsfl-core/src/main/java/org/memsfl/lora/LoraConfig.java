@@ -65,6 +65,16 @@ public record LoraConfig(int rank, double alpha, double dropout, List<String> ta
         return new LoraConfig(rank, alpha, dropout, List.copyOf(out));
     }
 
+    /** The settings as manifests record them: lora_rank, lora_alpha, lora_dropout, lora_targets, in that order. */
+    public java.util.Map<String, Object> toSettings() {
+        java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("lora_rank", rank);
+        m.put("lora_alpha", alpha);
+        m.put("lora_dropout", dropout);
+        m.put("lora_targets", targets);
+        return m;
+    }
+
     public double scale() {
         return alpha / rank;
     }

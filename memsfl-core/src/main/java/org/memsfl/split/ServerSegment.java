@@ -63,10 +63,6 @@ public final class ServerSegment {
         return recompute;
     }
 
-    public int microBatchRows() {
-        return microBatchRows;
-    }
-
     public void register(String deviceId, ServerState state) {
         states.put(deviceId, state);
     }

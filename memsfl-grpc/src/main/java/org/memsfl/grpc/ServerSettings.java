@@ -140,10 +140,7 @@ public record ServerSettings(String model, String planShape, int fleetSize, int 
         m.put("aggregation", aggregation);
         m.put("batch_size", batchSize);
         m.put("seq_len", seqLen);
-        m.put("lora_rank", lora.rank());
-        m.put("lora_alpha", lora.alpha());
-        m.put("lora_dropout", lora.dropout());
-        m.put("lora_targets", lora.targets());
+        m.putAll(lora.toSettings());
         m.put("lr", lr);
         m.put("warmup", warmup);
         m.put("max_grad_norm", maxGradNorm);

@@ -72,14 +72,6 @@ final class StepQueue<T> {
         waiting.add(w);
     }
 
-    boolean isEmpty() {
-        return waiting.isEmpty();
-    }
-
-    int size() {
-        return waiting.size();
-    }
-
     /** True while a step of {@code deviceId} waits. */
     boolean holds(String deviceId) {
         return waiting.stream().anyMatch(w -> w.deviceId().equals(deviceId));
