@@ -14,12 +14,19 @@ public final class LoraModules {
     public static final String EMBEDDING = "embed";
     public static final List<String> LLAMA = List.of("q", "k", "v", "o", "gate", "up", "down");
     public static final List<String> GPT2 = List.of("q", "k", "v", "c_proj", "c_fc", "mlp_c_proj");
+    /** Phi-3's fused projections, named as the checkpoint (and PEFT) name them: qkv_proj, o_proj, gate_up_proj, down_proj. */
+    public static final List<String> PHI3 = List.of("qkv", "o", "gate_up", "down");
 
     private LoraModules() {
     }
 
     public static List<String> of(ModelFamily family) {
         return family == ModelFamily.LLAMA ? LLAMA : GPT2;
+    }
+
+    /** The modules this model has: {@link #PHI3} for fused Phi-3 blocks, else its family's. */
+    public static List<String> of(ModelConfig c) {
+        return c.variant().style().fused() ? PHI3 : of(c.family());
     }
 
     /** {in, out} of a layer module, or {vocab, dim} for the embedding. */
@@ -29,9 +36,18 @@ public final class LoraModules {
         if (module.equals(EMBEDDING)) {
             return new int[] {c.vocabSize(), d};
         }
-        if (c.family() == ModelFamily.LLAMA) {
+        if (c.family() == ModelFamily.LLAMA && c.variant().style().fused()) {
             switch (module) {
-                case "q": case "o": return new int[] {d, d};
+                case "qkv": return new int[] {d, c.qDim() + 2 * c.kvDim()};
+                case "o": return new int[] {c.qDim(), d};
+                case "gate_up": return new int[] {d, 2 * h};
+                case "down": return new int[] {h, d};
+                default: break;
+            }
+        } else if (c.family() == ModelFamily.LLAMA) {
+            switch (module) {
+                case "q": return new int[] {d, c.qDim()};
+                case "o": return new int[] {c.qDim(), d};
                 case "k": case "v": return new int[] {d, c.kvDim()};
                 case "gate": case "up": return new int[] {d, h};
                 case "down": return new int[] {h, d};
@@ -46,7 +62,7 @@ public final class LoraModules {
             }
         }
         throw new IllegalArgumentException("unknown LoRA target module '" + module + "' for " + c.family()
-                + "; expected one of " + of(c.family()) + " or " + EMBEDDING);
+                + "; expected one of " + of(c) + " or " + EMBEDDING);
     }
 
     /** Adapter key of a layer module, e.g. {@code layers.3.q}. */

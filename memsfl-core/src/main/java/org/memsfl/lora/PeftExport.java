@@ -98,6 +98,8 @@ public final class PeftExport {
                 case "q": return "self_attn.q_proj";
                 case "k": return "self_attn.k_proj";
                 case "v": return "self_attn.v_proj";
+                case "qkv": return "self_attn.qkv_proj";
+                case "gate_up": return "mlp.gate_up_proj";
                 case "o": return "self_attn.o_proj";
                 case "gate": return "mlp.gate_proj";
                 case "up": return "mlp.up_proj";
@@ -161,7 +163,7 @@ public final class PeftExport {
             modules.add(LoraModules.moduleOf(key));
         }
         Set<String> targets = new LinkedHashSet<>();
-        for (String m : LoraModules.of(f)) {
+        for (String m : LoraModules.of(model)) {
             if (modules.contains(m)) {
                 targets.add(targetName(f, m));
             }
@@ -245,7 +247,7 @@ public final class PeftExport {
             out.put(p + ".lora_embedding_B", emb.b().detach().contiguous().clone());
         }
         for (int layer : plan.layers()) {
-            for (String m : LoraModules.of(f)) {
+            for (String m : LoraModules.of(model)) {
                 if (plan.qkvSlices().contains(m)) {
                     continue; // the fused c_attn is written once per layer below
                 }

@@ -28,6 +28,8 @@ public record WeightSlot(String weightName, long rowOffset, long rows) {
                 case "q": name = p + "self_attn.q_proj.weight"; break;
                 case "k": name = p + "self_attn.k_proj.weight"; break;
                 case "v": name = p + "self_attn.v_proj.weight"; break;
+                case "qkv": name = p + "self_attn.qkv_proj.weight"; break;
+                case "gate_up": name = p + "mlp.gate_up_proj.weight"; break;
                 case "o": name = p + "self_attn.o_proj.weight"; break;
                 case "gate": name = p + "mlp.gate_proj.weight"; break;
                 case "up": name = p + "mlp.up_proj.weight"; break;

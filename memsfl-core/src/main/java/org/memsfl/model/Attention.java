@@ -1,14 +1,36 @@
 package org.memsfl.model;
 
 import org.bytedeco.pytorch.DoubleOptional;
+import org.bytedeco.pytorch.LongOptional;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 
-/** Scaled dot-product attention with causal masking and an optional KV cache, shared by both families. */
+/**
+ * Scaled dot-product attention with causal masking, an optional sliding window and an optional KV cache, shared by
+ * both families. With a window W, query position p sees key positions j with {@code p - W < j <= p} (a banded causal
+ * mask, the same rule as transformers' sliding-window mask), so the result is exact at any length. Attention-logit
+ * soft-capping (Gemma-2) needs the logits themselves, so that case runs the attention unfused.
+ */
 final class Attention {
 
+    /**
+     * @param scale  multiplier of q k^T (NaN: 1/sqrt(head_dim))
+     * @param softcap {@code cap * tanh(logits / cap)} before the mask; 0 for none
+     * @param window keys a query sees, itself included; 0 for full causal attention
+     */
+    record Spec(double scale, double softcap, int window) {
+        static final Spec PLAIN = new Spec(Double.NaN, 0, 0);
+    }
+
     private Attention() {
+    }
+
+    static Tensor attend(Tensor q, Tensor k, Tensor v, int layer, ForwardContext ctx) {
+        return attend(q, k, v, layer, ctx, Spec.PLAIN);
     }
 
     /**
@@ -17,7 +39,7 @@ final class Attention {
      * @param v (B, kvHeads, T, headDim) this step's values
      * @return (B, T, heads * headDim)
      */
-    static Tensor attend(Tensor q, Tensor k, Tensor v, int layer, ForwardContext ctx) {
+    static Tensor attend(Tensor q, Tensor k, Tensor v, int layer, ForwardContext ctx, Spec spec) {
         long past = 0;
         if (ctx.cache() != null) {
             past = ctx.cache().length(layer);
@@ -27,19 +49,41 @@ final class Attention {
         }
         long t = q.size(2);
         boolean gqa = q.size(1) != k.size(1);
+        boolean windowed = spec.window() > 0 && past + t > spec.window();
+        Tensor allowed = null; // (T, past + T) bool, null: plain causal or no mask
+        if (windowed || (past > 0 && t > 1) || spec.softcap() > 0) {
+            // query i (position past + i) sees keys up to past + i, and with a window no earlier than past + i - W + 1
+            allowed = torch.ones(new long[] {t, past + t}, new TensorOptions(torch.ScalarType.Bool)).tril(past);
+            if (windowed) {
+                allowed = allowed.triu(past - spec.window() + 1);
+            }
+        }
+        DoubleOptional scale = Double.isNaN(spec.scale()) ? new DoubleOptional() : new DoubleOptional(spec.scale());
         Tensor out;
-        if (past == 0 || t == 1) {
-            // no cached prefix: plain causal; one new token after a prefix: it may see everything
-            out = torch.scaled_dot_product_attention(q, k, v, new TensorOptional(), 0.0, past == 0 && t > 1,
-                    new DoubleOptional(), gqa);
+        if (spec.softcap() > 0) {
+            out = softcapped(q, k, v, allowed, spec);
+        } else if (allowed == null) {
+            // no cached prefix: plain causal; one new token after a prefix (within any window): it may see everything
+            out = torch.scaled_dot_product_attention(q, k, v, new TensorOptional(), 0.0, past == 0 && t > 1, scale, gqa);
         } else {
-            // several new tokens after a prefix: query i sees keys up to past + i
-            Tensor allowed = torch.ones(new long[] {t, past + t}, new org.bytedeco.pytorch.TensorOptions(torch.ScalarType.Bool))
-                    .tril(past);
-            out = torch.scaled_dot_product_attention(q, k, v, new TensorOptional(allowed), 0.0, false,
-                    new DoubleOptional(), gqa);
+            out = torch.scaled_dot_product_attention(q, k, v, new TensorOptional(allowed), 0.0, false, scale, gqa);
         }
         long b = q.size(0);
         return out.transpose(1, 2).reshape(b, t, q.size(1) * q.size(3));
+    }
+
+    /** softmax(mask(cap * tanh(scale q k^T / cap))) v, the softmax in float32 as the reference does. */
+    private static Tensor softcapped(Tensor q, Tensor k, Tensor v, Tensor allowed, Spec spec) {
+        long groups = q.size(1) / k.size(1);
+        if (groups > 1) {
+            k = k.repeat_interleave(groups, new LongOptional(1), new LongOptional());
+            v = v.repeat_interleave(groups, new LongOptional(1), new LongOptional());
+        }
+        double scale = Double.isNaN(spec.scale()) ? 1.0 / Math.sqrt(q.size(3)) : spec.scale();
+        Tensor logits = q.matmul(k.transpose(2, 3)).mul(new Scalar(scale));
+        logits = logits.div(new Scalar(spec.softcap())).tanh().mul(new Scalar(spec.softcap()));
+        logits = logits.masked_fill(allowed.logical_not(), new Scalar(Double.NEGATIVE_INFINITY));
+        Tensor probs = torch.softmax(logits, -1, new ScalarTypeOptional(torch.ScalarType.Float)).to(q.scalar_type());
+        return probs.matmul(v);
     }
 }

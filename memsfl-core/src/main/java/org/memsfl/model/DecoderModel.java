@@ -132,14 +132,20 @@ public abstract class DecoderModel implements AutoCloseable {
     /** Applies the embedding adapter, if any, to looked-up rows: (B, T, dim). */
     protected Tensor embedWithAdapter(Tensor ids, Tensor table, ForwardContext ctx) {
         Tensor h = torch.embedding(table, ids);
+        Tensor update = embeddingUpdate(ids, ctx);
+        return update == null ? h : h.add(update);
+    }
+
+    /** The embedding adapter's update for these ids (B, T, dim), or null when the set has none. */
+    protected Tensor embeddingUpdate(Tensor ids, ForwardContext ctx) {
         AdapterSet a = ctx.adapters();
         LoraWeights lw = a == null ? null : a.embedding();
-        if (lw != null) {
-            // PEFT's embedding LoRA: rows of A^T picked by the ids, then B, scaled
-            Tensor rows = torch.embedding(lw.a().t(), ids);
-            h = h.add(torch.linear(rows, lw.b()).mul(Tensors.scalar(a.config().scale())));
+        if (lw == null) {
+            return null;
         }
-        return h;
+        // PEFT's embedding LoRA: rows of A^T picked by the ids, then B, scaled
+        Tensor rows = torch.embedding(lw.a().t(), ids);
+        return torch.linear(rows, lw.b()).mul(Tensors.scalar(a.config().scale()));
     }
 
     protected Tensor w(String name) {

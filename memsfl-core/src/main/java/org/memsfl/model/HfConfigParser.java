@@ -58,62 +58,18 @@ public final class HfConfigParser {
         if (root == null || !root.isObject()) {
             throw new BadInputException(where + ": expected a JSON object");
         }
-        Fields f = new Fields(root, where);
+        ConfigFields f = new ConfigFields(root, where);
         String modelType = f.requiredText("model_type");
         ModelFamily family = ModelFamily.fromHfModelType(modelType, where);
         try {
-            return family == ModelFamily.GPT2 ? gpt2(f) : llama(f, modelType);
+            return family == ModelFamily.GPT2 ? gpt2(f) : LlamaConfigParser.parse(f, modelType);
         } catch (IllegalArgumentException e) {
             // ModelConfig's own validation (divisibility, positivity) names the rule; add the file
             throw new BadInputException(where + ": inconsistent config: " + e.getMessage(), e);
         }
     }
 
-    private static ModelConfig llama(Fields f, String modelType) {
-        int dim = f.requiredInt("hidden_size");
-        int heads = f.requiredInt("num_attention_heads");
-        int kvHeads = f.optionalInt("num_key_value_heads", heads);
-        if (f.has("head_dim") && heads > 0 && f.requiredInt("head_dim") * heads != dim) {
-            // Qwen3/Gemma-style decoupled head size: projections are not (dim, dim), which LlamaModel assumes
-            throw new BadInputException(f.where + ": head_dim " + f.requiredInt("head_dim") + " differs from hidden_size / "
-                    + "num_attention_heads = " + dim + "/" + heads + "; only head_dim = hidden_size / heads is supported");
-        }
-        f.refuseNonNull("rope_scaling", "RoPE scaling is not implemented; positions would be rotated differently");
-        String act = f.optionalText("hidden_act", "silu");
-        if (!act.equals("silu")) {
-            throw new BadInputException(f.where + ": hidden_act '" + act + "' is not supported; expected silu (SwiGLU)");
-        }
-        if (f.optionalBool("mlp_bias", false)) {
-            throw new BadInputException(f.where + ": mlp_bias true is not supported; expected false");
-        }
-        // Qwen2 always has q/k/v bias and no attention_bias field; Llama's attention_bias adds them (and o_proj's,
-        // which the loader refuses if the checkpoint actually holds one)
-        boolean qkvBias = modelType.equals("qwen2") || f.optionalBool("attention_bias", false);
-        int maxSeq = f.requiredInt("max_position_embeddings");
-        Integer window = slidingWindow(f, modelType);
-        if (window != null && window < maxSeq) {
-            // sliding-window attention only differs from full causal attention beyond the window; capping the
-            // length makes longer inputs fail loudly instead of being attended differently
-            maxSeq = window;
-        }
-        return new ModelConfig(ModelFamily.LLAMA, f.requiredInt("vocab_size"), dim, f.requiredInt("num_hidden_layers"),
-                heads, kvHeads, f.requiredInt("intermediate_size"), maxSeq,
-                f.optionalDouble("rms_norm_eps", 1e-6), f.optionalDouble("rope_theta", 10000.0),
-                // LlamaConfig, MistralConfig and Qwen2Config all default to an untied head
-                f.optionalBool("tie_word_embeddings", false), qkvBias);
-    }
-
-    /** Mistral's {@code sliding_window}, or Qwen2's when {@code use_sliding_window} is on; null when full attention. */
-    private static Integer slidingWindow(Fields f, String modelType) {
-        boolean on = switch (modelType) {
-            case "mistral" -> true;
-            case "qwen2" -> f.optionalBool("use_sliding_window", false);
-            default -> false;
-        };
-        return on && !f.isNullOrAbsent("sliding_window") ? f.requiredInt("sliding_window") : null;
-    }
-
-    private static ModelConfig gpt2(Fields f) {
+    private static ModelConfig gpt2(ConfigFields f) {
         int dim = f.requiredInt("n_embd");
         int heads = f.requiredInt("n_head");
         String act = f.optionalText("activation_function", "gelu_new");
@@ -133,91 +89,5 @@ public final class HfConfigParser {
         int inner = f.isNullOrAbsent("n_inner") ? 4 * dim : f.requiredInt("n_inner");
         return new ModelConfig(ModelFamily.GPT2, f.requiredInt("vocab_size"), dim, f.requiredInt("n_layer"), heads, heads,
                 inner, f.requiredInt("n_positions"), f.optionalDouble("layer_norm_epsilon", 1e-5), 10000.0, true, true);
-    }
-
-    /** Typed access to config fields with one-line errors naming the file and the field. */
-    private static final class Fields {
-        private final JsonNode root;
-        private final String where;
-
-        Fields(JsonNode root, String where) {
-            this.root = root;
-            this.where = where;
-        }
-
-        boolean has(String name) {
-            return root.has(name);
-        }
-
-        boolean isNullOrAbsent(String name) {
-            return !root.has(name) || root.get(name).isNull();
-        }
-
-        String requiredText(String name) {
-            JsonNode v = root.get(name);
-            if (v == null || v.isNull()) {
-                throw missing(name);
-            }
-            if (!v.isTextual()) {
-                throw wrongType(name, v, "a string");
-            }
-            return v.textValue();
-        }
-
-        String optionalText(String name, String dflt) {
-            return isNullOrAbsent(name) ? dflt : requiredText(name);
-        }
-
-        int requiredInt(String name) {
-            JsonNode v = root.get(name);
-            if (v == null || v.isNull()) {
-                throw missing(name);
-            }
-            if (!v.isIntegralNumber() || !v.canConvertToInt()) {
-                throw wrongType(name, v, "an integer");
-            }
-            return v.intValue();
-        }
-
-        int optionalInt(String name, int dflt) {
-            return isNullOrAbsent(name) ? dflt : requiredInt(name);
-        }
-
-        double optionalDouble(String name, double dflt) {
-            if (isNullOrAbsent(name)) {
-                return dflt;
-            }
-            JsonNode v = root.get(name);
-            if (!v.isNumber()) {
-                throw wrongType(name, v, "a number");
-            }
-            return v.doubleValue();
-        }
-
-        boolean optionalBool(String name, boolean dflt) {
-            if (isNullOrAbsent(name)) {
-                return dflt;
-            }
-            JsonNode v = root.get(name);
-            if (!v.isBoolean()) {
-                throw wrongType(name, v, "true or false");
-            }
-            return v.booleanValue();
-        }
-
-        void refuseNonNull(String name, String why) {
-            if (!isNullOrAbsent(name)) {
-                throw new BadInputException(where + ": field " + name + " = " + root.get(name) + " is not supported ("
-                        + why + "); expected null or absent");
-            }
-        }
-
-        private BadInputException missing(String name) {
-            return new BadInputException(where + ": missing required field " + name);
-        }
-
-        private BadInputException wrongType(String name, JsonNode v, String expected) {
-            return new BadInputException(where + ": field " + name + " must be " + expected + ", got " + v);
-        }
     }
 }

@@ -56,6 +56,102 @@ public final class HfModelWriter {
         AtomicFiles.writeString(dir.resolve(HfConfigParser.CONFIG_FILE), configJson(c, storeAs));
     }
 
+    /** Writes a llama-family config in the field names of its transformers config class. */
+    private static void llama(ObjectNode o, ModelConfig c) {
+        ModelVariant v = c.variant();
+        ModelVariant.Style style = v.style();
+        String type = switch (style) {
+            case QWEN3 -> "qwen3";
+            case GEMMA2 -> "gemma2";
+            case GEMMA3 -> "gemma3_text";
+            case PHI3 -> "phi3";
+            default -> c.qkvBias() ? "qwen2" : v.slidingWindow() > 0 ? "mistral" : "llama";
+        };
+        o.putArray("architectures").add(switch (type) {
+            case "qwen2" -> "Qwen2ForCausalLM";
+            case "qwen3" -> "Qwen3ForCausalLM";
+            case "gemma2" -> "Gemma2ForCausalLM";
+            case "gemma3_text" -> "Gemma3ForCausalLM";
+            case "phi3" -> "Phi3ForCausalLM";
+            case "mistral" -> "MistralForCausalLM";
+            default -> "LlamaForCausalLM";
+        });
+        o.put("model_type", type);
+        o.put("vocab_size", c.vocabSize());
+        o.put("hidden_size", c.dim());
+        o.put("intermediate_size", c.hiddenDim());
+        o.put("num_hidden_layers", c.nLayers());
+        o.put("num_attention_heads", c.nHeads());
+        o.put("num_key_value_heads", c.nKvHeads());
+        o.put("head_dim", c.headDim());
+        o.put("max_position_embeddings", c.maxSeqLen());
+        o.put("rms_norm_eps", c.normEps());
+        o.put("rope_theta", c.ropeTheta());
+        o.put("tie_word_embeddings", c.tiedEmbeddings());
+        if (style.gemma()) {
+            o.put("hidden_activation", "gelu_pytorch_tanh");
+            o.put("query_pre_attn_scalar", v.queryPreAttnScalar());
+            putCap(o, "attn_logit_softcapping", v.attnSoftcap());
+            putCap(o, "final_logit_softcapping", v.finalSoftcap());
+            if (style == ModelVariant.Style.GEMMA3) {
+                o.put("rope_local_base_freq", v.localRopeTheta());
+            }
+        } else {
+            o.put("hidden_act", "silu");
+        }
+        if (!c.qkvBias() && !type.equals("qwen2")) {
+            o.put("attention_bias", false);
+        }
+        if (v.slidingWindow() > 0) {
+            o.put("sliding_window", v.slidingWindow());
+            if (!v.slidingLayers().isEmpty()) {
+                var types = o.putArray("layer_types");
+                v.slidingLayers().forEach(b -> types.add(b ? "sliding_attention" : "full_attention"));
+            }
+        } else if (!type.equals("qwen2") && !type.equals("qwen3")) {
+            o.putNull("sliding_window");
+        }
+        RopeScaling r = v.rope();
+        if (r.equals(RopeScaling.NONE)) {
+            o.putNull("rope_scaling");
+            return;
+        }
+        ObjectNode rs = o.putObject("rope_scaling");
+        rs.put("rope_type", r.type());
+        switch (r.type()) {
+            case "llama3" -> {
+                rs.put("factor", r.factor());
+                rs.put("low_freq_factor", r.lowFreqFactor());
+                rs.put("high_freq_factor", r.highFreqFactor());
+                rs.put("original_max_position_embeddings", r.originalMaxPos());
+            }
+            case "yarn" -> {
+                rs.put("factor", r.factor());
+                rs.put("original_max_position_embeddings", r.originalMaxPos());
+                rs.put("beta_fast", r.betaFast());
+                rs.put("beta_slow", r.betaSlow());
+                rs.put("attention_factor", r.attentionFactor());
+                rs.put("truncate", r.truncate());
+            }
+            case "longrope" -> {
+                rs.put("factor", r.factor());
+                rs.put("original_max_position_embeddings", r.originalMaxPos());
+                rs.put("attention_factor", r.attentionFactor());
+                r.shortFactor().forEach(rs.putArray("short_factor")::add);
+                r.longFactor().forEach(rs.putArray("long_factor")::add);
+            }
+            default -> rs.put("factor", r.factor());
+        }
+    }
+
+    private static void putCap(ObjectNode o, String field, double cap) {
+        if (cap > 0) {
+            o.put(field, cap);
+        } else {
+            o.putNull(field);
+        }
+    }
+
     /** The config.json text for {@code c}; {@link HfConfigParser} reads it back to an equal config. */
     static String configJson(ModelConfig c, DType storeAs) {
         ObjectMapper json = new ObjectMapper();
@@ -77,23 +173,7 @@ public final class HfModelWriter {
             o.put("activation_function", "gelu_new");
             o.put("tie_word_embeddings", true);
         } else {
-            String type = c.qkvBias() ? "qwen2" : "llama";
-            o.putArray("architectures").add(c.qkvBias() ? "Qwen2ForCausalLM" : "LlamaForCausalLM");
-            o.put("model_type", type);
-            o.put("vocab_size", c.vocabSize());
-            o.put("hidden_size", c.dim());
-            o.put("intermediate_size", c.hiddenDim());
-            o.put("num_hidden_layers", c.nLayers());
-            o.put("num_attention_heads", c.nHeads());
-            o.put("num_key_value_heads", c.nKvHeads());
-            o.put("max_position_embeddings", c.maxSeqLen());
-            o.put("rms_norm_eps", c.normEps());
-            o.put("rope_theta", c.ropeTheta());
-            o.put("tie_word_embeddings", c.tiedEmbeddings());
-            o.put("hidden_act", "silu");
-            if (!c.qkvBias()) {
-                o.put("attention_bias", false);
-            }
+            llama(o, c);
         }
         o.put("torch_dtype", switch (storeAs) {
             case F16 -> "float16";

@@ -45,14 +45,17 @@ class HfModelLoaderConfigTest {
         assertThat(c.qkvBias()).isTrue();
     }
 
-    /** Sliding-window attention equals full attention within the window; longer inputs are refused by the cap. */
+    /** Mistral-7B-v0.1: the context is max_position_embeddings (32768), the window (4096) only masks, on every layer. */
     @Test
-    void mistralSlidingWindowCapsTheLength() throws Exception {
+    void mistralContextIsMaxPositionsNotTheWindow() throws Exception {
         ModelConfig c = parse("""
-                {"model_type": "mistral", "hidden_size": 64, "intermediate_size": 172, "num_hidden_layers": 1,
+                {"model_type": "mistral", "hidden_size": 64, "intermediate_size": 172, "num_hidden_layers": 2,
                  "num_attention_heads": 8, "num_key_value_heads": 2, "vocab_size": 512,
                  "max_position_embeddings": 32768, "sliding_window": 4096}""");
-        assertThat(c.maxSeqLen()).isEqualTo(4096);
+        assertThat(c.maxSeqLen()).isEqualTo(32768);
+        assertThat(c.variant().slidingWindow()).isEqualTo(4096);
+        assertThat(c.variant().sliding(0)).isTrue();
+        assertThat(c.variant().sliding(1)).isTrue();
         assertThat(c.nKvHeads()).isEqualTo(2);
     }
 
@@ -65,21 +68,93 @@ class HfModelLoaderConfigTest {
     }
 
     @Test
-    void ropeScalingIsRefused() {
+    void incompleteLlama3RopeScalingIsRefusedNamingTheKey() {
         assertThatThrownBy(() -> parse("""
                 {"model_type": "llama", "hidden_size": 64, "intermediate_size": 172, "num_hidden_layers": 1,
                  "num_attention_heads": 8, "vocab_size": 512, "max_position_embeddings": 512,
                  "rope_scaling": {"rope_type": "llama3", "factor": 32.0}}"""))
                 .isInstanceOf(BadInputException.class)
-                .hasMessageContaining("x/config.json").hasMessageContaining("rope_scaling");
+                .hasMessage("x/config.json: missing required field rope_scaling.low_freq_factor");
     }
 
     @Test
-    void qwen3IsRefused() {
+    void dynamicRopeIsRefusedNamingKeyAndValue() {
         assertThatThrownBy(() -> parse("""
-                {"model_type": "qwen3", "hidden_size": 64, "intermediate_size": 172, "num_hidden_layers": 1,
-                 "num_attention_heads": 8, "vocab_size": 512, "max_position_embeddings": 512}"""))
-                .isInstanceOf(BadInputException.class).hasMessageContaining("unknown architecture model_type 'qwen3'");
+                {"model_type": "llama", "hidden_size": 64, "intermediate_size": 172, "num_hidden_layers": 1,
+                 "num_attention_heads": 8, "vocab_size": 512, "max_position_embeddings": 512,
+                 "rope_scaling": {"rope_type": "dynamic", "factor": 2.0}}"""))
+                .isInstanceOf(BadInputException.class)
+                .hasMessageStartingWith("x/config.json: rope_scaling.rope_type = \"dynamic\" is not supported");
+    }
+
+    /** Qwen3-0.6B's shape: head_dim 128 with hidden 1024 and 16 heads (q_proj is 2048 wide), per-head q/k norms. */
+    @Test
+    void qwen3HeadDimIsIndependentOfHiddenOverHeads() throws Exception {
+        ModelConfig c = parse("""
+                {"architectures": ["Qwen3ForCausalLM"], "model_type": "qwen3", "hidden_size": 1024,
+                 "intermediate_size": 3072, "num_hidden_layers": 28, "num_attention_heads": 16,
+                 "num_key_value_heads": 8, "head_dim": 128, "vocab_size": 151936, "max_position_embeddings": 40960,
+                 "rms_norm_eps": 1e-06, "rope_theta": 1000000, "rope_scaling": null, "tie_word_embeddings": true,
+                 "attention_bias": false, "use_sliding_window": false, "sliding_window": null,
+                 "max_window_layers": 28, "hidden_act": "silu", "torch_dtype": "bfloat16"}""");
+        assertThat(c.headDim()).isEqualTo(128);
+        assertThat(c.qDim()).isEqualTo(2048);
+        assertThat(c.kvDim()).isEqualTo(1024);
+        assertThat(c.variant().style()).isEqualTo(ModelVariant.Style.QWEN3);
+        assertThat(c.maxSeqLen()).isEqualTo(40960);
+        assertThat(c.variant().slidingWindow()).isZero();
+    }
+
+    /** {@code "head_dim": null} (Llama-3.2's transformers-5 config) means hidden / heads, like an absent field. */
+    @Test
+    void nullHeadDimMeansAbsent() throws Exception {
+        ModelConfig c = parse("""
+                {"model_type": "llama", "hidden_size": 64, "intermediate_size": 172, "num_hidden_layers": 1,
+                 "num_attention_heads": 8, "vocab_size": 512, "max_position_embeddings": 512, "head_dim": null}""");
+        assertThat(c.headDim()).isEqualTo(8);
+        assertThat(c).isEqualTo(new ModelConfig(ModelFamily.LLAMA, 512, 64, 1, 8, 8, 172, 512, 1e-6, 10000.0, false,
+                false));
+    }
+
+    /**
+     * transformers 5 writes rope_parameters instead of rope_theta/rope_scaling (and dtype for torch_dtype); today's
+     * parse must give the same config as the transformers-4 form, never the default theta 10000.
+     */
+    @Test
+    void ropeParametersEqualsRopeThetaAndScaling() throws Exception {
+        String shape = """
+                "model_type": "llama", "hidden_size": 64, "intermediate_size": 172, "num_hidden_layers": 1,
+                 "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 512,
+                 "max_position_embeddings": 131072, "head_dim": null,""";
+        ModelConfig v4 = parse("{" + shape + """
+                 "rope_theta": 500000.0, "torch_dtype": "bfloat16", "rope_scaling": {"rope_type": "llama3",
+                 "factor": 32.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                 "original_max_position_embeddings": 8192}}""");
+        ModelConfig v5 = parse("{" + shape + """
+                 "dtype": "bfloat16", "rope_parameters": {"rope_type": "llama3", "rope_theta": 500000.0,
+                 "factor": 32.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                 "original_max_position_embeddings": 8192}}""");
+        assertThat(v5).isEqualTo(v4);
+        assertThat(v5.ropeTheta()).isEqualTo(500000.0);
+        assertThat(v5.variant().rope().type()).isEqualTo("llama3");
+    }
+
+    @Test
+    void conflictingRopeThetaIsRefused() {
+        assertThatThrownBy(() -> parse("""
+                {"model_type": "llama", "hidden_size": 64, "intermediate_size": 172, "num_hidden_layers": 1,
+                 "num_attention_heads": 8, "vocab_size": 512, "max_position_embeddings": 512, "rope_theta": 10000.0,
+                 "rope_parameters": {"rope_type": "default", "rope_theta": 500000.0}}"""))
+                .isInstanceOf(BadInputException.class).hasMessageContaining("rope_theta");
+    }
+
+    @Test
+    void partialRotaryFactorIsRefused() {
+        assertThatThrownBy(() -> parse("""
+                {"model_type": "phi3", "hidden_size": 64, "intermediate_size": 172, "num_hidden_layers": 1,
+                 "num_attention_heads": 8, "vocab_size": 512, "max_position_embeddings": 512,
+                 "partial_rotary_factor": 0.5}"""))
+                .isInstanceOf(BadInputException.class).hasMessageContaining("partial_rotary_factor = 0.5");
     }
 
     @Test
