@@ -83,7 +83,7 @@ final class Attention {
         Tensor logits = q.matmul(k.transpose(2, 3)).mul(new Scalar(scale));
         logits = logits.div(new Scalar(spec.softcap())).tanh().mul(new Scalar(spec.softcap()));
         logits = logits.masked_fill(allowed.logical_not(), new Scalar(Double.NEGATIVE_INFINITY));
-        Tensor probs = torch.softmax(logits, -1, new ScalarTypeOptional(torch.ScalarType.Float)).to(q.scalar_type());
+        Tensor probs = torch.softmax(logits, -1, new ScalarTypeOptional(LlamaModel.atLeastFloat(q))).to(q.scalar_type());
         return probs.matmul(v);
     }
 }

@@ -207,12 +207,19 @@ public final class LlamaModel extends DecoderModel {
     private Tensor rms(Tensor x, Tensor gamma, long size) {
         if (style.gemma()) {
             // Gemma: normalise and multiply by (1 + w) in float32, then back to the input's dtype
-            Tensor xf = x.to(torch.ScalarType.Float);
-            Tensor g = gamma.to(torch.ScalarType.Float).add(new Scalar(1.0));
+            torch.ScalarType wide = atLeastFloat(x);
+            Tensor xf = x.to(wide);
+            Tensor g = gamma.to(wide).add(new Scalar(1.0));
             return torch.rms_norm(xf, new long[] {size}, new TensorOptional(g), new DoubleOptional(config.normEps()))
                     .to(x.scalar_type());
         }
         return torch.rms_norm(x, new long[] {size}, new TensorOptional(gamma), new DoubleOptional(config.normEps()));
+    }
+
+    /** float32 for half-precision tensors, else their own type (float64 stays float64). */
+    static torch.ScalarType atLeastFloat(Tensor x) {
+        torch.ScalarType t = x.scalar_type().intern();
+        return t == torch.ScalarType.Double ? t : torch.ScalarType.Float;
     }
 
     @Override
