@@ -72,10 +72,11 @@ public final class FinetuneCommand implements Callable<Integer> {
         if (dataOptions.data == null) {
             dataOptions.data = "dolly";
         }
-        LoraConfig lora = loraOptions.config();
+        LoraConfig requested = loraOptions.config();
         Engine.seed(common.seed);
         Dataset ds = DataResolver.resolve(dataOptions.data);
         try (LoadedModel loaded = modelOptions.load()) {
+            LoraConfig lora = requested.forModel(loaded.config()); // the checkpoint's module names, fused on Phi-3
             if (loaded.tokenizer() == null) {
                 throw new BadInputException("model " + loaded.id() + " has no tokenizer; finetune needs one");
             }

@@ -40,6 +40,29 @@ public final class InfoCommand implements Callable<Integer> {
             arch.put("rope_theta", c.ropeTheta());
             arch.put("tied_embeddings", c.tiedEmbeddings());
             arch.put("qkv_bias", c.qkvBias());
+            if (c.family() == org.memsfl.model.ModelFamily.LLAMA) {
+                org.memsfl.model.ModelVariant v = c.variant();
+                arch.put("block_style", v.style().name().toLowerCase());
+                arch.put("rope_scaling", v.rope().type());
+                if (!v.rope().type().equals("default")) {
+                    arch.put("rope_factor", v.rope().factor());
+                    arch.put("rope_attention_factor", v.rope().attentionFactor());
+                }
+                if (v.localRopeTheta() > 0) {
+                    arch.put("rope_local_theta", v.localRopeTheta());
+                }
+                arch.put("sliding_window", v.slidingWindow() == 0 ? null : v.slidingWindow());
+                int sliding = 0;
+                for (int i = 0; i < c.nLayers(); i++) {
+                    sliding += v.sliding(i) ? 1 : 0;
+                }
+                arch.put("sliding_layers", sliding);
+                if (v.queryPreAttnScalar() > 0) {
+                    arch.put("query_pre_attn_scalar", v.queryPreAttnScalar());
+                }
+                arch.put("attn_logit_softcap", v.attnSoftcap() == 0 ? null : v.attnSoftcap());
+                arch.put("final_logit_softcap", v.finalSoftcap() == 0 ? null : v.finalSoftcap());
+            }
             out.put("architecture", arch);
             out.put("parameters", m.parameterCount());
             out.put("bytes_by_dtype", m.bytesByDtype());
@@ -50,6 +73,11 @@ public final class InfoCommand implements Callable<Integer> {
                 System.out.printf("model       %s (%s)%n", loaded.id(), out.get("family"));
                 System.out.printf("layers      %d, dim %d, heads %d (kv %d), mlp %d, vocab %d, context %d%n", c.nLayers(),
                         c.dim(), c.nHeads(), c.nKvHeads(), c.hiddenDim(), c.vocabSize(), c.maxSeqLen());
+                if (arch.containsKey("block_style")) {
+                    System.out.printf("block       %s, head_dim %d, rope %s (theta %s), sliding window %s on %s layers%n",
+                            arch.get("block_style"), c.headDim(), arch.get("rope_scaling"), c.ropeTheta(),
+                            arch.get("sliding_window"), arch.get("sliding_layers"));
+                }
                 System.out.printf("parameters  %,d%n", m.parameterCount());
                 m.bytesByDtype().forEach((d, b) -> System.out.printf("bytes %-5s %,d%n", d, b));
             }

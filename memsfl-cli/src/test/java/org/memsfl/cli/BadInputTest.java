@@ -74,6 +74,18 @@ class BadInputTest {
         assertBadInput(Cli.run("info", "--model", model.toString()), "bert");
     }
 
+    /** A transformers-5 config whose RoPE block holds a key memsfl does not implement: exit 2 naming key and value. */
+    @Test
+    void unimplementedRopeKeyIsRefused() throws Exception {
+        Path model = tinyHf("rope");
+        String cfg = Files.readString(model.resolve("config.json")).replaceAll("\"rope_theta\"\\s*:\\s*[0-9.eE+]+\\s*,?",
+                "");
+        cfg = cfg.replaceFirst("\\{", "{\"rope_parameters\": {\"rope_type\": \"dynamic\", \"factor\": 2.0, "
+                + "\"rope_theta\": 10000.0}, ");
+        Files.writeString(model.resolve("config.json"), cfg);
+        assertBadInput(Cli.run("info", "--model", model.toString()), "rope_parameters.rope_type = \"dynamic\"");
+    }
+
     @Test
     void nanWeights() throws Exception {
         Path model = tinyHf("nan");

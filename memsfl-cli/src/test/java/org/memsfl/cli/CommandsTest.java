@@ -45,6 +45,19 @@ class CommandsTest {
         assertThat(j.get("bytes_by_dtype").get("F32").asLong()).isEqualTo(260_032L * 4);
     }
 
+    /** info names what makes a Gemma-3 block differ: style, head_dim apart from hidden/heads, local:global layers. */
+    @Test
+    void infoShowsTheBlockVariant() throws Exception {
+        Cli.Result r = Cli.run("info", "--model", "random:tiny-gemma3", "--json");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        JsonNode a = Json.MAPPER.readTree(r.out()).get("architecture");
+        assertThat(a.get("block_style").asText()).isEqualTo("gemma3");
+        assertThat(a.get("head_dim").asInt()).isEqualTo(16);
+        assertThat(a.get("sliding_window").asInt()).isEqualTo(4);
+        assertThat(a.get("sliding_layers").asInt()).isEqualTo(1);
+        assertThat(a.get("rope_local_theta").asDouble()).isEqualTo(10000.0);
+    }
+
     /**
      * A short fine-tune lowers held-out loss, the adapter it writes evaluates to the loss it reported, and it exports
      * to PEFT. (The issue's 300-step figure is in the issue note; 60 steps keep CI short.)

@@ -36,7 +36,9 @@ public final class Activations {
     /**
      * One block of the frozen base, per token, in elements. Llama: input norm input d, shared q/k/v input d, q k v
      * d + 2 kv, attention output d + heads, o_proj input d, post-attention norm input d, shared gate/up input d, SiLU
-     * input h, SiLU output and up output 2h, down input h, two RMS statistics: 6d + 2kv + 4h + heads + 2.
+     * input h, SiLU output and up output 2h, down input h, two RMS statistics: 6d + 2kv + 4h + heads + 2, where the
+     * three attention-side d are q = heads * head_dim when head_dim is set apart from hidden/heads (3d + 3q + ...).
+     * Gemma's two extra norms and Qwen3/Gemma-3's per-head norms are not counted (under 3% at their shapes).
      * GPT-2: ln_1 input d, c_attn input d, q k v 3d, attention output d + heads, c_proj input d, ln_2 input d, c_fc
      * input d, GELU input h, mlp c_proj input h, two LayerNorm statistics each: 9d + 2h + heads + 4.
      */
@@ -45,7 +47,9 @@ public final class Activations {
         long h = c.hiddenDim();
         long heads = c.nHeads();
         if (c.family() == ModelFamily.LLAMA) {
-            return 6 * d + 2L * c.kvDim() + 4 * h + heads + 2;
+            // q and the attention output are heads * head_dim wide (Qwen3, Gemma: not always d)
+            long q = c.qDim();
+            return 3 * d + 3 * q + 2L * c.kvDim() + 4 * h + heads + 2;
         }
         return 9 * d + 2 * h + heads + 4;
     }

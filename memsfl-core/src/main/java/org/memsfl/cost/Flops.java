@@ -21,14 +21,14 @@ public final class Flops {
         double d = c.dim();
         double h = c.hiddenDim();
         double perToken = c.family() == ModelFamily.LLAMA
-                ? d * d + 2 * d * c.kvDim() + d * d + 3 * d * h
+                ? d * c.qDim() + 2 * d * c.kvDim() + c.qDim() * d + 3 * d * h
                 : 3 * d * d + d * d + 2 * d * h;
         return 2 * tokens * perToken;
     }
 
     /** Forward attention FLOPs of one block (causal attention is computed densely by the fused kernel). */
     public static double layerAttentionForward(ModelConfig c, long batch, long seqLen) {
-        return 4.0 * batch * seqLen * seqLen * c.dim();
+        return 4.0 * batch * seqLen * seqLen * (c.family() == ModelFamily.LLAMA ? c.qDim() : c.dim());
     }
 
     /** Forward FLOPs of one layer's adapters. */

@@ -65,6 +65,15 @@ public record LoraConfig(int rank, double alpha, double dropout, List<String> ta
         return new LoraConfig(rank, alpha, dropout, List.copyOf(out));
     }
 
+    /** The same adapters with targets named as this model names them ({@link LoraModules#resolve}). */
+    public LoraConfig forModel(org.memsfl.model.ModelConfig model) {
+        try {
+            return new LoraConfig(rank, alpha, dropout, LoraModules.resolve(model, targets));
+        } catch (IllegalArgumentException e) {
+            throw new org.memsfl.util.BadInputException("lora targets " + targets + ": " + e.getMessage(), e);
+        }
+    }
+
     /** The settings as manifests record them: lora_rank, lora_alpha, lora_dropout, lora_targets, in that order. */
     public java.util.Map<String, Object> toSettings() {
         java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();

@@ -29,6 +29,50 @@ public final class LoraModules {
         return c.variant().style().fused() ? PHI3 : of(c.family());
     }
 
+    /**
+     * The targets under memsfl's module names for this model: the checkpoint's own names are accepted too
+     * ({@code q_proj}, {@code qkv_proj}, {@code gate_up_proj}, {@code embed_tokens}, ...). On a checkpoint with fused
+     * projections (Phi-3) PEFT can adapt only the whole {@code qkv_proj} and {@code gate_up_proj}, so the full sets
+     * q,k,v and gate,up name them; a part of either set is refused rather than silently widened.
+     *
+     * @throws IllegalArgumentException naming the module and what the model has
+     */
+    public static List<String> resolve(ModelConfig c, List<String> targets) {
+        java.util.LinkedHashSet<String> out = new java.util.LinkedHashSet<>();
+        for (String t : targets) {
+            String m = t.endsWith("_proj") && c.family() == ModelFamily.LLAMA ? t.substring(0, t.length() - 5) : t;
+            out.add(m.equals("embed_tokens") ? EMBEDDING : m);
+        }
+        if (c.family() == ModelFamily.LLAMA && c.variant().style().fused()) {
+            fuse(out, List.of("q", "k", "v"), "qkv");
+            fuse(out, List.of("gate", "up"), "gate_up");
+        }
+        for (String m : out) {
+            if (!m.equals(EMBEDDING)) {
+                shape(c, m); // names the module and the model's list when unknown
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    private static void fuse(java.util.LinkedHashSet<String> set, List<String> parts, String fused) {
+        long present = parts.stream().filter(set::contains).count();
+        if (present == 0) {
+            return;
+        }
+        if (present != parts.size()) {
+            throw new IllegalArgumentException("this checkpoint fuses " + String.join(", ", parts) + " into " + fused
+                    + "_proj, which LoRA (as PEFT) adapts as one module; target " + fused + " (or all of "
+                    + String.join(",", parts) + "), not " + parts.stream().filter(set::contains).toList());
+        }
+        java.util.LinkedHashSet<String> rebuilt = new java.util.LinkedHashSet<>();
+        for (String m : set) {
+            rebuilt.add(parts.contains(m) ? fused : m); // the fused module takes the place of its first part
+        }
+        set.clear();
+        set.addAll(rebuilt);
+    }
+
     /** {in, out} of a layer module, or {vocab, dim} for the embedding. */
     public static int[] shape(ModelConfig c, String module) {
         int d = c.dim();

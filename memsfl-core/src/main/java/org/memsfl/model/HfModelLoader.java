@@ -23,8 +23,9 @@ import org.memsfl.util.BadInputException;
  * projections are {@code Conv1D} modules stored (in, out) and are transposed here to the (out, in) linear layout
  * {@link DecoderModel} holds; causal-mask buffers ({@code attn.bias}, {@code attn.masked_bias}) and a saved
  * {@code lm_head.weight} (always tied to {@code wte}) are ignored. Llama-family checkpoints: {@code rotary_emb.inv_freq}
- * buffers are ignored. Any other tensor the architecture does not use (an {@code o_proj} bias, per-head q/k norms)
- * is refused, since computing without it would give a different model.
+ * buffers are ignored. Any other tensor the architecture does not use (an {@code o_proj} bias, q/k norms in a type
+ * without them, a fused {@code qkv_proj} outside Phi-3) is refused, since computing without it would give a different
+ * model; which tensors a type has is {@link LlamaModel#shapes}.
  */
 public final class HfModelLoader {
 
@@ -118,8 +119,9 @@ public final class HfModelLoader {
             } else if (!ignorable(config, name)) {
                 throw new BadInputException(src.path() + ": tensor '" + storedName + "' is not part of memsfl's "
                         + config.family().name().toLowerCase() + " architecture for this config; expected only "
-                        + (config.family() == ModelFamily.GPT2 ? "GPT-2" : "Llama/Mistral/Qwen2")
-                        + " weights (unsupported variant?)");
+                        + (config.family() == ModelFamily.GPT2 ? "GPT-2"
+                                : config.variant().style().name().toLowerCase() + "-style")
+                        + " weights (unsupported variant, or a model_type that does not match the tensors?)");
             }
         }
         if (config.family() == ModelFamily.LLAMA && !config.tiedEmbeddings() && !out.containsKey("lm_head.weight")) {

@@ -83,6 +83,12 @@ final class LlamaConfigParser {
         double queryScalar = style.gemma() ? f.optionalDouble("query_pre_attn_scalar", 256) : 0;
         double attnCap = style.gemma() ? f.optionalDouble("attn_logit_softcapping", style == Style.GEMMA2 ? 50.0 : 0) : 0;
         double finalCap = style.gemma() ? f.optionalDouble("final_logit_softcapping", style == Style.GEMMA2 ? 30.0 : 0) : 0;
+        int rotated = headDim > 0 ? headDim : dim / Math.max(heads, 1);
+        RopeScaling rs = ropes[0].scaling;
+        if (rs.type().equals("longrope") && rs.shortFactor().size() != rotated / 2) {
+            throw new BadInputException(f.where + ": longrope short_factor and long_factor have " + rs.shortFactor().size()
+                    + " entries; head_dim " + rotated + " rotates " + rotated / 2 + " pairs");
+        }
         ModelVariant variant = new ModelVariant(style, headDim, ropes[0].scaling, localTheta, window, slidingLayers,
                 queryScalar, attnCap, finalCap);
         return new ModelConfig(ModelFamily.LLAMA, f.requiredInt("vocab_size"), dim, layers, heads,

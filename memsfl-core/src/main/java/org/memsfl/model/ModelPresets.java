@@ -43,6 +43,14 @@ public final class ModelPresets {
                 false));
         PRESETS.put("tiny-llama", new ModelConfig(ModelFamily.LLAMA, 64, 16, 3, 4, 2, 24, 64, 1e-5, 10000.0, false,
                 false));
+        // tiny shapes of the newer types, for tests and quick checks
+        PRESETS.put("tiny-qwen3", new ModelConfig(ModelFamily.LLAMA, 64, 16, 2, 2, 1, 24, 64, 1e-6, 1000000.0, true, false,
+                ModelVariant.STANDARD.withStyle(ModelVariant.Style.QWEN3).withHeadDim(16)));
+        PRESETS.put("tiny-gemma3", new ModelConfig(ModelFamily.LLAMA, 64, 16, 2, 2, 1, 24, 64, 1e-6, 1000000.0, true,
+                false, new ModelVariant(ModelVariant.Style.GEMMA3, 16, RopeScaling.NONE, 10000.0, 4, pattern(2, 2), 16,
+                        0, 0)));
+        PRESETS.put("tiny-phi3", new ModelConfig(ModelFamily.LLAMA, 64, 16, 2, 2, 2, 24, 64, 1e-5, 10000.0, false, false,
+                ModelVariant.STANDARD.withStyle(ModelVariant.Style.PHI3)));
         PRESETS.put("tiny-gpt2", new ModelConfig(ModelFamily.GPT2, 64, 16, 3, 2, 2, 32, 64, 1e-5, 10000.0, true, true));
     }
 
