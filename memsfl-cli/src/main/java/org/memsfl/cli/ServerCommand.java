@@ -83,7 +83,8 @@ public final class ServerCommand implements Callable<Integer> {
             + " the scheduler predicts server times with (default: ${DEFAULT-VALUE}).")
     String serverCompute;
 
-    @Option(names = "--aggregation", defaultValue = "fedavg", description = "fedavg (per layer), client-only or svd (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--aggregation", defaultValue = "fedavg", description = "fedavg (per layer), client-only, svd, or the robust fedmedian / fedtrimmedavg[:beta]"
+            + " (coordinate-wise, unweighted) (default: ${DEFAULT-VALUE}).")
     String aggregation;
 
     @Option(names = "--wire-dtype", defaultValue = "fp32", description = "Activations and gradients on the wire: fp32, fp16 or bf16 (default: ${DEFAULT-VALUE}).")

@@ -31,7 +31,8 @@ public final class SimOptions {
     @Option(names = "--scheduler", defaultValue = "exact", description = "memsfl server order: fcfs, random, schrage, exact (default: ${DEFAULT-VALUE}).")
     String scheduler;
 
-    @Option(names = "--aggregation", defaultValue = "fedavg", description = "fedavg (per layer), client-only or svd (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--aggregation", defaultValue = "fedavg", description = "fedavg (per layer), client-only, svd, or the robust fedmedian / fedtrimmedavg[:beta]"
+            + " (coordinate-wise, unweighted) (default: ${DEFAULT-VALUE}).")
     String aggregation;
 
     @Option(names = "--batch-size", defaultValue = "4", description = "Sequences per local step (default: ${DEFAULT-VALUE}).")

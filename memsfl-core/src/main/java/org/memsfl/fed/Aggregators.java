@@ -7,7 +7,8 @@ import java.util.Locale;
 public final class Aggregators {
 
     /** CLI names, default first. */
-    public static final List<String> NAMES = List.of(FedAvg.NAME, ClientOnlyAvg.NAME, SvdAggregation.NAME);
+    public static final List<String> NAMES = List.of(FedAvg.NAME, ClientOnlyAvg.NAME, SvdAggregation.NAME, FedMedian.NAME,
+            FedTrimmedAvg.NAME);
 
     private Aggregators() {
     }
@@ -19,7 +20,8 @@ public final class Aggregators {
 
     /**
      * @param name {@code fedavg} (per-layer FedAvg, default), {@code client-only} (SplitLoRA-style) or {@code svd}
-     *             (FlexLoRA-style); case and surrounding blanks are ignored
+     *             (FlexLoRA-style), {@code fedmedian} (coordinate-wise median) or {@code fedtrimmedavg[:beta]}
+     *             (coordinate-wise trimmed mean, beta 0.2 by default); case and surrounding blanks are ignored
      */
     public static AggregationStrategy of(String name) {
         String n = name == null ? "" : name.trim().toLowerCase(Locale.ROOT);
@@ -27,10 +29,22 @@ public final class Aggregators {
             case FedAvg.NAME: return new FedAvg();
             case ClientOnlyAvg.NAME: return new ClientOnlyAvg();
             case SvdAggregation.NAME: return new SvdAggregation();
+            case FedMedian.NAME: return new FedMedian();
+            case FedTrimmedAvg.NAME: return new FedTrimmedAvg(FedTrimmedAvg.DEFAULT_BETA);
             default:
+                if (n.startsWith(FedTrimmedAvg.NAME + ":")) {
+                    String b = n.substring(FedTrimmedAvg.NAME.length() + 1);
+                    try {
+                        return new FedTrimmedAvg(Double.parseDouble(b));
+                    } catch (NumberFormatException e) {
+                        throw new IllegalArgumentException("fedtrimmedavg:<beta> needs a number in [0, 0.5), got '" + b + "'");
+                    }
+                }
                 throw new IllegalArgumentException("unknown aggregation strategy '" + name + "'; expected one of "
                         + String.join(", ", NAMES) + " (fedavg: per-layer FedAvg, the default; client-only: SplitLoRA-style,"
-                        + " device-side adapters only; svd: FlexLoRA-style, B·A averaged and re-factorised by SVD)");
+                        + " device-side adapters only; svd: FlexLoRA-style, B·A averaged and re-factorised by SVD; fedmedian:"
+                        + " coordinate-wise median; fedtrimmedavg[:beta]: coordinate-wise mean without the beta fraction at"
+                        + " each end, default 0.2)");
         }
     }
 }

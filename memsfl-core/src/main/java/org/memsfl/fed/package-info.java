@@ -15,6 +15,11 @@
  *       averaged; server-side adapters stay per client.</li>
  *   <li>{@code svd} ({@link org.memsfl.fed.SvdAggregation}): FlexLoRA-style (Bai et al. 2024), the weighted mean of
  *       the dense products B·A re-factorised to rank r by a truncated SVD.</li>
+ *   <li>{@code fedmedian} ({@link org.memsfl.fed.FedMedian}) and {@code fedtrimmedavg[:beta]}
+ *       ({@link org.memsfl.fed.FedTrimmedAvg}): Flower's robust strategies, coordinate-wise median and trimmed mean
+ *       of A and of B, unweighted, so that a few hostile clients (huge values, huge claimed {@code num_examples})
+ *       cannot pull the result far. Written by hand (a few lines over sorted doubles) because the library that has
+ *       them is Python.</li>
  * </ul>
  *
  * <p>Weights always renormalise over the clients present: a dropped client is simply left out of the list, and a key
