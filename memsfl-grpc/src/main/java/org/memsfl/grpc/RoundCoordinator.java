@@ -189,7 +189,9 @@ final class RoundCoordinator implements AutoCloseable {
         this.config = loaded.config();
         this.seqLen = Math.min(s.seqLen(), config.maxSeqLen());
         this.weightHashes = ModelFingerprint.of(loaded.model());
-        this.codec = new TensorCodec(s.maxChunkBytes(), TensorCodec.DEFAULT_MAX_TENSOR_BYTES);
+        // one assembly budget for every stream of every device: memory follows what arrived, never what was declared
+        this.codec = new TensorCodec(s.maxChunkBytes(), TensorCodec.DEFAULT_MAX_TENSOR_BYTES,
+                TensorCodec.DEFAULT_MAX_ASSEMBLY_BYTES);
         this.aggregation = Aggregators.of(s.aggregation());
         this.schedule = new LrSchedule(s.lr(), s.warmup(), 0, false);
         this.evalBatches = evalBatches(s, loaded, seqLen);

@@ -202,18 +202,28 @@ final class SplitFederationService extends SplitFederationGrpc.SplitFederationIm
                 }
             } catch (RuntimeException e) {
                 log.accept("refused activations of " + id + ": " + toStatus(e).getStatus().getDescription());
+                dropGroup();
                 sink.fail(e);
+            }
+        }
+
+        private void dropGroup() {
+            if (group != null) {
+                group.close();
+                group = null;
             }
         }
 
         @Override
         public void onError(Throwable t) {
+            dropGroup();
             log.accept("train stream of " + id + " broke: " + Status.fromThrowable(t));
         }
 
         @Override
         public void onCompleted() {
             if (group != null) {
+                dropGroup();
                 sink.fail(TensorCodec.invalid("the stream ended inside local step " + groupStep + ": "
                         + "its tensors are truncated"));
                 return;
@@ -264,6 +274,9 @@ final class SplitFederationService extends SplitFederationGrpc.SplitFederationIm
                 }
             } catch (RuntimeException e) {
                 failed = true;
+                if (group != null) {
+                    group.close();
+                }
                 log.accept("refused an upload of " + id + ": " + toStatus(e).getStatus().getDescription());
                 out.onError(toStatus(e));
             }
@@ -272,6 +285,9 @@ final class SplitFederationService extends SplitFederationGrpc.SplitFederationIm
         @Override
         public void onError(Throwable t) {
             failed = true;
+            if (group != null) {
+                group.close();
+            }
             log.accept("upload stream of " + id + " broke: " + Status.fromThrowable(t));
         }
 
@@ -287,6 +303,9 @@ final class SplitFederationService extends SplitFederationGrpc.SplitFederationIm
                 }
                 tensors = group.requireComplete();
             } catch (RuntimeException e) {
+                if (group != null) {
+                    group.close();
+                }
                 out.onError(toStatus(e));
                 return;
             }

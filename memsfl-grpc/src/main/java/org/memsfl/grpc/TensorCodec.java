@@ -9,6 +9,7 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -31,6 +32,12 @@ import org.memsfl.grpc.proto.WireDType;
  * chunk above the cap, no byte past the declared size, the declared size equal to the shape's) and the whole tensor
  * at the end (no NaN or Inf in floating data). Every violation is a {@code StatusRuntimeException} with status
  * {@code INVALID_ARGUMENT} and a description that names the tensor and what was wrong, never a stack trace.
+ *
+ * <p>Memory follows the bytes that arrived, never the size a sender declares: an assembler's buffer starts small and
+ * grows (doubling, capped at the declared size) as chunks come in, so a header that declares a GiB but is followed by
+ * nothing costs a few KiB. All assemblers of one codec also draw on one {@link #maxAssemblyBytes} budget (the edge
+ * server's is shared by every stream of every device); a chunk that would exceed it is refused with
+ * {@code RESOURCE_EXHAUSTED}, and {@link Assembler#close} gives back what an abandoned tensor held.
  */
 public final class TensorCodec {
 
@@ -38,6 +45,8 @@ public final class TensorCodec {
     public static final int DEFAULT_MAX_CHUNK_BYTES = 1 << 20;
     /** 1 GiB: the largest tensor a receiver accepts by default (activations of a large batch at long context). */
     public static final long DEFAULT_MAX_TENSOR_BYTES = 1L << 30;
+    /** 1 GiB: what the edge server assembles at once over all streams of all devices. */
+    public static final long DEFAULT_MAX_ASSEMBLY_BYTES = 1L << 30;
     /** The most dimensions a tensor on the wire may have. */
     public static final int MAX_RANK = 8;
 
@@ -48,14 +57,27 @@ public final class TensorCodec {
         }
     }
 
+    /** 64 KiB: an assembler's first buffer (or the declared size, when smaller). */
+    static final int INITIAL_BUFFER_BYTES = 64 << 10;
+
     private final int maxChunkBytes;
     private final long maxTensorBytes;
+    private final long maxAssemblyBytes;
+    private final AtomicLong assembling = new AtomicLong();
 
     /**
      * @param maxChunkBytes  largest {@code data} of one chunk, sent or accepted, in [1, 4 MiB - 64 KiB]
      * @param maxTensorBytes largest tensor accepted, in [1, 2 GiB - 1] (a decoded tensor is one Java array)
      */
     public TensorCodec(int maxChunkBytes, long maxTensorBytes) {
+        this(maxChunkBytes, maxTensorBytes, Long.MAX_VALUE);
+    }
+
+    /**
+     * @param maxAssemblyBytes bytes all of this codec's assemblers may hold at once (buffers of tensors still
+     *                         arriving), at least {@code maxChunkBytes}
+     */
+    public TensorCodec(int maxChunkBytes, long maxTensorBytes, long maxAssemblyBytes) {
         if (maxChunkBytes < 1 || maxChunkBytes > (4 << 20) - (64 << 10)) {
             throw new IllegalArgumentException("max chunk bytes must be in [1, " + ((4 << 20) - (64 << 10))
                     + "] (under gRPC's 4 MiB default message cap), got " + maxChunkBytes);
@@ -64,8 +86,13 @@ public final class TensorCodec {
             throw new IllegalArgumentException("max tensor bytes must be in [1, " + Integer.MAX_VALUE + "], got "
                     + maxTensorBytes);
         }
+        if (maxAssemblyBytes < maxChunkBytes) {
+            throw new IllegalArgumentException("max assembly bytes must be at least the chunk size " + maxChunkBytes
+                    + ", got " + maxAssemblyBytes);
+        }
         this.maxChunkBytes = maxChunkBytes;
         this.maxTensorBytes = maxTensorBytes;
+        this.maxAssemblyBytes = maxAssemblyBytes;
     }
 
     /** 1 MiB chunks, 1 GiB tensors. */
@@ -79,6 +106,16 @@ public final class TensorCodec {
 
     public long maxTensorBytes() {
         return maxTensorBytes;
+    }
+
+    /** The budget all assemblers of this codec share. */
+    public long maxAssemblyBytes() {
+        return maxAssemblyBytes;
+    }
+
+    /** Bytes the assemblers of this codec hold now (buffers of tensors still arriving). */
+    public long assemblingBytes() {
+        return assembling.get();
     }
 
     // ---------------------------------------------------------------- dtype mapping
@@ -215,12 +252,13 @@ public final class TensorCodec {
 
     /**
      * Collects the chunks of one tensor. Not thread-safe: one stream feeds one assembler (gRPC delivers a call's
-     * messages one at a time).
+     * messages one at a time). Close it when its stream ends early, to give its buffer back to the codec's budget.
      */
-    public final class Assembler {
+    public final class Assembler implements AutoCloseable {
 
         private TensorChunk first;
         private byte[] buffer;
+        private int declared;
         private int filled;
         private int nextIndex;
 
@@ -255,26 +293,54 @@ public final class TensorCodec {
                 throw invalid("tensor '" + name + "': chunk " + nextIndex + " carries " + len + " bytes, above the "
                         + maxChunkBytes + "-byte chunk limit");
             }
-            if ((long) filled + len > buffer.length) {
+            if ((long) filled + len > declared) {
                 throw invalid("tensor '" + name + "': chunk " + nextIndex + " brings the data to " + ((long) filled + len)
-                        + " bytes, past the declared " + buffer.length);
+                        + " bytes, past the declared " + declared);
             }
+            ensure(filled + len);
             c.getData().copyTo(buffer, filled);
             filled += len;
             nextIndex++;
             if (nextIndex < first.getChunkCount()) {
                 return null;
             }
-            if (filled != buffer.length) {
+            if (filled != declared) {
                 throw invalid("tensor '" + name + "' is truncated: its " + first.getChunkCount() + " chunks carry "
-                        + filled + " of the declared " + buffer.length + " bytes");
+                        + filled + " of the declared " + declared + " bytes");
             }
             Decoded d = new Decoded(name, dtype(first.getDtype(), name), shapeOf(first), buffer);
+            close();
+            return d;
+        }
+
+        /** Grows the buffer to hold {@code need} bytes: doubling, never past the declared size, within the budget. */
+        private void ensure(int need) {
+            int have = buffer == null ? 0 : buffer.length;
+            if (need <= have) {
+                return;
+            }
+            int grown = (int) Math.min(declared, Math.max((long) need, Math.max(INITIAL_BUFFER_BYTES, 2L * have)));
+            long extra = grown - have;
+            if (assembling.addAndGet(extra) > maxAssemblyBytes) {
+                assembling.addAndGet(-extra);
+                throw Status.RESOURCE_EXHAUSTED.withDescription("tensor '" + first.getName() + "': the server is"
+                        + " assembling " + assembling.get() + " bytes, its limit is " + maxAssemblyBytes + "; retry later")
+                        .asRuntimeException();
+            }
+            buffer = buffer == null ? new byte[grown] : Arrays.copyOf(buffer, grown);
+        }
+
+        /** Drops a tensor in progress (if any) and gives its buffer back to the codec's budget; idempotent. */
+        @Override
+        public void close() {
+            if (buffer != null) {
+                assembling.addAndGet(-buffer.length);
+            }
             first = null;
             buffer = null;
+            declared = 0;
             filled = 0;
             nextIndex = 0;
-            return d;
         }
 
         /** Called at the end of a stream: a tensor still in progress is truncated. */
@@ -306,7 +372,11 @@ public final class TensorCodec {
                         + maxChunkBytes + " per chunk (expected " + minChunks + " to " + Math.max(1, bytes) + ")");
             }
             first = c.toBuilder().clearData().build();
-            buffer = new byte[(int) bytes];
+            declared = (int) bytes;
+            buffer = null;
+            if (bytes == 0) {
+                buffer = new byte[0];
+            }
         }
 
         private void sameHeader(TensorChunk c) {

@@ -10,7 +10,7 @@ import org.memsfl.grpc.proto.TensorChunk;
  * Collects a known number of whole tensors from one stream, one after another (their chunks must not interleave):
  * the three tensors of a local step, or the adapter tensors of an upload. Not thread-safe: one stream feeds it.
  */
-final class TensorGroup {
+final class TensorGroup implements AutoCloseable {
 
     private final String what;
     private final int count;
@@ -66,5 +66,11 @@ final class TensorGroup {
 
     Map<String, TensorCodec.Decoded> tensors() {
         return Collections.unmodifiableMap(done);
+    }
+
+    /** Gives back the buffer of a tensor still arriving (the stream failed or ended early); idempotent. */
+    @Override
+    public void close() {
+        assembler.close();
     }
 }

@@ -250,4 +250,56 @@ class TensorCodecTest {
         assertThatThrownBy(() -> new TensorCodec(8 << 20, 10)).hasMessageContaining("4 MiB");
         assertThatThrownBy(() -> new TensorCodec(1024, 0)).hasMessageContaining("max tensor bytes");
     }
+
+    // ---- memory follows what arrived, never what was declared ------------------------------------------------------
+
+    /** A first chunk declaring 1 GiB (262144 chunks of 4 KiB) followed by nothing holds one small buffer, not 1 GiB. */
+    @Test
+    void aHugeDeclaredTensorCostsOnlyTheBytesThatArrived() {
+        TensorCodec codec = new TensorCodec(4096, 1L << 30, 8L << 20);
+        long bytes = 1L << 30;
+        TensorChunk first = TensorChunk.newBuilder().setName("hidden").setDtype(WireDType.FLOAT32).addShape(bytes / 4)
+                .setTensorBytes(bytes).setChunkCount((int) (bytes / 4096)).setChunkIndex(0)
+                .setData(ByteString.copyFrom(new byte[4096])).build();
+        List<TensorCodec.Assembler> open = new java.util.ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            TensorCodec.Assembler a = codec.assembler();
+            assertThat(a.accept(first)).isNull();
+            open.add(a);
+        }
+        // 100 streams x one 64 KiB starting buffer, against 100 GiB declared
+        assertThat(codec.assemblingBytes()).isEqualTo(100L * TensorCodec.INITIAL_BUFFER_BYTES);
+        open.forEach(TensorCodec.Assembler::close);
+        assertThat(codec.assemblingBytes()).isZero();
+    }
+
+    @Test
+    void theSharedAssemblyBudgetRefusesWithResourceExhaustedAndIsGivenBackOnClose() {
+        TensorCodec codec = new TensorCodec(1024, 1 << 20, 200 << 10); // 200 KiB for everything in flight
+        float[] v = randomFloats(50_000, 9); // 200000 bytes, 196 chunks
+        Tensor t = Tensors.fromFloats(v, v.length);
+        List<TensorChunk> chunks = codec.encode("x", t, DType.F32);
+        TensorCodec.Assembler a = codec.assembler();
+        for (int i = 0; i < 100; i++) {
+            a.accept(chunks.get(i)); // 100 KiB arrived: buffer 128 KiB
+        }
+        TensorCodec.Assembler b = codec.assembler();
+        for (int i = 0; i < 64; i++) {
+            b.accept(chunks.get(i)); // 64 KiB
+        }
+        // the next chunk of b would double its buffer to 128 KiB: 256 KiB in all, above 200 KiB
+        assertThatThrownBy(() -> b.accept(chunks.get(64))).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+            assertThat(e.getStatus().getDescription()).contains("'x'").contains("204800");
+        });
+        b.close();
+        TensorCodec.Decoded d = null;
+        for (int i = 100; i < chunks.size(); i++) {
+            d = a.accept(chunks.get(i));
+        }
+        assertThat(d).isNotNull();
+        assertThat(Tensors.toFloats(d.toFloat32())).containsExactly(v);
+        assertThat(codec.assemblingBytes()).as("a completed tensor leaves the budget").isZero();
+        t.close();
+    }
 }
