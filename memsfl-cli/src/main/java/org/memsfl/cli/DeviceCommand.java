@@ -15,6 +15,7 @@ import org.memsfl.fleet.DeviceProfile;
 import org.memsfl.fleet.Units;
 import org.memsfl.grpc.DeviceClient;
 import org.memsfl.grpc.DeviceSettings;
+import org.memsfl.grpc.DeviceTokens;
 import org.memsfl.grpc.Transport;
 import org.memsfl.util.BadInputException;
 import org.memsfl.util.Json;
@@ -41,10 +42,14 @@ public final class DeviceCommand implements Callable<Integer> {
     @Option(names = "--device-id", required = true, description = "This device's id (as in the server's tokens file).")
     String deviceId;
 
-    @Option(names = "--token", description = "Bearer token (or --token-file).")
+    /** Environment variable holding the bearer token, the alternative to --token-file. */
+    static final String TOKEN_ENV = "MEMSFL_TOKEN";
+
+    @Option(names = "--token", description = "Bearer token on the command line: visible to every user in ps, so prefer"
+            + " --token-file or the MEMSFL_TOKEN environment variable.")
     String token;
 
-    @Option(names = "--token-file", description = "File holding the bearer token.")
+    @Option(names = "--token-file", description = "File holding the bearer token, readable by its owner only (chmod 600).")
     Path tokenFile;
 
     @Option(names = "--data", defaultValue = "dolly", description = "Dataset on this device (default: ${DEFAULT-VALUE}).")
@@ -82,12 +87,11 @@ public final class DeviceCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        String bearer = token;
-        if (bearer == null && tokenFile != null) {
-            bearer = Files.readString(tokenFile).strip();
-        }
-        if (bearer == null || bearer.isBlank()) {
-            throw new BadInputException("give the device's token with --token or --token-file");
+        OperatorChecks.notBoth(token != null, "--token", tokenFile != null, "--token-file", "give the token once");
+        OperatorChecks.notBoth(insecure, "--insecure", ca != null, "--ca", "plaintext trusts no CA; drop one of them");
+        String bearer = bearer();
+        if (out != null) {
+            OperatorChecks.writableDirectory(out, "--out");
         }
         DeviceProfile profile;
         try {
@@ -100,6 +104,7 @@ public final class DeviceCommand implements Callable<Integer> {
                 Duration.ofSeconds(joinTimeoutS));
         ManagedChannel channel = Transport.channel(server, Transport.channelCredentials(insecure, ca));
         try {
+            reach(channel, s.callTimeout());
             DeviceClient.Report r = new DeviceClient(s, channel, bearer,
                     line -> System.err.println("memsfl device " + line)).run();
             try (var adapters = r.finalAdapters()) {
@@ -135,6 +140,46 @@ public final class DeviceCommand implements Callable<Integer> {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        }
+    }
+
+    /** The token from --token (with a warning), --token-file or MEMSFL_TOKEN. */
+    private String bearer() throws IOException {
+        String b;
+        if (token != null) {
+            System.err.println("memsfl device: warning: --token is visible to every user of this machine (ps);"
+                    + " use --token-file or " + TOKEN_ENV);
+            b = token;
+        } else if (tokenFile != null) {
+            DeviceTokens.requirePrivate(tokenFile, "--token-file");
+            b = Files.readString(tokenFile).strip();
+        } else {
+            b = System.getenv(TOKEN_ENV);
+        }
+        if (b == null || b.isBlank()) {
+            throw new BadInputException("give the device's token with --token-file FILE or the " + TOKEN_ENV
+                    + " environment variable" + (tokenFile != null ? " (" + tokenFile + " is empty)" : ""));
+        }
+        return b.strip();
+    }
+
+    /**
+     * Waits for the server's health service before registering, so that a TLS mistake ends the device at once with
+     * exit 2 and its cause, instead of a registration that waits out its deadline and prints a stack trace.
+     */
+    private void reach(ManagedChannel channel, Duration timeout) {
+        try {
+            Transport.awaitServer(channel, timeout);
+        } catch (StatusRuntimeException e) {
+            String tls = Transport.tlsFailure(e);
+            if (tls != null) {
+                throw new BadInputException("TLS handshake with " + server + " failed: " + tls + " (" + (insecure
+                        ? "the server runs TLS: drop --insecure and give its CA with --ca"
+                        : "give the CA that signed the server's certificate with --ca, or --insecure if the server"
+                        + " runs plaintext") + ")");
+            }
+            // anything else (server not up within the timeout) is reported by the caller as before
+            throw e;
         }
     }
 }

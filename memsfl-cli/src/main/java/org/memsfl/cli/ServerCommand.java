@@ -124,8 +124,9 @@ public final class ServerCommand implements Callable<Integer> {
     @Option(names = "--key", description = "TLS private key (PKCS#8 PEM).")
     Path key;
 
-    @Option(names = "--tokens", description = "Per-device tokens: lines '<device-id> <token>'. Without it the server makes"
-            + " one fleet token, prints it and writes it to <out>/fleet-token.")
+    @Option(names = "--tokens", description = "Per-device tokens: lines '<device-id> <token>', a file only its owner may"
+            + " read (chmod 600). Without it the server makes one fleet token and writes it to <out>/fleet-token (mode"
+            + " 600), never to the terminal.")
     Path tokens;
 
     @Option(names = "--resume", description = "Continue from the last checkpoint in --out (written after every round)"
@@ -138,6 +139,13 @@ public final class ServerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        // operator mistakes first: each is one line and exit 2 before the model loads
+        OperatorChecks.notBoth(insecure, "--insecure", cert != null || key != null, "--cert/--key",
+                "plaintext needs no certificate; drop one of them");
+        if (stepTimeoutS >= roundTimeoutS) {
+            throw new BadInputException("--step-timeout-s " + stepTimeoutS + " must be below --round-timeout-s "
+                    + roundTimeoutS + ": a device waiting one step would outlive its round");
+        }
         ServerSettings s;
         try {
             s = ServerSettings.builder().setModel(model).setFleetSize(fleetSize).setOut(out).optPlanShape(planShape)
@@ -154,9 +162,11 @@ public final class ServerCommand implements Callable<Integer> {
             throw new BadInputException(e.getMessage(), e);
         }
         org.memsfl.data.Partitioner.of(partition); // a typo fails here, not after every device has registered
+        var creds = Transport.serverCredentials(insecure, cert, key);
+        OperatorChecks.writableDirectory(out, "--out");
+        OperatorChecks.portFree(port);
         DeviceTokens auth = tokens != null ? DeviceTokens.read(tokens) : fleetToken();
 
-        var creds = Transport.serverCredentials(insecure, cert, key);
         System.err.printf(Locale.ROOT, "memsfl server: loading %s, %d rounds x %d local steps, fleet of %d%n", model,
                 rounds, localSteps, fleetSize);
         try (EdgeServer server = EdgeServer.start(s, auth, creds, port, line -> System.err.println("memsfl server: " + line))) {
@@ -186,7 +196,7 @@ public final class ServerCommand implements Callable<Integer> {
         return Main.EXIT_OK;
     }
 
-    /** One token for the whole fleet, printed once and kept owner-readable beside the results. */
+    /** One token for the whole fleet, kept owner-readable beside the results; never printed. */
     private DeviceTokens fleetToken() throws IOException {
         Path f = out.resolve("fleet-token");
         if (resume && Files.isRegularFile(f)) {
@@ -196,13 +206,18 @@ public final class ServerCommand implements Callable<Integer> {
         }
         String token = DeviceTokens.generate();
         Files.createDirectories(out);
-        Files.writeString(f, token + "\n");
+        Path tmp = f.resolveSibling("fleet-token.tmp");
+        Files.deleteIfExists(tmp);
         try {
-            Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-------"));
+            // created owner-only, so the token is never readable by others even for an instant
+            Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         } catch (UnsupportedOperationException e) {
-            // not a POSIX file system
+            Files.createFile(tmp); // not a POSIX file system
         }
-        System.err.println("memsfl server: no --tokens given; fleet token (also in " + f + "): " + token);
+        Files.writeString(tmp, token + "\n");
+        Files.move(tmp, f, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        System.err.println("memsfl server: no --tokens given; the fleet token is in " + f + " (owner-readable only);"
+                + " give it to each device with --token-file");
         return DeviceTokens.shared(token);
     }
 }

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -106,10 +107,12 @@ class MultiProcessDeploymentTest {
             tokens.append(d.id()).append(' ').append(token).append('\n');
             Path f = tmp.resolve("token-" + d.id());
             Files.writeString(f, token + "\n");
+            Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-------")); // secrets: owner only
             tokenFiles.put(d.id(), f);
         }
         Path tokensFile = tmp.resolve("tokens.txt");
         Files.writeString(tokensFile, tokens.toString());
+        Files.setPosixFilePermissions(tokensFile, PosixFilePermissions.fromString("rw-------"));
         long tCerts = System.nanoTime();
 
         // the server on any free port; --partition is left at its default (natural: Dolly by category, as the

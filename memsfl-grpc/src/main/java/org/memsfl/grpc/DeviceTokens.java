@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.Base64;
@@ -11,6 +13,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.memsfl.util.BadInputException;
 
 /**
@@ -62,6 +65,7 @@ public final class DeviceTokens {
      * lines starting with {@code #} are skipped.
      */
     public static DeviceTokens read(Path file) {
+        requirePrivate(file, "tokens file");
         List<String> lines;
         try {
             lines = Files.readAllLines(file, StandardCharsets.UTF_8);
@@ -86,6 +90,32 @@ public final class DeviceTokens {
             throw new BadInputException("tokens file " + file + " lists no device");
         }
         return of(m);
+    }
+
+    /**
+     * Refuses a secret file that is missing or that its group or other users may read (as ssh refuses such a key): a
+     * token anyone on the machine can read is no token.
+     *
+     * @param what for the message, e.g. "tokens file"
+     * @throws BadInputException naming the file, the OS reason or its mode, and the fix
+     */
+    public static void requirePrivate(Path file, String what) {
+        if (!Files.isRegularFile(file)) {
+            throw new BadInputException("cannot read " + what + " " + file + ": "
+                    + (Files.exists(file) ? "not a regular file" : "no such file"));
+        }
+        Set<PosixFilePermission> perms;
+        try {
+            perms = Files.getPosixFilePermissions(file);
+        } catch (UnsupportedOperationException e) {
+            return; // not a POSIX file system: nothing to check
+        } catch (IOException e) {
+            throw new BadInputException("cannot read " + what + " " + file + ": " + e.getMessage(), e);
+        }
+        if (perms.contains(PosixFilePermission.GROUP_READ) || perms.contains(PosixFilePermission.OTHERS_READ)) {
+            throw new BadInputException(what + " " + file + " is readable by other users (mode "
+                    + PosixFilePermissions.toString(perms) + "); run: chmod 600 " + file);
+        }
     }
 
     /** Whether {@code token} admits {@code deviceId}. */

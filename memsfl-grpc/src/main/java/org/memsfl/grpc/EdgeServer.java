@@ -41,12 +41,18 @@ public final class EdgeServer implements AutoCloseable {
         try {
             this.server = builder
                     .addService(ServerInterceptors.intercept(new SplitFederationService(coordinator, log),
-                            new TokenInterceptor(tokens)))
+                            new TokenInterceptor(tokens, log)))
                     .addService(health.getHealthService())
                     .build()
                     .start();
         } catch (IOException e) {
             coordinator.close();
+            for (Throwable c = e; c != null; c = c.getCause()) {
+                if (c instanceof java.net.BindException) {
+                    // an operator's mistake (port taken, or not ours to bind), not an internal error
+                    throw new org.memsfl.util.BadInputException("cannot listen on the port: " + c.getMessage(), e);
+                }
+            }
             throw new UncheckedIOException("cannot start the edge server: " + e.getMessage(), e);
         } catch (RuntimeException e) {
             coordinator.close();

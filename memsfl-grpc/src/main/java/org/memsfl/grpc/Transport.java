@@ -11,6 +11,12 @@ import io.grpc.TlsServerCredentials;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
 import org.memsfl.util.BadInputException;
 
 /**
@@ -30,8 +36,9 @@ public final class Transport {
         if (certChain == null || privateKey == null) {
             throw new BadInputException("TLS needs --cert and --key (PEM files); pass --insecure for plaintext");
         }
+        TlsFiles.check(readable(certChain, "--cert"), readable(privateKey, "--key"), java.time.Instant.now());
         try {
-            return TlsServerCredentials.create(readable(certChain, "--cert").toFile(), readable(privateKey, "--key").toFile());
+            return TlsServerCredentials.create(certChain.toFile(), privateKey.toFile());
         } catch (IOException | IllegalArgumentException e) {
             throw new BadInputException("cannot use certificate " + certChain + " and key " + privateKey + ": "
                     + e.getMessage(), e);
@@ -59,6 +66,76 @@ public final class Transport {
             throw new BadInputException("--server must be HOST:PORT");
         }
         return Grpc.newChannelBuilder(target, creds).build();
+    }
+
+    /**
+     * Waits until the server at the other end of {@code channel} answers a health check (at most {@code timeout}):
+     * a refused connection (server not up yet) is retried every half second; a TLS failure is not retried, since
+     * waiting cannot fix a certificate, and is thrown at once (see {@link #tlsFailure}). Returns the server's
+     * health status.
+     *
+     * @throws StatusRuntimeException the last failure, when the server did not answer in time or TLS failed
+     */
+    public static HealthCheckResponse.ServingStatus awaitServer(ManagedChannel channel, java.time.Duration timeout) {
+        long until = System.nanoTime() + timeout.toNanos();
+        HealthGrpc.HealthBlockingStub health = HealthGrpc.newBlockingStub(channel);
+        while (true) {
+            try {
+                return health.withDeadlineAfter(10, TimeUnit.SECONDS)
+                        .check(HealthCheckRequest.newBuilder().setService(EdgeServer.SERVICE).build()).getStatus();
+            } catch (StatusRuntimeException e) {
+                if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
+                    return HealthCheckResponse.ServingStatus.SERVICE_UNKNOWN;
+                }
+                if (e.getStatus().getCode() != Status.Code.UNAVAILABLE || tlsFailure(e) != null
+                        || System.nanoTime() > until) {
+                    throw e;
+                }
+            }
+            try {
+                Thread.sleep(500);
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+                throw Status.CANCELLED.withDescription("interrupted while waiting for the server").asRuntimeException();
+            }
+        }
+    }
+
+    /**
+     * What went wrong in the TLS layer under a failed call, or null when TLS is not the cause: an
+     * {@link javax.net.ssl.SSLException} anywhere in the cause chain (untrusted certificate, name mismatch, a
+     * plaintext server), or a connection the server closed during the handshake, which is how a TLS server answers
+     * a plaintext client.
+     */
+    public static String tlsFailure(Throwable t) {
+        // the outer SSLException of netty's engine is generic ("General OpenSslEngine problem"): prefer the
+        // certificate problem underneath it, else the innermost TLS message
+        String tls = null;
+        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c instanceof java.security.cert.CertificateException
+                    || c instanceof java.security.cert.CertPathValidatorException) {
+                return lastClause(c);
+            }
+            if (c instanceof javax.net.ssl.SSLException) {
+                tls = lastClause(c);
+            }
+        }
+        if (tls != null) {
+            return tls;
+        }
+        if (t instanceof StatusRuntimeException e && e.getStatus().getCode() == Status.Code.UNAVAILABLE
+                && e.getStatus().getDescription() != null
+                && e.getStatus().getDescription().contains("Network closed for unknown reason")) {
+            return "the server closed the connection during the handshake (a TLS server reached in plaintext?)";
+        }
+        return null;
+    }
+
+    /** The JDK's certificate messages nest ("PKIX path building failed: ...: unable to find..."): the last clause. */
+    private static String lastClause(Throwable c) {
+        String m = c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage();
+        int i = m.lastIndexOf(": ");
+        return i > 0 ? m.substring(i + 2) : m;
     }
 
     private static Path readable(Path p, String option) {

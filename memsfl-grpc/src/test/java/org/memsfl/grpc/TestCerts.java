@@ -34,6 +34,12 @@ final class TestCerts {
     }
 
     static Files3 generate(Path dir, String caName) throws Exception {
+        Instant now = Instant.now();
+        return generate(dir, caName, now.minus(Duration.ofMinutes(5)), now.plus(Duration.ofDays(1)));
+    }
+
+    /** The same, with the server certificate (and the CA) valid from {@code notBefore} to {@code notAfter}. */
+    static Files3 generate(Path dir, String caName, Instant notBefore, Instant notAfter) throws Exception {
         Files.createDirectories(dir);
         KeyPairGenerator g = KeyPairGenerator.getInstance("RSA");
         g.initialize(2048);
@@ -41,8 +47,8 @@ final class TestCerts {
         KeyPair serverKeys = g.generateKeyPair();
         X500Name caSubject = new X500Name("CN=" + caName);
         Instant now = Instant.now();
-        Date from = Date.from(now.minus(Duration.ofMinutes(5)));
-        Date to = Date.from(now.plus(Duration.ofDays(1)));
+        Date from = Date.from(notBefore);
+        Date to = Date.from(notAfter);
         JcaX509v3CertificateBuilder caBuilder = new JcaX509v3CertificateBuilder(caSubject, BigInteger.valueOf(now.toEpochMilli()),
                 from, to, caSubject, caKeys.getPublic());
         caBuilder.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));
