@@ -3,20 +3,19 @@ package org.memsfl.grpc;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.bytedeco.pytorch.Tensor;
 import org.memsfl.engine.SafetensorsReader;
 import org.memsfl.engine.SafetensorsWriter;
 import org.memsfl.fleet.DeviceProfile;
 import org.memsfl.lora.AdapterSet;
 import org.memsfl.lora.LoraConfig;
-import org.memsfl.util.AtomicFiles;
 import org.memsfl.util.BadInputException;
 import org.memsfl.util.Json;
 
@@ -25,9 +24,14 @@ import org.memsfl.util.Json;
  * device's registration, server-side adapters and AdamW moments and step count, the device-side adapters each device
  * starts the next round with, the global adapters, the running totals and the round's metrics line.
  *
- * <p>Layout under {@code <out>/checkpoint/}: {@code round-<r>.safetensors} (tensors), {@code round-<r>.json} (the
- * rest) and {@code LATEST} (the number of the newest complete round). Each file is written atomically and LATEST
- * last, so a crash at any moment leaves the previous complete checkpoint in force.
+ * <p>Layout under {@code <out>/checkpoint/}: one generation per round, {@code round-<r>.safetensors} (tensors),
+ * {@code round-<r>.json} (the rest) and {@code round-<r>.sha256} (their sums, {@code sha256sum -c} format), and
+ * {@code LATEST} (the newest verified round). Each file is written to a temporary file, fsynced, renamed, and its
+ * directory fsynced ({@link CheckpointFiles}); a new generation is read back and checked as a resume would check it
+ * before LATEST moves to it, and the generation before it is kept, so a crash, a full disk or a damaged file at any
+ * moment leaves a verified generation to resume from. On resume a generation is refused (and the previous one
+ * tried) when a sum differs, a field is missing, a tensor holds NaN or Inf, or a device's adapters do not match its
+ * cut.
  *
  * <p>Random state: after initialisation the only draws are LoRA dropout masks, and each device's server-side masks
  * come from that device's own generator, reseeded when a round opens from (seed, device id, round); the device does
@@ -36,7 +40,7 @@ import org.memsfl.util.Json;
  */
 final class Checkpoint {
 
-    static final String FORMAT = "memsfl-grpc-checkpoint/1";
+    static final String FORMAT = "memsfl-grpc-checkpoint/2";
     static final String DIR = "checkpoint";
 
     /** One device as the server knows it. */
@@ -52,12 +56,30 @@ final class Checkpoint {
      * @param metricsLine    the completed round's line of metrics.jsonl
      */
     record State(int completedRound, Map<String, Object> settings, List<DeviceState> devices, AdapterSet global,
-                 Map<String, Object> totals, Map<String, Object> metricsLine) {
+                 Map<String, Object> totals, Map<String, Object> metricsLine) implements AutoCloseable {
+
+        /** Frees every tensor of a state nobody took over (a read made only to verify). */
+        @Override
+        public void close() {
+            global.close();
+            for (DeviceState d : devices) {
+                d.serverSide().close();
+                d.next().close();
+                d.optimizer().values().forEach(Tensor::close);
+            }
+        }
     }
 
     private Checkpoint() {
     }
 
+    /**
+     * Writes the generation of {@code st.completedRound()}, proves it loads (sums, fields, finiteness, shapes), and
+     * only then points LATEST at it and drops generations older than the one it replaces.
+     *
+     * @throws UncheckedIOException when the storage fails (disk full...): LATEST and the earlier generations are
+     *         untouched, and the half-written generation is removed where possible
+     */
     static void write(Path out, State st) {
         Path dir = out.resolve(DIR);
         int r = st.completedRound();
@@ -102,70 +124,131 @@ final class Checkpoint {
         json.put("devices", devices);
         json.put("totals", st.totals());
         json.put("metrics_line", st.metricsLine());
-        SafetensorsWriter.write(dir.resolve("round-" + r + ".safetensors"), tensors, Map.of("format", FORMAT));
-        Json.write(dir.resolve("round-" + r + ".json"), json);
-        AtomicFiles.writeString(dir.resolve("LATEST"), r + "\n");
-        // older rounds are superseded once LATEST points past them
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "round-*")) {
-            for (Path f : ds) {
-                String n = f.getFileName().toString();
-                if (!n.startsWith("round-" + r + ".")) {
-                    Files.deleteIfExists(f);
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot tidy checkpoint directory " + dir + ": " + e.getMessage(), e);
+        CheckpointFiles files = new CheckpointFiles(dir);
+        try {
+            SafetensorsWriter.write(files.tensors(r), tensors, Map.of("format", FORMAT));
+            Json.write(files.json(r), json);
+            files.writeSums(r);
+        } catch (RuntimeException e) {
+            files.discard(r);
+            throw e;
         }
+        // verified as a resume would read it before it replaces anything
+        try {
+            readGeneration(files, r, st.global().config()).close();
+        } catch (BadInputException e) {
+            files.discard(r);
+            throw new UncheckedIOException(new java.io.IOException("checkpoint of round " + r + " did not verify"
+                    + " after writing: " + e.getMessage(), e));
+        }
+        files.commit(r);
     }
 
-    /** The newest complete checkpoint, or a BadInputException naming what is missing or unreadable. */
-    static State read(Path out, LoraConfig lora) {
+    /**
+     * The newest generation that verifies: LATEST's first, then older ones, each fallback announced on {@code log}.
+     *
+     * @throws BadInputException when there is no checkpoint, or no generation verifies (naming the newest's problem)
+     */
+    static State read(Path out, LoraConfig lora, Consumer<String> log) {
         Path dir = out.resolve(DIR);
-        Path latest = dir.resolve("LATEST");
-        if (!Files.isRegularFile(latest)) {
+        CheckpointFiles files = new CheckpointFiles(dir);
+        List<Integer> candidates = files.candidates();
+        if (candidates.isEmpty()) {
             throw new BadInputException("--resume: no checkpoint in " + dir + " (LATEST is missing); run without --resume"
                     + " to start over");
         }
-        int r;
-        JsonNode root;
-        try {
-            r = Integer.parseInt(Files.readString(latest).strip());
-            root = Json.MAPPER.readTree(dir.resolve("round-" + r + ".json").toFile());
-        } catch (IOException | NumberFormatException e) {
-            throw new BadInputException("--resume: cannot read checkpoint in " + dir + ": " + e.getMessage(), e);
+        BadInputException first = null;
+        for (int r : candidates) {
+            try {
+                State st = readGeneration(files, r, lora);
+                if (first != null) {
+                    log.accept("resuming from the previous checkpoint generation, round " + r);
+                }
+                return st;
+            } catch (BadInputException e) {
+                log.accept("checkpoint generation of round " + r + " is unusable: " + e.getMessage());
+                if (first == null) {
+                    first = e;
+                }
+            }
         }
-        if (!FORMAT.equals(root.path("format").asText())) {
-            throw new BadInputException("--resume: " + dir + " holds format '" + root.path("format").asText()
-                    + "', expected " + FORMAT);
+        throw new BadInputException("--resume: no usable checkpoint in " + dir + "; the newest: " + first.getMessage(),
+                first);
+    }
+
+    /** Reads and checks one generation: sums, format, every field, finite tensors, shapes per device cut. */
+    private static State readGeneration(CheckpointFiles files, int r, LoraConfig lora) {
+        files.verifySums(r);
+        Path jsonFile = files.json(r);
+        Path tensorFile = files.tensors(r);
+        JsonNode root;
+        try (java.io.InputStream in = Files.newInputStream(jsonFile)) {
+            root = Json.MAPPER.readTree(in);
+        } catch (IOException e) {
+            throw new BadInputException(jsonFile + ": cannot read: " + e.getMessage(), e);
+        }
+        CheckpointFields f = new CheckpointFields(jsonFile);
+        String format = f.text(root, "format");
+        if (!FORMAT.equals(format)) {
+            throw new BadInputException(jsonFile + " holds format '" + format + "', expected " + FORMAT);
+        }
+        if (f.integer(root, "completed_round") != r) {
+            throw new BadInputException(jsonFile + ": completed_round " + root.get("completed_round")
+                    + " differs from its file name's round " + r);
         }
         Map<String, Tensor> t;
-        try (SafetensorsReader reader = SafetensorsReader.open(dir.resolve("round-" + r + ".safetensors"))) {
+        try (SafetensorsReader reader = SafetensorsReader.open(tensorFile)) {
             t = reader.loadAll();
         }
+        List<DeviceState> devices = new ArrayList<>();
+        AdapterSet global = null;
         try {
-            AdapterSet global = AdapterSet.fromTensorMap(lora, prefixed(t, "global."));
-            List<DeviceState> devices = new ArrayList<>();
+            CheckpointFields.requireFinite(tensorFile, t);
+            global = AdapterSet.fromTensorMap(lora, prefixed(t, "global."));
             int i = 0;
-            for (JsonNode d : root.get("devices")) {
+            for (JsonNode d : f.array(root, "devices")) {
+                String where = "devices[" + i + "]";
                 String p = "d" + i++ + ".";
-                JsonNode pr = d.get("profile");
-                DeviceProfile profile = new DeviceProfile(d.get("id").asText(), pr.get("memory_budget_bytes").asLong(),
-                        pr.get("flops_per_second").asDouble(), pr.get("uplink_bytes_per_second").asDouble(),
-                        pr.get("downlink_bytes_per_second").asDouble(), pr.get("latency_seconds").asDouble());
+                JsonNode pr = f.object(d, "profile", where);
+                String id = f.text(d, "id", where);
+                DeviceProfile profile;
+                try {
+                    profile = new DeviceProfile(id, f.longValue(pr, "memory_budget_bytes", where + ".profile"),
+                            f.number(pr, "flops_per_second", where + ".profile"),
+                            f.number(pr, "uplink_bytes_per_second", where + ".profile"),
+                            f.number(pr, "downlink_bytes_per_second", where + ".profile"),
+                            f.number(pr, "latency_seconds", where + ".profile"));
+                } catch (IllegalArgumentException e) {
+                    throw new BadInputException(jsonFile + ": " + where + ".profile: " + e.getMessage(), e);
+                }
                 List<Integer> missed = new ArrayList<>();
-                d.get("missed_rounds").forEach(n -> missed.add(n.asInt()));
+                f.array(d, "missed_rounds", where).forEach(n -> missed.add(n.asInt()));
+                int cut = f.integer(d, "cut", where);
+                AdapterSet server = AdapterSet.fromTensorMap(lora, prefixed(t, p + "server."));
+                AdapterSet next = AdapterSet.fromTensorMap(lora, prefixed(t, p + "next."));
                 Map<String, Tensor> opt = new LinkedHashMap<>();
                 prefixed(t, p + "opt.").forEach((k, v) -> opt.put(k, v.clone()));
-                devices.add(new DeviceState(d.get("id").asText(), d.get("cut").asInt(), d.get("partition").asInt(),
-                        d.get("reason").asText(), profile, missed, d.get("missed_last").asBoolean(),
-                        d.get("peak_rss_bytes").asLong(), d.get("rss_before_model_bytes").asLong(),
-                        d.get("server_optimizer_steps").asLong(),
-                        AdapterSet.fromTensorMap(lora, prefixed(t, p + "server.")), opt,
-                        AdapterSet.fromTensorMap(lora, prefixed(t, p + "next."))));
+                // owned by the state from here on, so a later failure frees them with the rest
+                devices.add(new DeviceState(id, cut, f.integer(d, "partition", where), f.text(d, "reason", where),
+                        profile, missed, f.bool(d, "missed_last", where), f.longValue(d, "peak_rss_bytes", where),
+                        f.longValue(d, "rss_before_model_bytes", where), f.longValue(d, "server_optimizer_steps", where),
+                        server, opt, next));
+                CheckpointFields.requireCutShapes(tensorFile, id, cut, global, server, next);
             }
-            return new State(r, Json.MAPPER.convertValue(root.get("settings"), Map.class), devices, global,
-                    Json.MAPPER.convertValue(root.get("totals"), Map.class),
-                    Json.MAPPER.convertValue(root.get("metrics_line"), Map.class));
+            Map<String, Object> totals = f.totals(root);
+            State st = new State(r, Json.MAPPER.convertValue(f.object(root, "settings", null), Map.class), devices, global,
+                    totals, Json.MAPPER.convertValue(f.object(root, "metrics_line", null), Map.class));
+            return st;
+        } catch (RuntimeException e) {
+            if (global != null) {
+                global.close();
+            }
+            for (DeviceState d : devices) {
+                d.serverSide().close();
+                d.next().close();
+                d.optimizer().values().forEach(Tensor::close);
+            }
+            throw e;
         } finally {
             t.values().forEach(Tensor::close);
         }

@@ -217,7 +217,7 @@ final class RoundCoordinator implements AutoCloseable {
         manifest.put("resumed", s.resume());
         RunManifest.write(s.out(), s.resume() ? "server --resume" : "server", manifest, s.seed());
         if (s.resume()) {
-            restore(Checkpoint.read(s.out(), lora));
+            restore(Checkpoint.read(s.out(), lora, log));
         }
     }
 
@@ -757,21 +757,7 @@ final class RoundCoordinator implements AutoCloseable {
 
     /** metrics.jsonl as of the checkpoint: earlier rounds' lines kept, the checkpoint's own line restored. */
     private void rewriteMetrics(int completed, Map<String, Object> line) {
-        java.nio.file.Path f = s.out().resolve("metrics.jsonl");
-        StringBuilder sb = new StringBuilder();
-        try {
-            if (Files.exists(f)) {
-                for (String l : Files.readAllLines(f)) {
-                    if (!l.isBlank() && Json.MAPPER.readTree(l).path("round").asInt() < completed) {
-                        sb.append(l).append('\n');
-                    }
-                }
-            }
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("cannot read " + f + ": " + e.getMessage(), e);
-        }
-        sb.append(Json.compact(line)).append('\n');
-        org.memsfl.util.AtomicFiles.writeString(f, sb.toString());
+        MetricsLines.restore(s.out().resolve("metrics.jsonl"), completed, line, log);
     }
 
     private static String fmt(double v) {
