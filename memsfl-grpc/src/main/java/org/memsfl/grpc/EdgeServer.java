@@ -29,7 +29,11 @@ public final class EdgeServer implements AutoCloseable {
     /** Health-checked service name. */
     public static final String SERVICE = SplitFederationGrpc.SERVICE_NAME;
 
+    /** Calls one device id may hold open at once: a device needs at most four (register, adapters, train, upload). */
+    static final int CALLS_PER_DEVICE = 8;
+
     private final RoundCoordinator coordinator;
+    private final CallLimits limits;
     private final HealthStatusManager health = new HealthStatusManager();
     private final Server server;
     private final Consumer<String> log;
@@ -38,14 +42,19 @@ public final class EdgeServer implements AutoCloseable {
     private EdgeServer(ServerSettings settings, DeviceTokens tokens, ServerBuilder<?> builder, Consumer<String> log) {
         this.log = log;
         this.coordinator = new RoundCoordinator(settings, log);
+        // a client stream silent for longer than a device waits for one gradient is abandoned
+        this.limits = new CallLimits(CALLS_PER_DEVICE, CALLS_PER_DEVICE * Math.max(8, settings.fleetSize()),
+                settings.stepTimeout(), log);
         try {
+            // interceptors run last-first: the token check, then the limits on the authenticated id
             this.server = builder
-                    .addService(ServerInterceptors.intercept(new SplitFederationService(coordinator, log),
+                    .addService(ServerInterceptors.intercept(new SplitFederationService(coordinator, log), limits,
                             new TokenInterceptor(tokens, log)))
                     .addService(health.getHealthService())
                     .build()
                     .start();
         } catch (IOException e) {
+            limits.close();
             coordinator.close();
             for (Throwable c = e; c != null; c = c.getCause()) {
                 if (c instanceof java.net.BindException) {
@@ -55,6 +64,7 @@ public final class EdgeServer implements AutoCloseable {
             }
             throw new UncheckedIOException("cannot start the edge server: " + e.getMessage(), e);
         } catch (RuntimeException e) {
+            limits.close();
             coordinator.close();
             throw e;
         }
@@ -138,6 +148,7 @@ public final class EdgeServer implements AutoCloseable {
             server.shutdownNow();
             Thread.currentThread().interrupt();
         } finally {
+            limits.close();
             coordinator.close();
             log.accept("edge server stopped");
         }
