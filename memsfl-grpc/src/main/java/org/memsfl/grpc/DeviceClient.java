@@ -91,6 +91,11 @@ public final class DeviceClient {
     /** Trains until the server finishes; fatal errors (refused registration, lost server) are thrown. */
     public Report run() {
         long rssBefore = ProcessMemory.rssBytes();
+        // local inputs first: a device with bad data must not take a slot in the fleet it cannot fill
+        Dataset ds = DataResolver.resolve(s.data());
+        if (ds.train().isEmpty()) {
+            throw new BadInputException("dataset " + ds.name() + " has no training example");
+        }
         Assignment a = register();
         int cut = a.getCutLayer();
         log.accept(String.format(Locale.ROOT, "assigned cut %d of %d (%s); %d rounds x %d local steps, wire %s",
@@ -108,7 +113,7 @@ public final class DeviceClient {
             memoryBytes.putAll(segment.model().bytesByPart());
             log.accept(String.format(Locale.ROOT, "loaded %s layers [0, %d) + embedding: %d parameters, RSS %.1f MiB",
                     segment.id(), cut, segment.model().parameterCount(), ProcessMemory.rssBytes() / 1048576.0));
-            List<TokenizedExample> examples = partition(a, segment);
+            List<TokenizedExample> examples = partition(a, segment, ds);
             // the simulator's per-device batch seed (SimContext.clientData): seed * 31 + partition index
             Batches batches = new Batches(examples, a.getBatchSize(), a.getSeqLen(), a.getSeed() * 31 + s.partitionIndex());
             return train(a, lora, codec, wire, segment, batches, examples.size(), rssBefore);
@@ -132,12 +137,11 @@ public final class DeviceClient {
     }
 
     /** This device's partition, tokenised exactly as the simulator tokenises it. */
-    private List<TokenizedExample> partition(Assignment a, LoadedModel segment) {
+    private List<TokenizedExample> partition(Assignment a, LoadedModel segment, Dataset ds) {
         if (s.partitionIndex() >= a.getNumPartitions()) {
             throw new BadInputException("--partition " + s.partitionIndex() + " is out of range: the fleet splits the data"
                     + " into " + a.getNumPartitions() + " partitions (0.." + (a.getNumPartitions() - 1) + ")");
         }
-        Dataset ds = DataResolver.resolve(s.data());
         List<List<Example>> parts = Partitioner.of(a.getPartitioner()).partition(ds.train(), a.getNumPartitions(),
                 a.getSeed());
         List<TokenizedExample> mine = new Tokenization(segment.requireTokenizer(), a.getSeqLen())
