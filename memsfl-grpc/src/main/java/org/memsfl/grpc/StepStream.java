@@ -59,7 +59,7 @@ final class StepStream implements AutoCloseable {
     /** Collects gradient chunks on gRPC's thread and queues whole gradients for the device thread. */
     private final class Receiver implements ClientResponseObserver<ActivationMessage, GradientMessage> {
         ClientCallStreamObserver<ActivationMessage> requests;
-        private final TensorCodec.Assembler assembler = codec.assembler();
+        private final TensorAssembler assembler = codec.assembler();
         private long expectedSeq;
         private boolean failed;
 

@@ -15,7 +15,7 @@ final class TensorGroup implements AutoCloseable {
     private final String what;
     private final int count;
     private final Set<String> names;
-    private final TensorCodec.Assembler assembler;
+    private final TensorAssembler assembler;
     private final Map<String, TensorCodec.Decoded> done = new LinkedHashMap<>();
 
     /**

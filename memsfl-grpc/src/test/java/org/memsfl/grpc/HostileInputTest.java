@@ -214,7 +214,7 @@ class HostileInputTest {
         // after all that, a good step is served as usual
         List<GradientMessage> grads = train(messages(1, 1, validStep(0))).get(30, TimeUnit.SECONDS);
         assertThat(grads).isNotEmpty();
-        TensorCodec.Assembler a = CODEC.assembler();
+        TensorAssembler a = CODEC.assembler();
         TensorCodec.Decoded g = null;
         for (GradientMessage m : grads) {
             assertThat(m.getLocalStep()).isEqualTo(1);

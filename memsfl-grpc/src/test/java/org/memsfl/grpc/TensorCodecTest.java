@@ -31,7 +31,7 @@ class TensorCodecTest {
     }
 
     private static TensorCodec.Decoded decodeAll(TensorCodec codec, List<TensorChunk> chunks) {
-        TensorCodec.Assembler a = codec.assembler();
+        TensorAssembler a = codec.assembler();
         TensorCodec.Decoded out = null;
         for (TensorChunk c : chunks) {
             assertThat(out).as("no tensor before the last chunk").isNull();
@@ -166,7 +166,7 @@ class TensorCodecTest {
     @Test
     void refusesAnOversizeChunk() {
         List<TensorChunk> c = threeChunks();
-        TensorCodec.Assembler a = SMALL.assembler();
+        TensorAssembler a = SMALL.assembler();
         ByteString big = c.get(0).getData().concat(c.get(1).getData().substring(0, 8));
         refused(() -> a.accept(c.get(0).toBuilder().setData(big).build()), "above the 1024-byte chunk limit");
     }
@@ -174,7 +174,7 @@ class TensorCodecTest {
     @Test
     void refusesBytesPastTheDeclaredSize() {
         List<TensorChunk> c = threeChunks();
-        TensorCodec.Assembler a = SMALL.assembler();
+        TensorAssembler a = SMALL.assembler();
         a.accept(c.get(0));
         a.accept(c.get(1));
         ByteString more = c.get(2).getData().concat(ByteString.copyFrom(new byte[4]));
@@ -184,11 +184,11 @@ class TensorCodecTest {
     @Test
     void refusesTruncatedTensors() {
         List<TensorChunk> c = threeChunks();
-        TensorCodec.Assembler a = SMALL.assembler();
+        TensorAssembler a = SMALL.assembler();
         a.accept(c.get(0));
         a.accept(c.get(1));
         refused(a::requireIdle, "truncated");
-        TensorCodec.Assembler b = SMALL.assembler();
+        TensorAssembler b = SMALL.assembler();
         b.accept(c.get(0));
         b.accept(c.get(1));
         TensorChunk shortLast = c.get(2).toBuilder().setData(c.get(2).getData().substring(0, 10)).build();
@@ -198,13 +198,13 @@ class TensorCodecTest {
     @Test
     void refusesOutOfOrderRepeatedAndInterleavedChunks() {
         List<TensorChunk> c = threeChunks();
-        TensorCodec.Assembler a = SMALL.assembler();
+        TensorAssembler a = SMALL.assembler();
         a.accept(c.get(0));
         refused(() -> a.accept(c.get(2)), "chunk 2 arrived where chunk 1");
-        TensorCodec.Assembler b = SMALL.assembler();
+        TensorAssembler b = SMALL.assembler();
         b.accept(c.get(0));
         refused(() -> b.accept(c.get(0)), "chunk 0 arrived where chunk 1");
-        TensorCodec.Assembler d = SMALL.assembler();
+        TensorAssembler d = SMALL.assembler();
         d.accept(c.get(0));
         refused(() -> d.accept(c.get(1).toBuilder().setName("targets").build()), "must not interleave");
     }
@@ -261,15 +261,15 @@ class TensorCodecTest {
         TensorChunk first = TensorChunk.newBuilder().setName("hidden").setDtype(WireDType.FLOAT32).addShape(bytes / 4)
                 .setTensorBytes(bytes).setChunkCount((int) (bytes / 4096)).setChunkIndex(0)
                 .setData(ByteString.copyFrom(new byte[4096])).build();
-        List<TensorCodec.Assembler> open = new java.util.ArrayList<>();
+        List<TensorAssembler> open = new java.util.ArrayList<>();
         for (int i = 0; i < 100; i++) {
-            TensorCodec.Assembler a = codec.assembler();
+            TensorAssembler a = codec.assembler();
             assertThat(a.accept(first)).isNull();
             open.add(a);
         }
         // 100 streams x one 64 KiB starting buffer, against 100 GiB declared
         assertThat(codec.assemblingBytes()).isEqualTo(100L * TensorCodec.INITIAL_BUFFER_BYTES);
-        open.forEach(TensorCodec.Assembler::close);
+        open.forEach(TensorAssembler::close);
         assertThat(codec.assemblingBytes()).isZero();
     }
 
@@ -279,11 +279,11 @@ class TensorCodecTest {
         float[] v = randomFloats(50_000, 9); // 200000 bytes, 196 chunks
         Tensor t = Tensors.fromFloats(v, v.length);
         List<TensorChunk> chunks = codec.encode("x", t, DType.F32);
-        TensorCodec.Assembler a = codec.assembler();
+        TensorAssembler a = codec.assembler();
         for (int i = 0; i < 100; i++) {
             a.accept(chunks.get(i)); // 100 KiB arrived: buffer 128 KiB
         }
-        TensorCodec.Assembler b = codec.assembler();
+        TensorAssembler b = codec.assembler();
         for (int i = 0; i < 64; i++) {
             b.accept(chunks.get(i)); // 64 KiB
         }
