@@ -366,7 +366,7 @@ class AggregationTest {
         assertThatThrownBy(() -> new SvdAggregation().aggregate(List.of(a, client("b", 2, 10, rank4, 2))))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("rank");
 
-        assertThat(Aggregators.NAMES).containsExactly("fedavg", "client-only", "svd");
+        assertThat(Aggregators.NAMES).containsExactly("fedavg", "client-only", "svd", "fedmedian", "fedtrimmedavg");
         assertThat(Aggregators.defaultStrategy().name()).isEqualTo("fedavg");
         assertThat(Aggregators.of(" SVD ").name()).isEqualTo("svd");
         assertThat(Aggregators.of("client-only")).isInstanceOf(ClientOnlyAvg.class);
