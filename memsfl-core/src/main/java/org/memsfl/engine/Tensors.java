@@ -1,5 +1,6 @@
 package org.memsfl.engine;
 
+import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.LongPointer;
@@ -39,6 +40,19 @@ public final class Tensors {
         checkCount(data.length, shape);
         try (LongPointer p = new LongPointer(data)) {
             return torch.from_blob(p, shape, options(torch.ScalarType.Long)).clone();
+        }
+    }
+
+    /** A bool tensor (one byte per element, 1 for true), e.g. an attention mask. */
+    public static Tensor fromBooleans(boolean[] data, long... shape) {
+        Engine.init();
+        checkCount(data.length, shape);
+        byte[] bytes = new byte[data.length];
+        for (int i = 0; i < data.length; i++) {
+            bytes[i] = (byte) (data[i] ? 1 : 0);
+        }
+        try (BytePointer p = new BytePointer(bytes)) {
+            return torch.from_blob(p, shape, options(torch.ScalarType.Bool)).clone();
         }
     }
 

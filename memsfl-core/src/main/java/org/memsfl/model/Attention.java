@@ -60,6 +60,11 @@ final class Attention {
         }
         DoubleOptional scale = Double.isNaN(spec.scale()) ? new DoubleOptional() : new DoubleOptional(spec.scale());
         Tensor out;
+        if (ctx.padLeft() != null) {
+            // a left-padded generation batch: no real query sees a pad key (window and causality still apply)
+            Tensor pads = paddedMask(ctx.padLeft(), past, t); // (B, 1, T, past + T)
+            allowed = allowed == null ? pads : pads.logical_and(allowed);
+        }
         if (spec.softcap() > 0) {
             out = softcapped(q, k, v, allowed, spec);
         } else if (allowed == null) {
@@ -85,5 +90,25 @@ final class Attention {
         logits = logits.masked_fill(allowed.logical_not(), new Scalar(Double.NEGATIVE_INFINITY));
         Tensor probs = torch.softmax(logits, -1, new ScalarTypeOptional(LlamaModel.atLeastFloat(q))).to(q.scalar_type());
         return probs.matmul(v);
+    }
+
+    /**
+     * (B, 1, T, past + T) bool: query i of row b (absolute index past + i) sees key j when j <= past + i and j is not
+     * one of the row's leading pads; every query also sees itself, so a pad query has one key and stays finite (a
+     * fully masked row would give NaN, and a NaN value times a zero weight is still NaN in later layers).
+     */
+    private static Tensor paddedMask(int[] padLeft, long past, long t) {
+        long keys = past + t;
+        boolean[] allowed = new boolean[(int) (padLeft.length * t * keys)];
+        int idx = 0;
+        for (int pad : padLeft) {
+            for (long i = 0; i < t; i++) {
+                long query = past + i;
+                for (long j = 0; j < keys; j++) {
+                    allowed[idx++] = j == query || (j <= query && j >= pad);
+                }
+            }
+        }
+        return org.memsfl.engine.Tensors.fromBooleans(allowed, padLeft.length, 1, t, keys);
     }
 }

@@ -6,14 +6,29 @@ import org.memsfl.lora.AdapterSet;
 /**
  * What a forward pass needs besides the hidden states: the adapters to apply (possibly none), whether it is a
  * training pass (adapter dropout on) and the generator its masks are drawn from (null: libtorch's global one), and for
- * generation a KV cache and the position of the first new token.
+ * generation a KV cache, the position of the first new token and, for a batch of prompts of different lengths that
+ * were left-padded to one length, how many pad positions each row starts with ({@code padLeft}, null when none):
+ * no real query attends to a pad key. Because RoPE makes attention depend only on relative positions, a left-padded
+ * llama-family row gives the same logits as the prompt alone; gpt2's absolute positions do not allow this.
  */
-public record ForwardContext(AdapterSet adapters, boolean training, KvCache cache, int startPos, Generator rng) {
+public record ForwardContext(AdapterSet adapters, boolean training, KvCache cache, int startPos, Generator rng,
+        int[] padLeft) {
 
     public ForwardContext {
         if (startPos < 0) {
             throw new IllegalArgumentException("startPos must be >= 0, got " + startPos);
         }
+        if (padLeft != null) {
+            for (int p : padLeft) {
+                if (p < 0) {
+                    throw new IllegalArgumentException("padLeft entries must be >= 0, got " + p);
+                }
+            }
+        }
+    }
+
+    public ForwardContext(AdapterSet adapters, boolean training, KvCache cache, int startPos, Generator rng) {
+        this(adapters, training, cache, startPos, rng, null);
     }
 
     public static ForwardContext inference(AdapterSet adapters) {
@@ -31,5 +46,10 @@ public record ForwardContext(AdapterSet adapters, boolean training, KvCache cach
 
     public static ForwardContext generation(AdapterSet adapters, KvCache cache, int startPos) {
         return new ForwardContext(adapters, false, cache, startPos, null);
+    }
+
+    /** Generation for a left-padded batch: row b begins with {@code padLeft[b]} pad positions. */
+    public static ForwardContext generation(AdapterSet adapters, KvCache cache, int startPos, int[] padLeft) {
+        return new ForwardContext(adapters, false, cache, startPos, null, padLeft.clone());
     }
 }

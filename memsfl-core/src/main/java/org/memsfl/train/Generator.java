@@ -16,6 +16,11 @@ import org.memsfl.model.KvCache;
  * Autoregressive decoding with a KV cache: the prompt is run once, then one token per step. Temperature 0 is
  * greedy (argmax, first index on ties); otherwise softmax(logits / T) restricted to the smallest top-p nucleus,
  * sampled with a seeded Java generator so a seed reproduces a text on any platform.
+ *
+ * <p>{@link #generateBatch} decodes several prompts at once: for the llama family they are left-padded to one length
+ * and the pads masked out (RoPE attention depends only on relative positions, so each row gives what it would alone);
+ * gpt2's learned absolute positions would shift under padding, so there prompts are batched only with prompts of the
+ * same length.
  */
 public final class Generator {
 
@@ -77,6 +82,96 @@ public final class Generator {
             }
         }
         return out.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /**
+     * Generated ids after each prompt, in input order, decoding up to {@code batchSize} prompts per forward pass.
+     * Each row stops at its EOS (when {@code stopAtEos}), at {@code maxTokens}, or where the context window ends.
+     * Row r samples from its own generator seeded from (seed, r), so greedy output does not depend on the batching.
+     */
+    public List<int[]> generateBatch(List<int[]> prompts, Settings s, int eosId, int batchSize) {
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
+        }
+        int[][] out = new int[prompts.size()][];
+        java.util.Map<Integer, List<Integer>> groups = new java.util.TreeMap<>();
+        for (int i = 0; i < prompts.size(); i++) {
+            if (prompts.get(i).length == 0) {
+                throw new IllegalArgumentException("prompt " + i + " must hold at least one token (e.g. BOS)");
+            }
+            int key = model.config().family() == org.memsfl.model.ModelFamily.LLAMA ? 0 : prompts.get(i).length;
+            groups.computeIfAbsent(key, k -> new ArrayList<>()).add(i);
+        }
+        for (List<Integer> group : groups.values()) {
+            for (int from = 0; from < group.size(); from += batchSize) {
+                List<Integer> rows = group.subList(from, Math.min(group.size(), from + batchSize));
+                List<int[]> batch = rows.stream().map(prompts::get).toList();
+                List<int[]> generated = decodeBatch(batch, rows, s, eosId);
+                for (int r = 0; r < rows.size(); r++) {
+                    out[rows.get(r)] = generated.get(r);
+                }
+            }
+        }
+        return java.util.Arrays.asList(out);
+    }
+
+    private List<int[]> decodeBatch(List<int[]> prompts, List<Integer> rowIds, Settings s, int eosId) {
+        int b = prompts.size();
+        int width = prompts.stream().mapToInt(p -> p.length).max().orElseThrow();
+        int limit = Math.min(s.maxTokens(), model.config().maxSeqLen() - width);
+        int[] pad = new int[b];
+        boolean padded = false;
+        long[] ids = new long[b * width]; // (B, width), pads are id 0 and never attended to
+        SplittableRandom[] rng = new SplittableRandom[b];
+        for (int r = 0; r < b; r++) {
+            int[] p = prompts.get(r);
+            pad[r] = width - p.length;
+            padded |= pad[r] > 0;
+            for (int i = 0; i < p.length; i++) {
+                ids[r * width + pad[r] + i] = p[i];
+            }
+            rng[r] = new SplittableRandom(s.seed() * 1_000_003L + rowIds.get(r));
+        }
+        List<List<Integer>> out = new ArrayList<>();
+        for (int r = 0; r < b; r++) {
+            out.add(new ArrayList<>());
+        }
+        boolean[] done = new boolean[b];
+        try (NoGradGuard ng = new NoGradGuard(); KvCache cache = new KvCache(model.config().nLayers())) {
+            int pos = 0;
+            int t = width;
+            for (int step = 0; step < limit; step++) {
+                long[] next = new long[b];
+                try (NativeScope scope = new NativeScope()) {
+                    Tensor in = Tensors.fromLongs(ids, b, t);
+                    ForwardContext ctx = padded ? ForwardContext.generation(adapters, cache, pos, pad)
+                            : ForwardContext.generation(adapters, cache, pos);
+                    Tensor logits = model.forward(in, ctx).select(1, t - 1).contiguous(); // (B, V)
+                    float[] all = Tensors.toFloats(logits);
+                    int vocab = all.length / b;
+                    for (int r = 0; r < b; r++) {
+                        float[] row = java.util.Arrays.copyOfRange(all, r * vocab, (r + 1) * vocab);
+                        int token = pick(row, s, rng[r]);
+                        next[r] = token;
+                        if (!done[r]) {
+                            out.get(r).add(token);
+                            done[r] = s.stopAtEos() && token == eosId;
+                        }
+                    }
+                }
+                pos += t;
+                t = 1;
+                ids = next;
+                boolean all = true;
+                for (boolean d : done) {
+                    all &= d;
+                }
+                if (all) {
+                    break;
+                }
+            }
+        }
+        return out.stream().map(l -> l.stream().mapToInt(Integer::intValue).toArray()).toList();
     }
 
     static int pick(float[] logits, Settings s, SplittableRandom rng) {
