@@ -1,5 +1,7 @@
 package org.memsfl.cli;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -9,6 +11,9 @@ import org.memsfl.data.Batcher;
 import org.memsfl.data.DataResolver;
 import org.memsfl.data.Dataset;
 import org.memsfl.data.Example;
+import org.memsfl.data.HeldOutPrompt;
+import org.memsfl.metrics.PredictionsFile;
+import org.memsfl.train.TaskEvaluator;
 import org.memsfl.data.Tokenization;
 import org.memsfl.lora.AdapterSet;
 import org.memsfl.model.LoadedModel;
@@ -21,7 +26,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Mean next-token loss (nats per target token) and perplexity on a text or a dataset's held-out split. */
-@Command(name = "eval", description = "Loss and perplexity on --text or on the held-out split of --data.")
+@Command(name = "eval", description = "Loss and perplexity on --text or on the held-out split of --data; with "
+        + "--generate, task metrics of generated answers.")
 public final class EvalCommand implements Callable<Integer> {
 
     @Mixin
@@ -33,13 +39,35 @@ public final class EvalCommand implements Callable<Integer> {
     @Mixin
     DataOptions dataOptions;
 
+    @Mixin
+    GenerationOptions generation;
+
     @Option(names = "--text", description = "Score this text (loss on every token after BOS).")
     String text;
+
+    @Option(names = "--out", description = "With --generate: write predictions.jsonl and metrics.json here "
+            + "(refuses to replace an earlier run's files).")
+    Path out;
 
     @Override
     public Integer call() {
         if ((text == null) == (dataOptions.data == null)) {
             throw new BadInputException("give exactly one of --text or --data");
+        }
+        if (generation.generate && dataOptions.data == null) {
+            throw new BadInputException("--generate needs --data (held-out prompts with references)");
+        }
+        if (out != null && !generation.generate) {
+            throw new BadInputException("--out is only written with --generate");
+        }
+        TaskEvaluator.Settings genSettings = generation.generate ? generation.settings(common.seed) : null;
+        if (out != null) {
+            for (String name : List.of("predictions.jsonl", "metrics.json")) {
+                if (Files.exists(out.resolve(name))) {
+                    throw new BadInputException("--out " + out + " already holds " + name
+                            + " from an earlier run; choose another directory");
+                }
+            }
         }
         try (LoadedModel loaded = modelOptions.load()) {
             if (loaded.tokenizer() == null) {
@@ -49,16 +77,38 @@ public final class EvalCommand implements Callable<Integer> {
             int seqLen = dataOptions.seqLen(loaded.config().maxSeqLen());
             List<Batch> batches;
             String source;
+            Dataset ds = null;
             if (text != null) {
                 batches = List.of(Batcher.collate(List.of(new Tokenization(loaded.tokenizer(), seqLen).apply(Example.text(text))),
                         seqLen));
                 source = "text";
             } else {
-                Dataset ds = DataResolver.resolve(dataOptions.data);
+                ds = DataResolver.resolve(dataOptions.data);
                 batches = DataOptions.evalBatches(ds, loaded.tokenizer(), seqLen, dataOptions.batchSize, dataOptions.evalExamples);
                 source = ds.name();
             }
             EvalResult r = Evaluator.evaluate(loaded.model(), adapters, batches);
+            TaskEvaluator.Result gen = null;
+            if (genSettings != null) {
+                List<HeldOutPrompt> prompts = HeldOutPrompt.group(ds.eval());
+                prompts = prompts.subList(0, Math.min(generation.genExamples, prompts.size()));
+                if (prompts.isEmpty()) {
+                    throw new BadInputException("--generate: dataset " + ds.name() + " has no held-out prompts");
+                }
+                gen = TaskEvaluator.evaluate(loaded.model(), adapters, loaded.tokenizer(), ds.name(),
+                        Map.of("", prompts), genSettings);
+                if (out != null) {
+                    PredictionsFile.write(out.resolve("predictions.jsonl"), gen.predictions());
+                    Map<String, Object> m = new LinkedHashMap<>();
+                    m.put("model", loaded.id());
+                    m.put("data", ds.name());
+                    m.put("prompts", gen.predictions().size());
+                    m.put("max_new_tokens", genSettings.maxNewTokens());
+                    m.put("temperature", genSettings.temperature());
+                    m.put("metrics", gen.metrics());
+                    Json.write(out.resolve("metrics.json"), m);
+                }
+            }
             if (common.json) {
                 Map<String, Object> j = new LinkedHashMap<>();
                 j.put("model", loaded.id());
@@ -66,9 +116,18 @@ public final class EvalCommand implements Callable<Integer> {
                 j.put("loss", r.loss());
                 j.put("perplexity", r.perplexity());
                 j.put("tokens", r.tokens());
+                if (gen != null) {
+                    j.put("generated", gen.predictions().size());
+                    j.put("task_metrics", gen.metrics());
+                }
                 System.out.println(Json.pretty(j));
             } else {
                 System.out.printf("loss %.4f nats/token, perplexity %.3f over %d tokens%n", r.loss(), r.perplexity(), r.tokens());
+                if (gen != null) {
+                    StringBuilder line = new StringBuilder("generated " + gen.predictions().size() + " answers:");
+                    gen.metrics().forEach((k, v) -> line.append(String.format(" %s %.4f", k, v)));
+                    System.out.println(line);
+                }
             }
             return Main.EXIT_OK;
         }
