@@ -16,6 +16,8 @@ public final class CompareCommand implements Callable<Integer> {
     SimOptions sim;
     @Mixin
     CommonOptions common;
+    @Mixin
+    GenerationOptions generation;
 
     @Option(names = "--methods", split = ",", description = "Subset of methods (default: all five).")
     List<String> methods;
@@ -30,6 +32,6 @@ public final class CompareCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         return SimRunner.run(sim.settings(common.seed), methods == null ? Experiment.METHODS : methods, out, scaleShape,
-                common.json, "memsfl compare");
+                common.json, "memsfl compare", generation.plan(common.seed));
     }
 }

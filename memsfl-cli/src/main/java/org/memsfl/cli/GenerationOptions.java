@@ -1,5 +1,6 @@
 package org.memsfl.cli;
 
+import org.memsfl.train.TaskEvalPlan;
 import org.memsfl.train.TaskEvaluator;
 import picocli.CommandLine.Option;
 
@@ -25,6 +26,21 @@ public final class GenerationOptions {
     @Option(names = "--temperature", defaultValue = "0",
             description = "Sampling temperature of generated answers; 0 is greedy (default: ${DEFAULT-VALUE}).")
     double temperature;
+
+    @Option(names = "--gen-every", defaultValue = "0",
+            description = "Also generate every k rounds; 0 is the final round only (default: ${DEFAULT-VALUE}).")
+    int genEvery;
+
+    /** The run's generation plan, or null without {@code --generate}; errors name the option. */
+    TaskEvalPlan plan(long seed) {
+        if (!generate) {
+            return null;
+        }
+        if (genEvery < 0) {
+            throw new IllegalArgumentException("--gen-every must be >= 0 (0: final round only), got " + genEvery);
+        }
+        return new TaskEvalPlan(settings(seed), genExamples, genEvery);
+    }
 
     /** The decoding settings; errors name the option. */
     TaskEvaluator.Settings settings(long seed) {

@@ -16,6 +16,7 @@ import org.memsfl.sim.experiment.ScaleStudy;
 import org.memsfl.sim.report.ReportInput;
 import org.memsfl.sim.report.ReportWriter;
 import org.memsfl.sim.report.TextTable;
+import org.memsfl.train.TaskEvalPlan;
 import org.memsfl.util.Json;
 
 /** Shared body of simulate, compare and demo: run, report, print the table. */
@@ -24,7 +25,8 @@ final class SimRunner {
     private SimRunner() {
     }
 
-    static int run(SimSettings s, List<String> methods, Path out, String scaleShape, boolean json, String title) {
+    static int run(SimSettings s, List<String> methods, Path out, String scaleShape, boolean json, String title,
+            TaskEvalPlan generation) {
         for (String m : methods) {
             if (!Experiment.METHODS.contains(m)) {
                 throw new org.memsfl.util.BadInputException("unknown method '" + m + "'; expected one of " + Experiment.METHODS);
@@ -39,7 +41,7 @@ final class SimRunner {
             try (ProgressBar bar = new ProgressBarBuilder().setTaskName("rounds").setInitialMax((long) methods.size() * s.rounds())
                     .setStyle(ProgressBarStyle.ASCII).setConsumer(new ConsoleProgressBarConsumer(System.err))
                     .setUpdateIntervalMillis(1000).build()) {
-                results = new Experiment(ctx, out, line -> System.err.println("memsfl: " + line)).run(methods, rm -> {
+                results = new Experiment(ctx, out, line -> System.err.println("memsfl: " + line), generation).run(methods, rm -> {
                     bar.step();
                     bar.setExtraMessage(String.format(" %s r%d eval %.3f", rm.method(), rm.round(), rm.evalLoss()));
                 });
@@ -47,6 +49,9 @@ final class SimRunner {
             ScaleStudy scale = new ScaleStudy(scaleShape, ctx.fleet(), s);
             Map<String, Object> settings = new java.util.LinkedHashMap<>(s.toMap());
             settings.put("cuts", ctx.cuts());
+            if (generation != null) {
+                settings.put("generation", generation.toMap());
+            }
             ReportInput input = Reports.input(title, settings, results, scale);
             ReportWriter.write(out, input);
             Json.write(out.resolve("scale.json"), Map.of("model", scaleShape, "rows", input.scale(),
@@ -60,7 +65,19 @@ final class SimRunner {
                 System.out.println("At the " + scaleShape + " shape (cost model, cuts " + scale.plan().cuts() + "):");
                 System.out.println(TextTable.renderScale(input.scale()));
                 System.out.println();
-                System.out.println("wrote " + out.resolve("report.html") + ", summary.json, metrics.jsonl, manifest.json");
+                if (input.methods().size() > 1) {
+                    System.out.println("Did memsfl win? (ratio = memsfl / baseline)");
+                    System.out.println(TextTable.renderAnswer(input));
+                    System.out.println();
+                }
+                if (generation != null) {
+                    System.out.println("Task quality of generated answers (final round; per device: each device's own"
+                            + " held-out prompts):");
+                    System.out.println(TextTable.renderQuality(input));
+                    System.out.println();
+                }
+                System.out.println("wrote " + out.resolve("report.html") + ", summary.json, metrics.jsonl, manifest.json"
+                        + (generation == null ? "" : ", predictions.jsonl, metrics.json"));
             }
             return Main.EXIT_OK;
         }

@@ -16,6 +16,8 @@ public final class SimulateCommand implements Callable<Integer> {
     SimOptions sim;
     @Mixin
     CommonOptions common;
+    @Mixin
+    GenerationOptions generation;
 
     @Option(names = "--method", defaultValue = "memsfl", description = "Method (default: ${DEFAULT-VALUE}).")
     String method;
@@ -29,6 +31,7 @@ public final class SimulateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        return SimRunner.run(sim.settings(common.seed), List.of(method), out, scaleShape, common.json, "memsfl simulate: " + method);
+        return SimRunner.run(sim.settings(common.seed), List.of(method), out, scaleShape, common.json, "memsfl simulate: " + method,
+                generation.plan(common.seed));
     }
 }

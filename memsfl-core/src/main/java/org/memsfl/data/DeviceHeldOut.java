@@ -10,7 +10,9 @@ import java.util.Map;
  * Each device's own held-out prompts. Under the natural partition a client key (Dolly category, E2E restaurant)
  * belongs to exactly one device, so a device is evaluated on the held-out prompts of its own keys: that is its
  * non-IID test distribution. When keys are shared between devices (iid or Dirichlet partitions, or a dataset without
- * keys) the held-out prompts are split by the same partitioner and seed instead. Each device keeps at most
+ * keys), or some device's keys have no held-out prompt (E2E's test set names other restaurants than its dev set), the
+ * held-out prompts are split by the same partitioner and seed instead, which under "natural" still gives each
+ * device keys of its own. Each device keeps at most
  * {@code perDevice} prompts so that generation stays cheap, taken in turn from each of its keys (in dataset order
  * within a key), so a device with several categories is tested on all of them.
  */
@@ -46,8 +48,11 @@ public final class DeviceHeldOut {
                     out.get(deviceIds.get(device)).add(p);
                 }
             }
-            out.replaceAll((id, list) -> roundRobin(list, perDevice));
-            return out;
+            if (out.values().stream().noneMatch(List::isEmpty)) {
+                out.replaceAll((id, list) -> roundRobin(list, perDevice));
+                return out;
+            }
+            out.values().forEach(List::clear); // held-out keys differ from training keys (E2E test restaurants)
         }
         if (prompts.size() < deviceIds.size()) {
             return out;

@@ -26,6 +26,15 @@ class DeviceHeldOutTest {
     }
 
     @Test
+    void heldOutKeysUnseenInTrainingArePartitionedByKey() {
+        List<List<Example>> train = List.of(List.of(ex("p", "r", "a")), List.of(ex("q", "r", "b")));
+        List<Example> eval = List.of(ex("m1", "1", "x"), ex("m2", "2", "y"), ex("m3", "3", "x"));
+        Map<String, List<HeldOutPrompt>> split = DeviceHeldOut.split(train, List.of("d0", "d1"), eval, "natural", 0, 5);
+        assertThat(split.get("d0")).extracting(HeldOutPrompt::clientKey).containsOnly("x").hasSize(2);
+        assertThat(split.get("d1")).extracting(HeldOutPrompt::clientKey).containsOnly("y");
+    }
+
+    @Test
     void sharedKeysAreSplitByThePartitioner() {
         List<List<Example>> train = List.of(List.of(ex("p", "r", "k")), List.of(ex("q", "r", "k")));
         List<Example> eval = List.of(ex("a", "1", "k"), ex("b", "2", "k"), ex("c", "3", "k"), ex("d", "4", "k"));

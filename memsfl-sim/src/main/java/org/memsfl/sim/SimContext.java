@@ -10,7 +10,9 @@ import org.memsfl.data.Batch;
 import org.memsfl.data.Batcher;
 import org.memsfl.data.DataResolver;
 import org.memsfl.data.Dataset;
+import org.memsfl.data.DeviceHeldOut;
 import org.memsfl.data.Example;
+import org.memsfl.data.HeldOutPrompt;
 import org.memsfl.data.Partitioner;
 import org.memsfl.data.Tokenization;
 import org.memsfl.data.TokenizedExample;
@@ -43,6 +45,8 @@ public final class SimContext implements AutoCloseable {
     private final Map<String, List<TokenizedExample>> partitions;
     private final List<Batch> evalBatches;
     private final int seqLen;
+    private final Dataset dataset;
+    private final List<List<Example>> trainParts;
 
     public SimContext(SimSettings s) {
         this.settings = s;
@@ -66,6 +70,8 @@ public final class SimContext implements AutoCloseable {
         this.seqLen = Math.min(s.seqLen(), trained.maxSeqLen());
         Tokenization tok = new Tokenization(loaded.requireTokenizer(), seqLen);
         List<List<Example>> parts = Partitioner.of(s.partition()).partition(ds.train(), participants.size(), s.seed());
+        this.dataset = ds;
+        this.trainParts = parts;
         this.partitions = new LinkedHashMap<>();
         for (int i = 0; i < participants.size(); i++) {
             List<TokenizedExample> t = tok.applyAll(parts.get(i));
@@ -146,6 +152,20 @@ public final class SimContext implements AutoCloseable {
 
     public List<Batch> evalBatches() {
         return evalBatches;
+    }
+
+    /** The dataset's name (it picks the task metrics). */
+    public String datasetName() {
+        return dataset.name();
+    }
+
+    /**
+     * Each participant's own held-out prompts (at most {@code perDevice}), for generation-based evaluation: the
+     * held-out prompts of the device's natural keys, see {@link DeviceHeldOut}.
+     */
+    public Map<String, List<HeldOutPrompt>> heldOutByDevice(int perDevice) {
+        List<String> ids = participants.stream().map(DeviceProfile::id).toList();
+        return DeviceHeldOut.split(trainParts, ids, dataset.eval(), settings.partition(), settings.seed(), perDevice);
     }
 
     public int seqLen() {

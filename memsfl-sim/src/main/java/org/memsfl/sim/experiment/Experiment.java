@@ -26,6 +26,12 @@ import org.memsfl.sim.method.SplitFederatedMethod;
 import org.memsfl.sim.timing.RoundClock;
 import org.memsfl.train.EvalResult;
 import org.memsfl.train.Evaluator;
+import org.memsfl.train.TaskEvalPlan;
+import org.memsfl.train.TaskEvaluator;
+import org.memsfl.data.HeldOutPrompt;
+import org.memsfl.metrics.Prediction;
+import org.memsfl.metrics.PredictionsFile;
+import org.memsfl.metrics.TaskMetrics;
 import org.memsfl.util.Json;
 import org.memsfl.util.RunManifest;
 
@@ -41,11 +47,24 @@ public final class Experiment {
     private final SimContext ctx;
     private final Path out;
     private final Consumer<String> log;
+    private final TaskEvalPlan generation;
+    private Map<String, List<HeldOutPrompt>> heldOut;
+    private final Map<String, List<Prediction>> predictions = new LinkedHashMap<>();
 
     public Experiment(SimContext ctx, Path out, Consumer<String> log) {
+        this(ctx, out, log, null);
+    }
+
+    /**
+     * @param generation when and how to evaluate by generation (task metrics, per-device quality); null: loss only.
+     *                   Predictions of the final round go to predictions.jsonl (one line per prompt and method),
+     *                   their scores to metrics.json, both beside summary.json.
+     */
+    public Experiment(SimContext ctx, Path out, Consumer<String> log, TaskEvalPlan generation) {
         this.ctx = ctx;
         this.out = out;
         this.log = log;
+        this.generation = generation;
     }
 
     /** Runs the named methods; {@code onRound} is told of every finished round (progress bars). */
@@ -57,6 +76,16 @@ public final class Experiment {
             java.nio.file.Files.deleteIfExists(metrics);
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
+        }
+        if (generation != null) {
+            heldOut = ctx.heldOutByDevice(generation.promptsPerDevice());
+            int n = heldOut.values().stream().mapToInt(List::size).sum();
+            if (n == 0) {
+                throw new org.memsfl.util.BadInputException("--generate: data " + s.data() + " has no held-out prompts"
+                        + " (plain text has nothing to answer)");
+            }
+            log.accept("generation: " + n + " held-out prompts over " + heldOut.size() + " devices, every "
+                    + (generation.everyRounds() == 0 ? "final" : generation.everyRounds() + " and the final") + " round");
         }
         List<MethodResult> results = new ArrayList<>();
         for (String name : methods) {
@@ -70,6 +99,10 @@ public final class Experiment {
         summary.put("methods", methodsJson);
         summary.put("settings", s.toMap());
         summary.put("cuts", ctx.cuts());
+        if (generation != null) {
+            summary.put("generation", generation.toMap());
+            writeTaskFiles(results);
+        }
         Json.write(out.resolve("summary.json"), summary);
         return results;
     }
@@ -137,25 +170,53 @@ public final class Experiment {
         long up = 0;
         long down = 0;
         double evalLoss = Double.NaN;
+        TaskEvaluator.Result task = null;
         long start = System.nanoTime();
         try (FederatedMethod m = method) {
             for (int r = 1; r <= s.rounds(); r++) {
                 RoundOutcome o = m.round(r);
                 EvalResult e = Evaluator.evaluate(ctx.loaded().model(), m.globalAdapters(), ctx.evalBatches());
                 evalLoss = e.loss();
+                TaskEvaluator.Result roundTask = null;
+                if (generation != null && generation.due(r, s.rounds())) {
+                    roundTask = TaskEvaluator.evaluate(ctx.loaded().model(), m.globalAdapters(),
+                            ctx.loaded().requireTokenizer(), ctx.datasetName(), heldOut, generation.settings());
+                    task = roundTask;
+                }
                 up += o.bytesUp();
                 down += o.bytesDown();
                 RoundMetrics rm = new RoundMetrics(name, r, o.trainLoss(), e.loss(), roundTime,
                         (System.nanoTime() - start) / 1e9, o.bytesUp(), o.bytesDown(), memory.serverPeak(),
-                        memory.maxDevicePeak(), o.participants());
+                        memory.maxDevicePeak(), o.participants(), roundTask == null ? Map.of() : roundTask.metrics());
                 Json.appendLine(metrics, rm.toMap());
                 rounds.add(rm);
                 onRound.accept(rm);
             }
         }
         double wall = (System.nanoTime() - start) / 1e9;
-        log.accept(String.format("%s: final eval loss %.4f, %.1f s wall", name, evalLoss, wall));
-        return new MethodResult(name, rounds, memory, roundTime, wall, evalLoss, up, down, dropped);
+        log.accept(String.format("%s: final eval loss %.4f, %.1f s wall", name, evalLoss, wall)
+                + (task == null ? "" : ", task " + task.metrics()));
+        if (task != null) {
+            predictions.put(name, task.predictions());
+        }
+        return new MethodResult(name, rounds, memory, roundTime, wall, evalLoss, up, down, dropped, task);
+    }
+
+    /** predictions.jsonl (final round, every method) and metrics.json (task metrics and per-device quality). */
+    private void writeTaskFiles(List<MethodResult> results) {
+        PredictionsFile.write(out.resolve("predictions.jsonl"), predictions);
+        Map<String, Object> byMethod = new LinkedHashMap<>();
+        for (MethodResult r : results) {
+            if (r.task() != null) {
+                byMethod.put(r.name(), MethodResult.taskSummary(r.task()));
+            }
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("data", ctx.datasetName());
+        m.put("headline_metric", TaskMetrics.headline(ctx.datasetName()).id());
+        m.put("generation", generation.toMap());
+        m.put("methods", byMethod);
+        Json.write(out.resolve("metrics.json"), m);
     }
 
     /**

@@ -3,6 +3,8 @@ package org.memsfl.sim.experiment;
 import java.util.List;
 import java.util.Map;
 import org.memsfl.cost.MethodMemory;
+import org.memsfl.metrics.DeviceQuality;
+import org.memsfl.train.TaskEvaluator;
 
 /**
  * One method's outcome in an experiment.
@@ -16,9 +18,30 @@ import org.memsfl.cost.MethodMemory;
  * @param bytesUp       total device-to-server bytes
  * @param bytesDown     total server-to-device bytes
  * @param dropped       devices that could not take part
+ * @param task          generation-based evaluation of the final round; null when not asked for
  */
 public record MethodResult(String name, List<RoundMetrics> rounds, MethodMemory memory, double roundTimeS, double wallS,
-                           double finalEvalLoss, long bytesUp, long bytesDown, List<String> dropped) {
+                           double finalEvalLoss, long bytesUp, long bytesDown, List<String> dropped,
+                           TaskEvaluator.Result task) {
+
+    /** Task metrics over all devices' prompts, and the headline metric per device with its mean, worst and spread. */
+    public static Map<String, Object> taskSummary(TaskEvaluator.Result task) {
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("prompts", task.predictions().size());
+        m.put("metrics", task.metrics());
+        DeviceQuality q = task.perDevice();
+        if (q != null) {
+            Map<String, Object> d = new java.util.LinkedHashMap<>();
+            d.put("metric", q.metric());
+            d.put("mean", q.mean());
+            d.put("worst", q.worst());
+            d.put("worst_device", q.worstDevice());
+            d.put("spread", q.spread());
+            d.put("devices", q.perDevice());
+            m.put("per_device", d);
+        }
+        return m;
+    }
 
     /** The per-method object of summary.json. */
     public Map<String, Object> toSummary() {
@@ -34,6 +57,9 @@ public record MethodResult(String name, List<RoundMetrics> rounds, MethodMemory 
         m.put("bytes_down", bytesDown);
         m.put("dropped_devices", dropped);
         m.put("memory", memory.toMap());
+        if (task != null) {
+            m.put("task", taskSummary(task));
+        }
         return m;
     }
 }

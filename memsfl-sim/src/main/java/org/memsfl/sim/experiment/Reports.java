@@ -17,7 +17,11 @@ public final class Reports {
                                     ScaleStudy scale) {
         List<ReportInput.MethodRound> rounds = new ArrayList<>();
         Map<String, ReportInput.MethodSummary> methods = new LinkedHashMap<>();
+        Map<String, ReportInput.Quality> quality = new LinkedHashMap<>();
         for (MethodResult r : results) {
+            if (r.task() != null) {
+                quality.put(r.name(), quality(r));
+            }
             for (RoundMetrics m : r.rounds()) {
                 rounds.add(new ReportInput.MethodRound(m.method(), m.round(), finite(m.trainLoss()), m.evalLoss(),
                         m.simRoundTimeS(), m.wallS(), m.bytesUp(), m.bytesDown()));
@@ -35,8 +39,21 @@ public final class Reports {
         Map<String, Object> s = new LinkedHashMap<>(settings);
         s.put("scale_shape", scale.modelSpec());
         s.put("scale_cuts", scale.plan().cuts());
-        return new ReportInput(title, s, rounds, methods, scale.roundTimeByPolicy(), scale.gantt(),
-                settings.get("scheduler") + " at " + scale.modelSpec(), scale.rows());
+        return new ReportInput(title, s, rounds, methods, scale.roundTimeByPolicy(), null, scale.gantt(),
+                settings.get("scheduler") + " at " + scale.modelSpec(), scale.rows(), quality);
+    }
+
+    private static ReportInput.Quality quality(MethodResult r) {
+        String metric = r.task().metrics().keySet().iterator().next();
+        Map<Integer, Double> byRound = new LinkedHashMap<>();
+        for (RoundMetrics m : r.rounds()) {
+            Double v = m.taskMetrics().get(metric);
+            if (v != null) {
+                byRound.put(m.round(), v);
+            }
+        }
+        Map<String, Double> perDevice = r.task().perDevice() == null ? Map.of() : r.task().perDevice().perDevice();
+        return new ReportInput.Quality(metric, r.task().metrics(), perDevice, byRound);
     }
 
     private static double finite(double v) {

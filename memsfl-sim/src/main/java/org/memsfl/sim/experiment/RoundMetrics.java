@@ -7,7 +7,12 @@ import java.util.Map;
 /** One line of metrics.jsonl: one round of one method. */
 public record RoundMetrics(String method, int round, double trainLoss, double evalLoss, double simRoundTimeS,
                            double wallS, long bytesUp, long bytesDown, long serverPeakBytes, long maxDevicePeakBytes,
-                           List<String> participants) {
+                           List<String> participants, Map<String, Double> taskMetrics) {
+
+    /** Task metrics of this round's generated answers; empty when the round was not evaluated by generation. */
+    public RoundMetrics {
+        taskMetrics = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(taskMetrics));
+    }
 
     public Map<String, Object> toMap() {
         Map<String, Object> m = new LinkedHashMap<>();
@@ -22,6 +27,9 @@ public record RoundMetrics(String method, int round, double trainLoss, double ev
         m.put("server_peak_bytes", serverPeakBytes);
         m.put("max_device_peak_bytes", maxDevicePeakBytes);
         m.put("participants", participants);
+        if (!taskMetrics.isEmpty()) {
+            m.put("task_metrics", taskMetrics);
+        }
         return m;
     }
 }

@@ -220,6 +220,12 @@ final class Charts {
 
     /** One bar per label; non-finite values are left out; {@code null} if nothing is left. */
     static CategoryChart bars(String title, String xTitle, String seriesName, Map<String, Double> values) {
+        return bars(title, xTitle, "simulated round time (s)", seriesName, values);
+    }
+
+    /** One bar per label with a y-axis title of its own; {@code null} if no finite value. */
+    static CategoryChart bars(String title, String xTitle, String yTitle, String seriesName,
+            Map<String, Double> values) {
         List<String> xs = new ArrayList<>();
         List<Double> ys = new ArrayList<>();
         values.forEach((k, v) -> {
@@ -232,7 +238,7 @@ final class Charts {
             return null;
         }
         CategoryChart chart = new CategoryChartBuilder().width(W).height(H).title(title).xAxisTitle(xTitle)
-                .yAxisTitle("simulated round time (s)").build();
+                .yAxisTitle(yTitle).build();
         style(chart.getStyler());
         chart.getStyler().setLegendVisible(false);
         chart.getStyler().setLabelsVisible(true);
@@ -249,6 +255,13 @@ final class Charts {
 
     /** Grouped bars: x = policy, one series per method; a missing pair is left empty. */
     static CategoryChart grouped(Map<String, Map<String, Double>> byMethodAndPolicy) {
+        return grouped("Simulated round time per method and scheduling policy", "policy", "simulated round time (s)",
+                byMethodAndPolicy);
+    }
+
+    /** Grouped bars: x = the inner keys, one series per outer key; a missing pair is left empty. */
+    static CategoryChart grouped(String title, String xTitle, String yTitle,
+            Map<String, Map<String, Double>> byMethodAndPolicy) {
         Set<String> policies = new LinkedHashSet<>();
         byMethodAndPolicy.values().forEach(m -> m.forEach((p, v) -> {
             if (Double.isFinite(v)) {
@@ -258,9 +271,8 @@ final class Charts {
         if (policies.isEmpty()) {
             return null;
         }
-        CategoryChart chart = new CategoryChartBuilder().width(W).height(H)
-                .title("Simulated round time per method and scheduling policy").xAxisTitle("policy")
-                .yAxisTitle("simulated round time (s)").build();
+        CategoryChart chart = new CategoryChartBuilder().width(W).height(H).title(title).xAxisTitle(xTitle)
+                .yAxisTitle(yTitle).build();
         style(chart.getStyler());
         chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
         chart.getStyler().setYAxisMin(0.0);

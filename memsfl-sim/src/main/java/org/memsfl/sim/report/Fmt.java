@@ -69,6 +69,11 @@ final class Fmt {
         return String.format(Locale.ROOT, "%.2e", s);
     }
 
+    /** A task metric (BLEU, ROUGE-L, CIDEr...) to 4 decimals; NaN is "n/a". */
+    static String score(double v) {
+        return Double.isFinite(v) ? String.format(Locale.ROOT, "%.4f", v) : NA;
+    }
+
     static String loss(double v) {
         if (Double.isNaN(v)) {
             return NA;

@@ -26,11 +26,22 @@ import java.util.Objects;
  * @param gantt                      the server's schedule for one round
  * @param ganttPolicy                the policy that produced {@code gantt}; {@code null} means unnamed
  * @param scale                      the cost-model table at a larger shape
+ * @param quality                    optional: method to its task quality from generated answers; {@code null} means
+ *                                   none (loss only)
  */
 public record ReportInput(String title, Map<String, Object> settings, List<MethodRound> rounds,
                           Map<String, MethodSummary> methods, Map<String, Double> roundTimeByPolicy,
                           Map<String, Map<String, Double>> roundTimeByMethodAndPolicy, List<GanttSlot> gantt,
-                          String ganttPolicy, List<ScaleRow> scale) {
+                          String ganttPolicy, List<ScaleRow> scale, Map<String, Quality> quality) {
+
+    /** Without task quality. */
+    public ReportInput(String title, Map<String, Object> settings, List<MethodRound> rounds,
+                       Map<String, MethodSummary> methods, Map<String, Double> roundTimeByPolicy,
+                       Map<String, Map<String, Double>> roundTimeByMethodAndPolicy, List<GanttSlot> gantt,
+                       String ganttPolicy, List<ScaleRow> scale) {
+        this(title, settings, rounds, methods, roundTimeByPolicy, roundTimeByMethodAndPolicy, gantt, ganttPolicy, scale,
+                null);
+    }
 
     public ReportInput {
         Objects.requireNonNull(title, "ReportInput.title must not be null");
@@ -55,6 +66,7 @@ public record ReportInput(String title, Map<String, Object> settings, List<Metho
         gantt = copyList("ReportInput.gantt", gantt);
         ganttPolicy = ganttPolicy == null ? "" : ganttPolicy;
         scale = copyList("ReportInput.scale", scale);
+        quality = quality == null ? Map.of() : copyMap("ReportInput.quality", quality);
     }
 
     /** Without the optional per-method policy table. */
@@ -133,6 +145,48 @@ public record ReportInput(String title, Map<String, Object> settings, List<Metho
                 nonNegative("MethodSummary.measuredServerPeakBytes", measuredServerPeakBytes);
             }
             droppedDevices = copyList("MethodSummary.droppedDevices", droppedDevices);
+        }
+    }
+
+    /**
+     * One method's task quality from generated answers after its final round.
+     *
+     * @param metric      the headline metric's name (e.g. {@code rouge_l}); higher is better
+     * @param metrics     every task metric over all devices' prompts, headline first
+     * @param perDevice   the headline metric on each device's own held-out prompts
+     * @param byRound     the headline metric after each round that was evaluated by generation
+     */
+    public record Quality(String metric, Map<String, Double> metrics, Map<String, Double> perDevice,
+                          Map<Integer, Double> byRound) {
+
+        public Quality {
+            Objects.requireNonNull(metric, "Quality.metric must not be null");
+            metrics = copyMap("Quality.metrics", metrics);
+            perDevice = copyMap("Quality.perDevice", perDevice);
+            byRound = Collections.unmodifiableMap(new LinkedHashMap<>(byRound));
+        }
+
+        /** The headline metric over all devices' prompts (NaN when missing). */
+        public double value() {
+            return metrics.getOrDefault(metric, Double.NaN);
+        }
+
+        public double deviceMean() {
+            return perDevice.values().stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+        }
+
+        public double deviceWorst() {
+            return perDevice.values().stream().mapToDouble(Double::doubleValue).min().orElse(Double.NaN);
+        }
+
+        /** The device with the lowest score, or "" when there are none. */
+        public String worstDevice() {
+            return perDevice.entrySet().stream().min(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElse("");
+        }
+
+        /** Best minus worst device. */
+        public double deviceSpread() {
+            return perDevice.values().stream().mapToDouble(Double::doubleValue).max().orElse(Double.NaN) - deviceWorst();
         }
     }
 

@@ -4,6 +4,7 @@ import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -27,11 +28,13 @@ import org.memsfl.util.AtomicFiles;
  * no external resources) plus every chart as {@code charts/<name>.png} beside it. All files are written through a
  * temporary file and moved into place, so a reader never sees a half-written one.
  *
- * <p>Sections: settings, per-method summary, loss curves (eval and train), memory (server peak stacked by
- * category, largest device peak stacked by category, and each device of the {@value Charts#MEMSFL} method),
- * simulated round time (per method, per scheduling policy, optionally per method and policy), the server's
- * schedule for one round as a Gantt chart, the scale table and the per-round metrics. A chart with nothing to plot
- * is replaced by a note.
+ * <p>The page answers first: {@link AnswerPanel} (memsfl's server memory, quality gap and round time against each
+ * baseline, with ratios and verdicts), then task quality from generated answers (all devices, mean, worst device,
+ * spread), loss curves, memory (server peak stacked by category, largest device peak, each device of the
+ * {@value Charts#MEMSFL} method), simulated round time (per method, per scheduling policy, optionally per method and
+ * policy), the server's schedule as a Gantt chart, then the tables (summary, scale, per-round metrics, collapsible
+ * and downloadable as {@code rounds.csv}) and the settings last. Tables scroll inside their box rather than widen
+ * the page. A chart with nothing to plot is replaced by a note.
  */
 public final class ReportWriter {
 
@@ -65,6 +68,7 @@ public final class ReportWriter {
                 AtomicFiles.write(charts.resolve(f.name() + ".png"), out -> out.write(png));
             }
         }
+        AtomicFiles.writeString(outDir.resolve(RoundsCsv.FILE), RoundsCsv.render(in));
         Path report = outDir.resolve(REPORT_FILE);
         AtomicFiles.writeString(report, html(in, figures));
         return report;
@@ -111,6 +115,22 @@ public final class ReportWriter {
         if (!in.roundTimeByMethodAndPolicy().isEmpty()) {
             figs.add(chart("round_time_by_method_and_policy", "Simulated round time per method and policy",
                     "Grouped by policy, one bar per method (s).", Charts.grouped(in.roundTimeByMethodAndPolicy())));
+        }
+
+        if (!in.quality().isEmpty()) {
+            String metric = in.quality().values().iterator().next().metric();
+            Map<String, Double> all = new LinkedHashMap<>();
+            Map<String, Map<String, Double>> byDevice = new LinkedHashMap<>();
+            in.quality().forEach((name, q) -> {
+                all.put(name, q.value());
+                byDevice.put(name, q.perDevice());
+            });
+            figs.add(chart("task_metric", metric + " of generated answers per method",
+                    "Greedy answers to every device's held-out prompts after the final round, scored together.",
+                    Charts.bars(metric + " per method", "method", metric, metric, all)));
+            figs.add(chart("task_metric_by_device", metric + " per device and method",
+                    "Each device's own held-out prompts (its natural non-IID keys); one bar per method.",
+                    Charts.grouped(metric + " per device", "device", metric, byDevice)));
         }
 
         String policy = in.ganttPolicy().isBlank() ? "" : " (" + in.ganttPolicy() + ")";
@@ -174,18 +194,28 @@ public final class ReportWriter {
         h.append("<p class=\"sub\">memsfl experiment report &middot; methods: ")
                 .append(esc(in.methods().isEmpty() ? "-" : String.join(", ", in.methods().keySet())))
                 .append("</p>\n");
-        h.append("<nav><a href=\"#settings\">Settings</a> <a href=\"#summary\">Summary</a> ")
+        h.append("<nav><a href=\"#answer\">Answer</a> <a href=\"#quality\">Quality</a> ")
                 .append("<a href=\"#loss\">Loss</a> <a href=\"#memory\">Memory</a> ")
                 .append("<a href=\"#time\">Round time</a> <a href=\"#schedule\">Schedule</a> ")
-                .append("<a href=\"#scale\">Scale</a> <a href=\"#rounds\">Per round</a></nav>\n");
+                .append("<a href=\"#summary\">Summary</a> <a href=\"#scale\">Scale</a> ")
+                .append("<a href=\"#rounds\">Per round</a> <a href=\"#settings\">Settings</a></nav>\n");
 
-        section(h, "settings", "Settings");
-        settingsTable(h, in.settings());
+        section(h, "answer", "Did memsfl win?");
+        table(h, AnswerPanel.table(in), "no memsfl run to compare");
+        h.append("<p class=\"note\">Ratio = memsfl / baseline. Memory and round time come from the cost models; ")
+                .append("loss and task metric are measured on the trained model after the last round.</p>\n");
 
-        section(h, "summary", "Summary per method");
-        table(h, Tables.summary(in.methods()), "no methods");
-        h.append("<p class=\"note\">Peaks are cost-model bytes at the backward pass; the measured server peak comes ")
-                .append("from the allocator where it was recorded. Bytes up/down are totals over the run.</p>\n");
+        section(h, "quality", "Task quality");
+        if (in.quality().isEmpty()) {
+            h.append("<p class=\"empty\">not evaluated by generation (run with --generate)</p>\n");
+        } else {
+            table(h, Tables.quality(in.quality()), "");
+            figure(h, byName.get("task_metric"));
+            figure(h, byName.get("task_metric_by_device"));
+            h.append("<details><summary>per device</summary>\n");
+            table(h, Tables.qualityByDevice(in.quality()), "");
+            h.append("</details>\n");
+        }
 
         section(h, "loss", "Loss");
         figure(h, byName.get("eval_loss"));
@@ -193,7 +223,9 @@ public final class ReportWriter {
 
         section(h, "memory", "Memory");
         figure(h, byName.get("server_memory"));
+        h.append("<details><summary>server memory by category</summary>\n");
         memoryTable(h, in.methods());
+        h.append("</details>\n");
         if (byName.containsKey("scale_server_memory")) {
             figure(h, byName.get("scale_server_memory"));
         }
@@ -220,11 +252,23 @@ public final class ReportWriter {
                     .append(esc(Fmt.seconds(makespan))).append(" s.</p>\n");
         }
 
+        section(h, "summary", "Summary per method");
+        table(h, Tables.summary(in.methods()), "no methods");
+        h.append("<p class=\"note\">Peaks are cost-model bytes at the backward pass; the measured server peak comes ")
+                .append("from the allocator where it was recorded. Bytes up/down are totals over the run.</p>\n");
+
         section(h, "scale", "Scale (cost model)");
         table(h, Tables.scale(in.scale()), "no scale rows");
 
         section(h, "rounds", "Per-round metrics");
+        h.append("<p><a download=\"").append(RoundsCsv.FILE).append("\" href=\"data:text/csv;base64,")
+                .append(Base64.getEncoder().encodeToString(RoundsCsv.render(in).getBytes(StandardCharsets.UTF_8)))
+                .append("\">Download per-round metrics (CSV)</a> <span class=\"file\">").append(RoundsCsv.FILE)
+                .append("</span></p>\n");
         roundsTable(h, in.rounds());
+
+        section(h, "settings", "Settings");
+        settingsTable(h, in.settings());
 
         h.append("</body>\n</html>\n");
         return h.toString();
@@ -258,10 +302,10 @@ public final class ReportWriter {
             h.append("<p class=\"empty\">no settings</p>\n");
             return;
         }
-        h.append("<table class=\"kv\">\n");
+        h.append("<div class=\"tw\"><table class=\"kv\">\n");
         settings.forEach((k, v) -> h.append("<tr><th>").append(esc(k)).append("</th><td>")
                 .append(esc(Fmt.value(v))).append("</td></tr>\n"));
-        h.append("</table>\n");
+        h.append("</table></div>\n");
     }
 
     private static void table(StringBuilder h, Tables.Table t, String empty) {
@@ -269,7 +313,7 @@ public final class ReportWriter {
             h.append("<p class=\"empty\">").append(esc(empty)).append("</p>\n");
             return;
         }
-        h.append("<table>\n<thead><tr>");
+        h.append("<div class=\"tw\"><table>\n<thead><tr>");
         for (int c = 0; c < t.header().size(); c++) {
             h.append(t.numeric()[c] ? "<th class=\"num\">" : "<th>").append(esc(t.header().get(c))).append("</th>");
         }
@@ -281,7 +325,7 @@ public final class ReportWriter {
             }
             h.append("</tr>\n");
         }
-        h.append("</tbody>\n</table>\n");
+        h.append("</tbody>\n</table></div>\n");
     }
 
     /** Server peak by category per method, in MiB, with the peak itself. */
@@ -378,5 +422,8 @@ public final class ReportWriter {
             .file { font-family: monospace; color: #888; margin-left: 0.5em; }
             .note { color: #555; font-size: 0.9em; }
             .empty { color: #999; font-style: italic; }
+            .tw { max-width: 100%; overflow-x: auto; }
+            table.kv td { overflow-wrap: anywhere; }
+            details > summary { cursor: pointer; color: #335; }
             """;
 }

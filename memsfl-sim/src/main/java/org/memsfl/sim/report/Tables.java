@@ -48,6 +48,58 @@ final class Tables {
         return new Table(SCALE_HEADER, SCALE_NUMERIC, rows);
     }
 
+    /**
+     * Task quality per method: every task metric over all devices' prompts, then the headline metric's mean over
+     * devices, the worst device and the spread (best minus worst device).
+     */
+    static Table quality(Map<String, ReportInput.Quality> quality) {
+        List<String> metrics = new ArrayList<>();
+        quality.values().forEach(q -> q.metrics().keySet().stream().filter(k -> !metrics.contains(k))
+                .forEach(metrics::add));
+        String headline = quality.isEmpty() ? "" : quality.values().iterator().next().metric();
+        List<String> header = new ArrayList<>();
+        header.add("method");
+        metrics.forEach(m -> header.add(m + " (all)"));
+        header.addAll(List.of(headline + " device mean", "worst device", headline + " worst", "spread"));
+        boolean[] numeric = new boolean[header.size()];
+        java.util.Arrays.fill(numeric, true);
+        numeric[0] = false;
+        numeric[metrics.size() + 2] = false;
+        List<List<String>> rows = new ArrayList<>();
+        quality.forEach((name, q) -> {
+            List<String> row = new ArrayList<>();
+            row.add(name);
+            metrics.forEach(m -> row.add(Fmt.score(q.metrics().getOrDefault(m, Double.NaN))));
+            row.add(Fmt.score(q.deviceMean()));
+            row.add(q.worstDevice().isEmpty() ? Fmt.NONE : q.worstDevice());
+            row.add(Fmt.score(q.deviceWorst()));
+            row.add(Fmt.score(q.deviceSpread()));
+            rows.add(row);
+        });
+        return new Table(header, numeric, rows);
+    }
+
+    /** The headline metric of every method on every device (devices as columns). */
+    static Table qualityByDevice(Map<String, ReportInput.Quality> quality) {
+        List<String> devices = new ArrayList<>();
+        quality.values().forEach(q -> q.perDevice().keySet().stream().filter(d -> !devices.contains(d))
+                .forEach(devices::add));
+        List<String> header = new ArrayList<>();
+        header.add("method");
+        header.addAll(devices);
+        boolean[] numeric = new boolean[header.size()];
+        java.util.Arrays.fill(numeric, true);
+        numeric[0] = false;
+        List<List<String>> rows = new ArrayList<>();
+        quality.forEach((name, q) -> {
+            List<String> row = new ArrayList<>();
+            row.add(name);
+            devices.forEach(d -> row.add(Fmt.score(q.perDevice().getOrDefault(d, Double.NaN))));
+            rows.add(row);
+        });
+        return new Table(header, numeric, rows);
+    }
+
     /** The device with the largest peak (first one on ties), or {@code null} when the method has no devices. */
     static Map.Entry<String, Long> maxDevice(MethodSummary m) {
         Map.Entry<String, Long> best = null;

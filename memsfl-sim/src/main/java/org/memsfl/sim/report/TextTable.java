@@ -20,6 +20,18 @@ public final class TextTable {
         return format(Tables.summary(in.methods()));
     }
 
+    /** The report's first panel: memsfl against each baseline, with ratios and one-line verdicts. */
+    public static String renderAnswer(ReportInput in) {
+        Objects.requireNonNull(in, "ReportInput must not be null");
+        return format(AnswerPanel.table(in));
+    }
+
+    /** Task quality per method (all devices, then mean, worst and spread over devices); "" when there is none. */
+    public static String renderQuality(ReportInput in) {
+        Objects.requireNonNull(in, "ReportInput must not be null");
+        return in.quality().isEmpty() ? "" : format(Tables.quality(in.quality()));
+    }
+
     /** The cost-model table at a larger shape. */
     public static String renderScale(List<ScaleRow> scale) {
         Objects.requireNonNull(scale, "scale rows must not be null");

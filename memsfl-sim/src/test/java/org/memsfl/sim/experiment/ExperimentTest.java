@@ -21,6 +21,10 @@ import org.memsfl.sim.SimContext;
 import org.memsfl.sim.SimSettings;
 import org.memsfl.sim.method.SplitFederatedMethod;
 import org.memsfl.util.Json;
+import org.memsfl.metrics.Prediction;
+import org.memsfl.metrics.PredictionsFile;
+import org.memsfl.train.TaskEvalPlan;
+import org.memsfl.train.TaskEvaluator;
 
 /** End-to-end runs of the simulator on stories260K + Dolly over paper-5 with tiny settings. */
 class ExperimentTest {
@@ -83,7 +87,9 @@ class ExperimentTest {
 
     @Test
     void compareWritesManifestMetricsAndSummary(@TempDir Path out) throws Exception {
-        List<MethodResult> results = new Experiment(ctx, out, s -> { }).run(Experiment.METHODS, r -> { });
+        // generation after round 1 and the final round 2: 2 held-out prompts per device, 8 new tokens each
+        TaskEvalPlan gen = new TaskEvalPlan(TaskEvaluator.Settings.greedy(8, 4), 2, 1);
+        List<MethodResult> results = new Experiment(ctx, out, s -> { }, gen).run(Experiment.METHODS, r -> { });
         assertThat(results).hasSize(5);
         assertThat(Files.readAllLines(out.resolve("metrics.jsonl"))).hasSize(5 * 2);
         JsonNode summary = Json.MAPPER.readTree(out.resolve("summary.json").toFile());
@@ -103,5 +109,20 @@ class ExperimentTest {
         assertThat(byName.get("memsfl").memory().serverPeak()).isLessThan(byName.get("sfl-v1").memory().serverPeak());
         // training helps: every method that trained ends below the untuned loss of the first evaluation batch set
         assertThat(byName.get("memsfl").finalEvalLoss()).isLessThan(4.6);
+        // task quality: every round generated (every 1), per-device summary with each device's own prompts
+        for (String line : Files.readAllLines(out.resolve("metrics.jsonl"))) {
+            assertThat(Json.MAPPER.readTree(line).get("task_metrics").has("rouge_l")).isTrue();
+        }
+        JsonNode perDevice = summary.get("methods").get("memsfl").get("task").get("per_device");
+        assertThat(perDevice.get("devices").size()).isEqualTo(5);
+        double worst = perDevice.get("worst").asDouble();
+        perDevice.get("devices").forEach(d -> assertThat(d.asDouble()).isGreaterThanOrEqualTo(worst));
+        assertThat(perDevice.get("spread").asDouble()).isGreaterThanOrEqualTo(0);
+        Map<String, List<Prediction>> predictions = PredictionsFile.readByMethod(out.resolve("predictions.jsonl"));
+        assertThat(predictions.keySet()).containsExactlyElementsOf(Experiment.METHODS);
+        assertThat(predictions.get("fedlora")).hasSize(10);
+        JsonNode metrics = Json.MAPPER.readTree(out.resolve("metrics.json").toFile());
+        assertThat(metrics.get("methods").get("centralized").get("metrics").get("rouge_l").asDouble())
+                .isEqualTo(org.memsfl.metrics.Metric.ROUGE_L.score(predictions.get("centralized")));
     }
 }

@@ -111,4 +111,36 @@ final class ReportFixtures {
         return new ReportInput("MemSFL demo run: <gpt2-tiny> & friends", settings, rounds, methods, byPolicy,
                 byMethodAndPolicy, gantt, "schrage", scale);
     }
+
+    /**
+     * The fixture with all five method names (splitlora and centralized added), task quality for each, and a long
+     * settings value, as a full comparison with --generate produces.
+     */
+    static ReportInput withQuality() {
+        ReportInput base = input();
+        Map<String, MethodSummary> methods = new LinkedHashMap<>(base.methods());
+        methods.put("splitlora", summary(300 * MIB, 90 * MIB, 0.5, 80.0, 2.31, null, List.of()));
+        methods.put("centralized", summary(300 * MIB, 120 * MIB, 1.0, 20.0, 2.20, null, List.of()));
+        Map<String, ReportInput.Quality> quality = new LinkedHashMap<>();
+        double[] headline = {0.231, 0.228, 0.199, 0.224, 0.240};
+        int i = 0;
+        for (String m : methods.keySet()) {
+            Map<String, Double> perDevice = new LinkedHashMap<>();
+            for (int d = 0; d < DEVICES.size(); d++) {
+                perDevice.put(DEVICES.get(d), headline[i] - 0.02 * d);
+            }
+            Map<String, Double> metrics = new LinkedHashMap<>();
+            metrics.put("bleu", headline[i]);
+            metrics.put("nist", 10 * headline[i]);
+            metrics.put("meteor", headline[i] / 2);
+            metrics.put("rouge_l", headline[i] + 0.1);
+            metrics.put("cider", 3 * headline[i]);
+            quality.put(m, new ReportInput.Quality("bleu", metrics, perDevice, Map.of(3, headline[i])));
+            i++;
+        }
+        Map<String, Object> settings = new LinkedHashMap<>(base.settings());
+        settings.put("a_long_setting", "x".repeat(400));
+        return new ReportInput(base.title(), settings, base.rounds(), methods, base.roundTimeByPolicy(),
+                base.roundTimeByMethodAndPolicy(), base.gantt(), base.ganttPolicy(), base.scale(), quality);
+    }
 }
