@@ -155,6 +155,9 @@ public final class ServerCommand implements Callable<Integer> {
         org.memsfl.data.Partitioner.of(partition); // a typo fails here, not after every device has registered
         DeviceTokens auth = tokens != null ? DeviceTokens.read(tokens) : fleetToken();
 
+        if (!insecure && (cert == null || key == null)) {
+            throw new BadInputException("TLS needs --cert and --key (PEM files); pass --insecure for plaintext");
+        }
         var creds = Transport.serverCredentials(insecure, cert, key);
         System.err.printf(Locale.ROOT, "memsfl server: loading %s, %d rounds x %d local steps, fleet of %d%n", model,
                 rounds, localSteps, fleetSize);

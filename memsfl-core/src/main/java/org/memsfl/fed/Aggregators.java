@@ -28,7 +28,7 @@ public final class Aggregators {
             case ClientOnlyAvg.NAME: return new ClientOnlyAvg();
             case SvdAggregation.NAME: return new SvdAggregation();
             default:
-                throw new IllegalArgumentException("unknown aggregation strategy '" + name + "'; expected one of "
+                throw new org.memsfl.util.BadInputException("unknown aggregation strategy '" + name + "'; expected one of "
                         + String.join(", ", NAMES) + " (fedavg: per-layer FedAvg, the default; client-only: SplitLoRA-style,"
                         + " device-side adapters only; svd: FlexLoRA-style, B·A averaged and re-factorised by SVD)");
         }

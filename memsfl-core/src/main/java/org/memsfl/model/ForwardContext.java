@@ -1,14 +1,13 @@
 package org.memsfl.model;
 
 import org.bytedeco.pytorch.Generator;
-import org.memsfl.lora.AdapterSet;
 
 /**
  * What a forward pass needs besides the hidden states: the adapters to apply (possibly none), whether it is a
  * training pass (adapter dropout on) and the generator its masks are drawn from (null: libtorch's global one), and for
  * generation a KV cache and the position of the first new token.
  */
-public record ForwardContext(AdapterSet adapters, boolean training, KvCache cache, int startPos, Generator rng) {
+public record ForwardContext(Adapters adapters, boolean training, KvCache cache, int startPos, Generator rng) {
 
     public ForwardContext {
         if (startPos < 0) {
@@ -16,20 +15,20 @@ public record ForwardContext(AdapterSet adapters, boolean training, KvCache cach
         }
     }
 
-    public static ForwardContext inference(AdapterSet adapters) {
+    public static ForwardContext inference(Adapters adapters) {
         return new ForwardContext(adapters, false, null, 0, null);
     }
 
-    public static ForwardContext training(AdapterSet adapters) {
+    public static ForwardContext training(Adapters adapters) {
         return new ForwardContext(adapters, true, null, 0, null);
     }
 
     /** A training pass whose adapter dropout draws from {@code rng}. */
-    public static ForwardContext training(AdapterSet adapters, Generator rng) {
+    public static ForwardContext training(Adapters adapters, Generator rng) {
         return new ForwardContext(adapters, true, null, 0, rng);
     }
 
-    public static ForwardContext generation(AdapterSet adapters, KvCache cache, int startPos) {
+    public static ForwardContext generation(Adapters adapters, KvCache cache, int startPos) {
         return new ForwardContext(adapters, false, cache, startPos, null);
     }
 }

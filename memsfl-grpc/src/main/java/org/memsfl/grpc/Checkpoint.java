@@ -123,8 +123,8 @@ final class Checkpoint {
         Path dir = out.resolve(DIR);
         Path latest = dir.resolve("LATEST");
         if (!Files.isRegularFile(latest)) {
-            throw new BadInputException("--resume: no checkpoint in " + dir + " (LATEST is missing); run without --resume"
-                    + " to start over");
+            throw new BadInputException("cannot resume: no checkpoint in " + dir + " (LATEST is missing); start a fresh"
+                    + " run instead");
         }
         int r;
         JsonNode root;
@@ -132,10 +132,10 @@ final class Checkpoint {
             r = Integer.parseInt(Files.readString(latest).strip());
             root = Json.MAPPER.readTree(dir.resolve("round-" + r + ".json").toFile());
         } catch (IOException | NumberFormatException e) {
-            throw new BadInputException("--resume: cannot read checkpoint in " + dir + ": " + e.getMessage(), e);
+            throw new BadInputException("cannot resume: cannot read the checkpoint in " + dir + ": " + e.getMessage(), e);
         }
         if (!FORMAT.equals(root.path("format").asText())) {
-            throw new BadInputException("--resume: " + dir + " holds format '" + root.path("format").asText()
+            throw new BadInputException("cannot resume: " + dir + " holds format '" + root.path("format").asText()
                     + "', expected " + FORMAT);
         }
         Map<String, Tensor> t;

@@ -49,6 +49,7 @@ import org.memsfl.train.LrSchedule;
 import org.memsfl.train.StepResult;
 import org.memsfl.util.BadInputException;
 import org.memsfl.util.Json;
+import org.memsfl.util.ProcessMemory;
 
 /**
  * A device process (DESIGN.md section 7): registers, loads ONLY its segment (embedding + layers [0, cut)) and its own
@@ -134,7 +135,7 @@ public final class DeviceClient {
     /** This device's partition, tokenised exactly as the simulator tokenises it. */
     private List<TokenizedExample> partition(Assignment a, LoadedModel segment) {
         if (s.partitionIndex() >= a.getNumPartitions()) {
-            throw new BadInputException("--partition " + s.partitionIndex() + " is out of range: the fleet splits the data"
+            throw new BadInputException("partition index " + s.partitionIndex() + " is out of range: the fleet splits the data"
                     + " into " + a.getNumPartitions() + " partitions (0.." + (a.getNumPartitions() - 1) + ")");
         }
         Dataset ds = DataResolver.resolve(s.data());

@@ -65,6 +65,7 @@ import org.memsfl.train.Evaluator;
 import org.memsfl.train.Loss;
 import org.memsfl.train.LrSchedule;
 import org.memsfl.util.Json;
+import org.memsfl.util.ProcessMemory;
 import org.memsfl.util.RunManifest;
 
 /**
@@ -181,7 +182,7 @@ final class RoundCoordinator implements AutoCloseable {
         this.planMemory = MemoryModel.of(planConfig, s.lora().forFamily(planConfig.family()), s.batchSize(), s.seqLen());
         this.planLayers = planConfig.nLayers();
         if (s.cut() >= trained.nLayers()) {
-            throw new IllegalArgumentException("--cut " + s.cut() + " leaves the server no layer: the model has "
+            throw new org.memsfl.util.BadInputException("cut " + s.cut() + " leaves the server no layer: the model has "
                     + trained.nLayers() + " layers, so a cut is in [1, " + (trained.nLayers() - 1) + "]");
         }
         this.lora = s.lora().forFamily(trained.family()); // q,k,v,o name GPT-2's fused c_attn slices and c_proj
@@ -213,7 +214,7 @@ final class RoundCoordinator implements AutoCloseable {
         manifest.put("model_id", loaded.id());
         manifest.put("transport", "grpc");
         manifest.put("resumed", s.resume());
-        RunManifest.write(s.out(), s.resume() ? "server --resume" : "server", manifest, s.seed());
+        RunManifest.write(s.out(), "server", manifest, s.seed());
         if (s.resume()) {
             restore(Checkpoint.read(s.out(), lora));
         }
@@ -326,7 +327,7 @@ final class RoundCoordinator implements AutoCloseable {
         String reason;
         if (s.cut() > 0) {
             cut = s.cut();
-            reason = "cut " + cut + " of " + config.nLayers() + " forced by --cut";
+            reason = "cut " + cut + " of " + config.nLayers() + " set by the server (cut)";
         } else {
             DevicePlan plan = Planner.device(planMemory, profile, s.safetyMargin());
             if (!plan.fits()) {
@@ -708,12 +709,12 @@ final class RoundCoordinator implements AutoCloseable {
             }
         }
         if (!differ.isEmpty()) {
-            throw new org.memsfl.util.BadInputException("--resume: the settings differ from the checkpoint's in "
+            throw new org.memsfl.util.BadInputException("cannot resume: the settings differ from the checkpoint's in "
                     + String.join(", ", differ));
         }
         if (c.completedRound() > s.rounds()) {
-            throw new org.memsfl.util.BadInputException("--resume: the checkpoint is after round " + c.completedRound()
-                    + " but --rounds is " + s.rounds());
+            throw new org.memsfl.util.BadInputException("cannot resume: the checkpoint is after round " + c.completedRound()
+                    + " but the run has " + s.rounds() + " rounds");
         }
         for (Checkpoint.DeviceState d : c.devices()) {
             AdamW opt = new AdamW(d.serverSide().namedParameters(), AdamW.Settings.defaults());
