@@ -16,6 +16,7 @@ import org.memsfl.engine.SafetensorsWriter;
 import org.memsfl.fleet.DeviceProfile;
 import org.memsfl.lora.AdapterSet;
 import org.memsfl.lora.LoraConfig;
+import org.memsfl.round.ServerCheckpoint;
 import org.memsfl.util.AtomicFiles;
 import org.memsfl.util.BadInputException;
 import org.memsfl.util.Json;
@@ -39,20 +40,23 @@ final class Checkpoint {
     static final String FORMAT = "memsfl-grpc-checkpoint/1";
     static final String DIR = "checkpoint";
 
-    /** One device as the server knows it. */
-    record DeviceState(String id, int cut, int partition, String reason, DeviceProfile profile, List<Integer> missedRounds,
-                       boolean missedLast, long peakRss, long rssBefore, long serverSteps, AdapterSet serverSide,
-                       Map<String, Tensor> optimizer, AdapterSet next) {
+    /** What only the edge server knows of a registered device: its registration and its reported memory. */
+    record Registration(String id, int partition, String reason, DeviceProfile profile, long peakRss, long rssBefore) {
     }
 
     /**
-     * @param completedRound the round whose aggregation this checkpoint follows
-     * @param settings       the settings it was trained with ({@link ServerSettings#toMap()})
-     * @param totals         running totals for summary.json
-     * @param metricsLine    the completed round's line of metrics.jsonl
+     * @param round         the core round's state ({@link org.memsfl.round.SplitServer#checkpoint})
+     * @param settings      the settings it was trained with ({@link ServerSettings#toMap()})
+     * @param registrations each device's registration, by id
+     * @param totals        running totals for summary.json
+     * @param metricsLine   the completed round's line of metrics.jsonl
      */
-    record State(int completedRound, Map<String, Object> settings, List<DeviceState> devices, AdapterSet global,
+    record State(ServerCheckpoint round, Map<String, Object> settings, Map<String, Registration> registrations,
                  Map<String, Object> totals, Map<String, Object> metricsLine) {
+
+        int completedRound() {
+            return round.completedRound();
+        }
     }
 
     private Checkpoint() {
@@ -62,10 +66,11 @@ final class Checkpoint {
         Path dir = out.resolve(DIR);
         int r = st.completedRound();
         Map<String, Tensor> tensors = new LinkedHashMap<>();
-        st.global().toTensorMap().forEach((k, t) -> tensors.put("global." + k, t));
+        st.round().global().toTensorMap().forEach((k, t) -> tensors.put("global." + k, t));
         List<Map<String, Object>> devices = new ArrayList<>();
-        for (int i = 0; i < st.devices().size(); i++) {
-            DeviceState d = st.devices().get(i);
+        for (int i = 0; i < st.round().devices().size(); i++) {
+            ServerCheckpoint.Device d = st.round().devices().get(i);
+            Registration reg = st.registrations().get(d.id());
             String p = "d" + i + ".";
             d.serverSide().toTensorMap().forEach((k, t) -> tensors.put(p + "server." + k, t));
             d.optimizer().forEach((k, t) -> tensors.put(p + "opt." + k, t));
@@ -73,19 +78,19 @@ final class Checkpoint {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("id", d.id());
             m.put("cut", d.cut());
-            m.put("partition", d.partition());
-            m.put("reason", d.reason());
+            m.put("partition", reg.partition());
+            m.put("reason", reg.reason());
             Map<String, Object> prof = new LinkedHashMap<>();
-            prof.put("memory_budget_bytes", d.profile().memoryBudgetBytes());
-            prof.put("flops_per_second", d.profile().flopsPerSecond());
-            prof.put("uplink_bytes_per_second", d.profile().uplinkBytesPerSecond());
-            prof.put("downlink_bytes_per_second", d.profile().downlinkBytesPerSecond());
-            prof.put("latency_seconds", d.profile().latencySeconds());
+            prof.put("memory_budget_bytes", reg.profile().memoryBudgetBytes());
+            prof.put("flops_per_second", reg.profile().flopsPerSecond());
+            prof.put("uplink_bytes_per_second", reg.profile().uplinkBytesPerSecond());
+            prof.put("downlink_bytes_per_second", reg.profile().downlinkBytesPerSecond());
+            prof.put("latency_seconds", reg.profile().latencySeconds());
             m.put("profile", prof);
             m.put("missed_rounds", d.missedRounds());
             m.put("missed_last", d.missedLast());
-            m.put("peak_rss_bytes", d.peakRss());
-            m.put("rss_before_model_bytes", d.rssBefore());
+            m.put("peak_rss_bytes", reg.peakRss());
+            m.put("rss_before_model_bytes", reg.rssBefore());
             m.put("server_optimizer_steps", d.serverSteps());
             devices.add(m);
         }
@@ -144,7 +149,8 @@ final class Checkpoint {
         }
         try {
             AdapterSet global = AdapterSet.fromTensorMap(lora, prefixed(t, "global."));
-            List<DeviceState> devices = new ArrayList<>();
+            List<ServerCheckpoint.Device> devices = new ArrayList<>();
+            Map<String, Registration> registrations = new LinkedHashMap<>();
             int i = 0;
             for (JsonNode d : root.get("devices")) {
                 String p = "d" + i++ + ".";
@@ -156,18 +162,39 @@ final class Checkpoint {
                 d.get("missed_rounds").forEach(n -> missed.add(n.asInt()));
                 Map<String, Tensor> opt = new LinkedHashMap<>();
                 prefixed(t, p + "opt.").forEach((k, v) -> opt.put(k, v.clone()));
-                devices.add(new DeviceState(d.get("id").asText(), d.get("cut").asInt(), d.get("partition").asInt(),
-                        d.get("reason").asText(), profile, missed, d.get("missed_last").asBoolean(),
-                        d.get("peak_rss_bytes").asLong(), d.get("rss_before_model_bytes").asLong(),
-                        d.get("server_optimizer_steps").asLong(),
+                String id = d.get("id").asText();
+                devices.add(new ServerCheckpoint.Device(id, d.get("cut").asInt(), missed,
+                        d.get("missed_last").asBoolean(), d.get("server_optimizer_steps").asLong(),
                         AdapterSet.fromTensorMap(lora, prefixed(t, p + "server.")), opt,
                         AdapterSet.fromTensorMap(lora, prefixed(t, p + "next."))));
+                registrations.put(id, new Registration(id, d.get("partition").asInt(), d.get("reason").asText(), profile,
+                        d.get("peak_rss_bytes").asLong(), d.get("rss_before_model_bytes").asLong()));
             }
-            return new State(r, Json.MAPPER.convertValue(root.get("settings"), Map.class), devices, global,
+            return new State(new ServerCheckpoint(r, devices, global),
+                    Json.MAPPER.convertValue(root.get("settings"), Map.class), registrations,
                     Json.MAPPER.convertValue(root.get("totals"), Map.class),
                     Json.MAPPER.convertValue(root.get("metrics_line"), Map.class));
         } finally {
             t.values().forEach(Tensor::close);
+        }
+    }
+
+    /** Refuses to resume with training settings other than the checkpoint's, or fewer rounds than it completed. */
+    static void requireResumable(State c, ServerSettings s) {
+        Map<String, Object> now = s.toMap();
+        List<String> differ = new ArrayList<>();
+        for (String k : ServerSettings.TRAINING_KEYS) {
+            if (!java.util.Objects.equals(String.valueOf(now.get(k)), String.valueOf(c.settings().get(k)))) {
+                differ.add(k + " (checkpoint " + c.settings().get(k) + ", now " + now.get(k) + ")");
+            }
+        }
+        if (!differ.isEmpty()) {
+            throw new BadInputException("cannot resume: the settings differ from the checkpoint's in "
+                    + String.join(", ", differ));
+        }
+        if (c.completedRound() > s.rounds()) {
+            throw new BadInputException("cannot resume: the checkpoint is after round " + c.completedRound()
+                    + " but the run has " + s.rounds() + " rounds");
         }
     }
 
