@@ -73,7 +73,9 @@ class OneRoundTwoTransportsTest {
         Fleet fleet = new Fleet("grpc-3", devices, paper.server());
         Path fleetFile = tmp.resolve("grpc-3.yaml");
         Files.writeString(fleetFile, FleetFiles.toYaml(fleet));
-        SimSettings sim = new SimSettings("stories260K", "random:gpt2-medium", "dolly", "natural", fleetFile.toString(), 2,
+        // a small prompt/response file: loading Dolly on every device would eat the round deadline on a busy machine
+        String data = InProcessFleet.tinyData(tmp.resolve("data"), 90).toString();
+        SimSettings sim = new SimSettings("stories260K", "random:gpt2-medium", data, "iid", fleetFile.toString(), 2,
                 2, SCHEDULER, "fedavg", 2, 48, LORA, 3e-3, 1, 1.0, 8, 0.1, 4, 7);
 
         // in process: the simulator's driver, the late device left out of round 1
@@ -97,16 +99,16 @@ class OneRoundTwoTransportsTest {
         Path out = tmp.resolve("server");
         ServerSettings settings = ServerSettings.builder().setModel("stories260K").setFleetSize(3).setOut(out)
                 .optPlanShape("random:gpt2-medium").optRounds(2).optLocalSteps(2).optBatchSize(2).optSeqLen(48)
-                .optLora(LORA).optLr(3e-3).optWarmup(1).optMaxGradNorm(1.0).optSeed(7).optEvalData("dolly")
-                .optEvalExamples(8).optSafetyMargin(0.1).optScheduler(SCHEDULER)
-                .optRoundTimeout(Duration.ofSeconds(30)).build();
+                .optLora(LORA).optLr(3e-3).optWarmup(1).optMaxGradNorm(1.0).optSeed(7).optEvalData(data)
+                .optEvalExamples(8).optSafetyMargin(0.1).optScheduler(SCHEDULER).optPartitioner("iid")
+                .optRoundTimeout(Duration.ofSeconds(60)).build();
         Turnstile turnstile = new Turnstile(expectedOrder);
         ExecutorService pool = Executors.newCachedThreadPool();
         List<ManagedChannel> channels = new ArrayList<>();
         try (InProcessFleet f = new InProcessFleet(settings, devices.stream().map(DeviceProfile::id).toList(), "2t")) {
             List<Future<DeviceClient.Report>> reports = new ArrayList<>();
             for (int i = 0; i < 2; i++) {
-                reports.add(start(f, devices.get(i), i, turnstile, pool, channels));
+                reports.add(start(f, devices.get(i), data, i, turnstile, pool, channels));
             }
             ManagedChannel raw = InProcessChannelBuilder.forName(f.name).build();
             channels.add(raw);
@@ -117,7 +119,7 @@ class OneRoundTwoTransportsTest {
                 Thread.sleep(100);
             }
             assertThat(f.server.round()).as("round 1 ended at its deadline").isGreaterThanOrEqualTo(2);
-            reports.add(start(f, devices.get(2), 2, turnstile, pool, channels));
+            reports.add(start(f, devices.get(2), data, 2, turnstile, pool, channels));
             for (Future<DeviceClient.Report> r : reports) {
                 r.get(5, TimeUnit.MINUTES).finalAdapters().close();
             }
@@ -150,12 +152,12 @@ class OneRoundTwoTransportsTest {
                 .build();
     }
 
-    private static Future<DeviceClient.Report> start(InProcessFleet f, DeviceProfile d, int partition, Turnstile t,
-                                                     ExecutorService pool, List<ManagedChannel> channels) {
+    private static Future<DeviceClient.Report> start(InProcessFleet f, DeviceProfile d, String data, int partition,
+                                                     Turnstile t, ExecutorService pool, List<ManagedChannel> channels) {
         ManagedChannel ch = InProcessChannelBuilder.forName(f.name).build();
         channels.add(ch);
         Channel gated = ClientInterceptors.intercept(ch, t.forDevice(d.id()));
-        DeviceSettings ds = DeviceSettings.of(d, "dolly", partition, null);
+        DeviceSettings ds = DeviceSettings.of(d, data, partition, null);
         return pool.submit(() -> new DeviceClient(ds, gated, f.tokens.get(d.id()), f.logger).run());
     }
 
