@@ -45,6 +45,7 @@ import org.memsfl.train.LoraTrainer;
 import org.memsfl.train.LrSchedule;
 import org.memsfl.train.StepResult;
 import org.memsfl.util.Json;
+import org.memsfl.util.ProcessMemory;
 import org.memsfl.util.RunManifest;
 
 /**
@@ -357,7 +358,7 @@ public final class DeviceMemoryBench {
         if (!full && !variant.equals(s.cutVariant())) {
             throw new IllegalArgumentException("variant must be full or " + s.cutVariant() + ", got " + variant);
         }
-        long rssStart = ProcStatus.rss();
+        long rssStart = ProcessMemory.rssBytes();
         ModelResolver resolver = ModelResolver.fromEnvironment();
         ModelConfig config = resolver.config(s.model());
         if (s.cut() >= config.nLayers()) {
@@ -381,14 +382,14 @@ public final class DeviceMemoryBench {
             batches.add(sampler.next());
         }
         double dataSeconds = (System.nanoTime() - td) / 1e9;
-        long rssAfterData = ProcStatus.rss();
+        long rssAfterData = ProcessMemory.rssBytes();
 
         // 2. one-time engine costs, alike for both variants
         warmUp(config, s.lora());
         ServerMemoryBench.settle();
-        long rssBeforeModel = ProcStatus.rss();
-        long hwmBeforeModel = ProcStatus.hwm();
-        boolean hwmReset = ProcStatus.resetHwm();
+        long rssBeforeModel = ProcessMemory.rssBytes();
+        long hwmBeforeModel = ProcessMemory.peakRssBytes();
+        boolean hwmReset = ProcessMemory.resetPeak();
         long heapAtBaseline = Runtime.getRuntime().totalMemory();
         System.err.printf(Locale.ROOT, "%s: %d examples fill the %d-token window; RSS before model %.1f MiB%n",
                 variant, examples.size(), s.seqLen(), ServerMemoryBench.mib(rssBeforeModel));
@@ -407,9 +408,9 @@ public final class DeviceMemoryBench {
             AdamW optimizer = full ? trainer.optimizer() : device.optimizer();
             double loadSeconds = (System.nanoTime() - tl) / 1e9;
             ServerMemoryBench.settle();
-            long afterLoad = ProcStatus.rss();
-            long loadPeak = Math.max(rss.takePhaseMax(), hwmReset ? ProcStatus.hwm() : -1);
-            boolean stepHwmReset = hwmReset && ProcStatus.resetHwm(); // the steps' own high-water mark from here
+            long afterLoad = ProcessMemory.rssBytes();
+            long loadPeak = Math.max(rss.takePhaseMax(), hwmReset ? ProcessMemory.peakRssBytes() : -1);
+            boolean stepHwmReset = hwmReset && ProcessMemory.resetPeak(); // the steps' own high-water mark from here
             rss.takePhaseMax();
             System.err.printf(Locale.ROOT, "%s: loaded %s in %.1f s, RSS +%.1f MiB%n", variant, range, loadSeconds,
                     ServerMemoryBench.mib(afterLoad - rssBeforeModel));
@@ -436,8 +437,8 @@ public final class DeviceMemoryBench {
                         i < s.warmup() ? " (warm-up)" : "", stepSeconds.get(i),
                         ServerMemoryBench.mib(peak - rssBeforeModel));
             }
-            long stepsHwm = stepHwmReset ? ProcStatus.hwm() : -1; // since the reset after loading: every step
-            long endRss = ProcStatus.rss();
+            long stepsHwm = stepHwmReset ? ProcessMemory.peakRssBytes() : -1; // since the reset after loading: every step
+            long endRss = ProcessMemory.rssBytes();
             rss.stop();
             long stepsPeak = Math.max(stepsSampled, stepsHwm);
             long peak = Math.max(Math.max(stepsPeak, loadPeak), rss.max());
@@ -604,7 +605,7 @@ public final class DeviceMemoryBench {
                 x.matmul(x);
             }
         }
-        ProcStatus.rss();
+        ProcessMemory.rssBytes();
         Json.compact(Map.of("warm", 1));
     }
 }

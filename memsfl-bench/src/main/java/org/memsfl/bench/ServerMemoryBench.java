@@ -48,6 +48,7 @@ import org.memsfl.train.AdamW;
 import org.memsfl.train.GradClip;
 import org.memsfl.train.Loss;
 import org.memsfl.util.Json;
+import org.memsfl.util.ProcessMemory;
 import org.memsfl.util.RunManifest;
 
 /**
@@ -307,9 +308,9 @@ public final class ServerMemoryBench {
         ExecutorService pool = workerPool(Math.max(1, cuts.size()));
         warmUp(pool, Math.max(1, cuts.size()));
         settle();
-        long baseRss = ProcStatus.rss();
-        long hwmBeforeBaseline = ProcStatus.hwm();
-        boolean hwmReset = ProcStatus.resetHwm();
+        long baseRss = ProcessMemory.rssBytes();
+        long hwmBeforeBaseline = ProcessMemory.peakRssBytes();
+        boolean hwmReset = ProcessMemory.resetPeak();
         long heapAtBaseline = Runtime.getRuntime().totalMemory();
         System.err.printf("baseline RSS %.1f MiB (HWM so far %.1f MiB, reset %s)%n", mib(baseRss), mib(hwmBeforeBaseline),
                 hwmReset);
@@ -326,11 +327,11 @@ public final class ServerMemoryBench {
             long staticTensorBytes = build(method, config, lora, fleet, cuts, server, owned);
             double buildSeconds = (System.nanoTime() - tb) / 1e9;
             settle();
-            long afterBuild = ProcStatus.rss();
-            long buildPeak = Math.max(sampler.takePhaseMax(), ProcStatus.hwm());
+            long afterBuild = ProcessMemory.rssBytes();
+            long buildPeak = Math.max(sampler.takePhaseMax(), ProcessMemory.peakRssBytes());
             Boolean trimmed = trimAfterBuild ? mallocTrim() : null;
-            long afterTrim = ProcStatus.rss();
-            boolean stepHwmReset = ProcStatus.resetHwm();
+            long afterTrim = ProcessMemory.rssBytes();
+            boolean stepHwmReset = ProcessMemory.resetPeak();
             sampler.takePhaseMax();
             System.err.printf("built in %.1f s: RSS +%.1f MiB (tensors %.1f MiB), after malloc_trim +%.1f MiB%n",
                     buildSeconds, mib(afterBuild - baseRss), mib(staticTensorBytes), mib(afterTrim - baseRss));
@@ -360,11 +361,11 @@ public final class ServerMemoryBench {
                 System.err.printf("round %d: %.1f s, peak RSS +%.1f MiB%n", r + 1, roundSeconds.get(r),
                         mib(peak - baseRss));
             }
-            long stepsHwm = ProcStatus.hwm(); // since the reset after the build: the exact step-phase peak
-            long endRss = ProcStatus.rss();
+            long stepsHwm = ProcessMemory.peakRssBytes(); // since the reset after the build: the exact step-phase peak
+            long endRss = ProcessMemory.rssBytes();
             sampler.stop();
             Boolean endTrimmed = mallocTrim();
-            long endAfterTrim = ProcStatus.rss();
+            long endAfterTrim = ProcessMemory.rssBytes();
             long peak = stepHwmReset ? Math.max(stepsSampled, stepsHwm) : stepsSampled;
 
             res.put("variant", variant);
@@ -677,7 +678,7 @@ public final class ServerMemoryBench {
             Tensor x = torch.randn(512, 512);
             x.matmul(x);
         }
-        ProcStatus.rss();
+        ProcessMemory.rssBytes();
         Json.compact(Map.of("warm", 1));
     }
 
@@ -743,7 +744,7 @@ public final class ServerMemoryBench {
 
         private void loop() {
             while (running) {
-                record(ProcStatus.rss());
+                record(ProcessMemory.rssBytes());
                 LockSupport.parkNanos(intervalNanos);
             }
         }
@@ -759,7 +760,7 @@ public final class ServerMemoryBench {
 
         /** The largest reading since the last call (or the start), including one taken now; starts a new phase. */
         long takePhaseMax() {
-            record(ProcStatus.rss());
+            record(ProcessMemory.rssBytes());
             return phaseMax.getAndSet(-1);
         }
 

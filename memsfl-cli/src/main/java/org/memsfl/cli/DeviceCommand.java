@@ -93,15 +93,10 @@ public final class DeviceCommand implements Callable<Integer> {
         if (out != null) {
             OperatorChecks.writableDirectory(out, "--out");
         }
-        DeviceProfile profile;
-        try {
-            profile = new DeviceProfile(deviceId, Units.bytes(memoryBudget), Units.flops(compute), Units.bandwidth(uplink),
-                    Units.bandwidth(downlink), Units.seconds(latency));
-        } catch (IllegalArgumentException e) {
-            throw new BadInputException(e.getMessage(), e);
-        }
-        DeviceSettings s = new DeviceSettings(profile, data, partition, out, Duration.ofMinutes(2), Duration.ofSeconds(30),
-                Duration.ofSeconds(joinTimeoutS));
+        DeviceProfile profile = UserInput.check(() -> new DeviceProfile(deviceId, Units.bytes(memoryBudget),
+                Units.flops(compute), Units.bandwidth(uplink), Units.bandwidth(downlink), Units.seconds(latency)));
+        DeviceSettings s = UserInput.check(() -> new DeviceSettings(profile, data, partition, out, Duration.ofMinutes(2),
+                Duration.ofSeconds(30), Duration.ofSeconds(joinTimeoutS)));
         ManagedChannel channel = Transport.channel(server, Transport.channelCredentials(insecure, ca));
         try {
             reach(channel, s.callTimeout());

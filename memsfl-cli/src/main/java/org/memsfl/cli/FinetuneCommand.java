@@ -27,6 +27,7 @@ import org.memsfl.train.LrSchedule;
 import org.memsfl.train.StepResult;
 import org.memsfl.util.BadInputException;
 import org.memsfl.util.Json;
+import org.memsfl.util.ProcessMemory;
 import org.memsfl.util.RunManifest;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -142,7 +143,7 @@ public final class FinetuneCommand implements Callable<Integer> {
             summary.put("train_seconds", seconds);
             summary.put("tokens_per_s", tokens / seconds);
             summary.put("lora_parameters", adapters.numParameters());
-            summary.put("peak_rss_bytes", RunManifest.rssBytes());
+            summary.put("peak_rss_bytes", ProcessMemory.peakRssBytes());
             summary.put("adapter_dir", out.resolve("adapter").toString());
             Json.write(out.resolve("summary.json"), summary);
             if (common.json) {

@@ -22,6 +22,6 @@ public final class LoraOptions {
     List<String> targets;
 
     LoraConfig config() {
-        return new LoraConfig(rank, alpha, dropout, targets);
+        return UserInput.check(() -> new LoraConfig(rank, alpha, dropout, targets));
     }
 }

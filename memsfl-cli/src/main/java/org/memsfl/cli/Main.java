@@ -33,7 +33,17 @@ public final class Main implements Runnable {
     public static int execute(String... args) {
         System.setProperty("ai.djl.offline", "true");
         boolean debug = java.util.Arrays.asList(args).contains("--debug");
-        CommandLine cl = new CommandLine(new Main());
+        CommandLine cl = configure(new CommandLine(new Main()), debug);
+        Engine.init();
+        return cl.execute(args);
+    }
+
+    /**
+     * Installs the exit-code rules on a command line: a {@link BadInputException} anywhere in the cause chain is bad
+     * input (2, its message on one line); picocli's usage errors are 2; anything else, an
+     * {@link IllegalArgumentException} included, is an internal error (1) with a hint to rerun with {@code --debug}.
+     */
+    static CommandLine configure(CommandLine cl, boolean debug) {
         cl.setExitCodeExceptionMapper(t -> t instanceof BadInputException ? EXIT_BAD_INPUT : EXIT_INTERNAL);
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             PrintWriter err = cmd.getErr();
@@ -41,7 +51,7 @@ public final class Main implements Runnable {
             while (!(cause instanceof BadInputException) && cause.getCause() != null && cause != cause.getCause()) {
                 cause = cause.getCause();
             }
-            boolean bad = cause instanceof BadInputException || ex instanceof IllegalArgumentException;
+            boolean bad = cause instanceof BadInputException;
             Throwable shown = cause instanceof BadInputException ? cause : ex;
             err.println("memsfl " + cmd.getCommandName() + ": " + (bad ? "" : "internal error: ") + shown.getMessage());
             if (debug) {
@@ -59,7 +69,6 @@ public final class Main implements Runnable {
             err.flush();
             return EXIT_BAD_INPUT;
         });
-        Engine.init();
-        return cl.execute(args);
+        return cl;
     }
 }

@@ -47,7 +47,8 @@ public final class PlanCommand implements Callable<Integer> {
     public Integer call() {
         ModelConfig c = ModelResolver.resolveConfig(model);
         Fleet f = Fleets.resolve(fleet);
-        Plan p = Planner.plan(c, new LoraConfig(rank, 2.0 * rank, 0, targets), batch, seqLen, f, margin);
+        LoraConfig lora = UserInput.check(() -> new LoraConfig(rank, 2.0 * rank, 0, targets));
+        Plan p = UserInput.check(() -> Planner.plan(c, lora, batch, seqLen, f, margin));
         if (common.json) {
             System.out.println(Json.pretty(p.toMap()));
         } else {

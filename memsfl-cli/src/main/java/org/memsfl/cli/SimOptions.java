@@ -70,8 +70,8 @@ public final class SimOptions {
 
     SimSettings settings(long seed) {
         int wire = org.memsfl.engine.DType.parse(wireDtype).bytes();
-        return new SimSettings(model, planShape, data, partition, fleet, rounds, localSteps, scheduler, aggregation,
-                batchSize, seqLen, lora.config(), lr, warmup, maxGradNorm, evalExamples,
-                safetyMargin, wire, seed, serverRecompute);
+        return UserInput.check(() -> new SimSettings(model, planShape, data, partition, fleet, rounds, localSteps,
+                scheduler, aggregation, batchSize, seqLen, lora.config(), lr, warmup, maxGradNorm, evalExamples,
+                safetyMargin, wire, seed, serverRecompute));
     }
 }

@@ -5,6 +5,7 @@ import org.memsfl.fleet.ServerProfile;
 import org.memsfl.lora.LoraConfig;
 import org.memsfl.model.LayerRange;
 import org.memsfl.model.ModelConfig;
+import org.memsfl.schedule.DeviceTiming;
 
 /**
  * Seconds of one split-learning step and bytes of one round's adapter exchange, from FLOPs ({@link Flops}) over
@@ -52,7 +53,7 @@ public record DelayModel(ModelConfig model, LoraConfig lora, int batch, int seqL
         return tokens() * model.dim() * wireBytes;
     }
 
-    public StepTiming step(DeviceProfile device, ServerProfile server, int cut) {
+    public DeviceTiming step(DeviceProfile device, ServerProfile server, int cut) {
         return step(device, server, cut, false);
     }
 
@@ -61,7 +62,7 @@ public record DelayModel(ModelConfig model, LoraConfig lora, int batch, int seqL
      * layers' activations during the backward ({@code ServerSegment(microBatchRows, true)}), which costs one more
      * forward of layers [cut, N) (not of the head, whose activations are kept).
      */
-    public StepTiming step(DeviceProfile device, ServerProfile server, int cut, boolean serverRecompute) {
+    public DeviceTiming step(DeviceProfile device, ServerProfile server, int cut, boolean serverRecompute) {
         int n = model.nLayers();
         if (cut < 1 || cut >= n) {
             throw new IllegalArgumentException("cut must be in [1, " + (n - 1) + "], got " + cut);
@@ -72,7 +73,7 @@ public record DelayModel(ModelConfig model, LoraConfig lora, int batch, int seqL
         double srv = Flops.layersForward(model, lora, batch, seqLen, cut, n)
                 + Flops.layersBackward(model, lora, batch, seqLen, cut, n) + 2 * Flops.headForward(model, tokens())
                 + (serverRecompute ? Flops.layersForward(model, lora, batch, seqLen, cut, n) : 0);
-        return new StepTiming(
+        return new DeviceTiming(
                 fwd / device.flopsPerSecond(),
                 activationPayloadBytes() / device.uplinkBytesPerSecond() + device.latencySeconds(),
                 srv / server.flopsPerSecond(),

@@ -37,10 +37,10 @@ public final class Aggregators {
                     try {
                         return new FedTrimmedAvg(Double.parseDouble(b));
                     } catch (NumberFormatException e) {
-                        throw new IllegalArgumentException("fedtrimmedavg:<beta> needs a number in [0, 0.5), got '" + b + "'");
+                        throw new org.memsfl.util.BadInputException("fedtrimmedavg:<beta> needs a number in [0, 0.5), got '" + b + "'");
                     }
                 }
-                throw new IllegalArgumentException("unknown aggregation strategy '" + name + "'; expected one of "
+                throw new org.memsfl.util.BadInputException("unknown aggregation strategy '" + name + "'; expected one of "
                         + String.join(", ", NAMES) + " (fedavg: per-layer FedAvg, the default; client-only: SplitLoRA-style,"
                         + " device-side adapters only; svd: FlexLoRA-style, B·A averaged and re-factorised by SVD; fedmedian:"
                         + " coordinate-wise median; fedtrimmedavg[:beta]: coordinate-wise mean without the beta fraction at"

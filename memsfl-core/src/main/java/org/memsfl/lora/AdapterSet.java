@@ -10,6 +10,9 @@ import java.util.TreeMap;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.memsfl.engine.Tensors;
+import org.bytedeco.pytorch.Generator;
+import org.bytedeco.pytorch.global.torch;
+import org.memsfl.model.Adapters;
 import org.memsfl.model.LayerRange;
 import org.memsfl.model.ModelConfig;
 
@@ -18,7 +21,7 @@ import org.memsfl.model.ModelConfig;
  * {@code layers.<i>.<module>} or {@code embed}. The frozen base model is shared; an adapter set is what is trained,
  * sent, aggregated and saved. Keys iterate in a fixed order so flattening and optimizer state line up.
  */
-public final class AdapterSet implements AutoCloseable {
+public final class AdapterSet implements AutoCloseable, Adapters {
 
     private final LoraConfig config;
     private final Map<String, LoraWeights> adapters;
@@ -88,6 +91,27 @@ public final class AdapterSet implements AutoCloseable {
 
     public LoraWeights embedding() {
         return adapters.get(LoraModules.EMBEDDING);
+    }
+
+    @Override
+    public Tensor update(int layer, String module, Tensor x, boolean training, Generator rng) {
+        LoraWeights lw = get(layer, module);
+        if (lw == null) {
+            return null;
+        }
+        LoraDropout d = !training || config.dropout() == 0 ? LoraDropout.NONE : new LoraDropout(config.dropout(), rng);
+        return Lora.update(x, lw, config.scale(), d);
+    }
+
+    @Override
+    public Tensor embeddingUpdate(Tensor ids) {
+        LoraWeights lw = embedding();
+        if (lw == null) {
+            return null;
+        }
+        // PEFT's embedding LoRA: rows of A^T picked by the ids, then B, scaled
+        Tensor rows = torch.embedding(lw.a().t(), ids);
+        return torch.linear(rows, lw.b()).mul(Tensors.scalar(config.scale()));
     }
 
     public Map<String, LoraWeights> asMap() {

@@ -6,14 +6,12 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 import org.memsfl.engine.DType;
 import org.memsfl.engine.Engine;
 import org.memsfl.engine.NativeScope;
 import org.memsfl.engine.Tensors;
-import org.memsfl.lora.AdapterSet;
-import org.memsfl.lora.LoraDropout;
-import org.memsfl.lora.LoraWeights;
 import org.memsfl.util.BadInputException;
 
 /**
@@ -138,14 +136,7 @@ public abstract class DecoderModel implements AutoCloseable {
 
     /** The embedding adapter's update for these ids (B, T, dim), or null when the set has none. */
     protected Tensor embeddingUpdate(Tensor ids, ForwardContext ctx) {
-        AdapterSet a = ctx.adapters();
-        LoraWeights lw = a == null ? null : a.embedding();
-        if (lw == null) {
-            return null;
-        }
-        // PEFT's embedding LoRA: rows of A^T picked by the ids, then B, scaled
-        Tensor rows = torch.embedding(lw.a().t(), ids);
-        return torch.linear(rows, lw.b()).mul(Tensors.scalar(a.config().scale()));
+        return ctx.adapters() == null ? null : ctx.adapters().embeddingUpdate(ids);
     }
 
     protected Tensor w(String name) {
@@ -156,20 +147,23 @@ public abstract class DecoderModel implements AutoCloseable {
         return t;
     }
 
-    protected LoraWeights adapter(ForwardContext ctx, int layer, String module) {
-        return ctx.adapters() == null ? null : ctx.adapters().get(layer, module);
+    /**
+     * The LoRA linear {@code x W^T + bias + scale * B A dropout(x)}.
+     *
+     * @param x    (..., in)
+     * @param w    (out, in) frozen
+     * @param bias (out) or null
+     * @return (..., out)
+     */
+    protected Tensor linear(Tensor x, Tensor w, Tensor bias, int layer, String module, ForwardContext ctx) {
+        Tensor y = bias == null ? torch.linear(x, w) : torch.linear(x, w, new TensorOptional(bias));
+        Tensor u = loraUpdate(x, layer, module, ctx);
+        return u == null ? y : y.add(u);
     }
 
-    protected double loraScale(ForwardContext ctx) {
-        return ctx.adapters() == null ? 0 : ctx.adapters().config().scale();
-    }
-
-    /** The adapters' dropout in a training pass (drawn from the context's generator), none otherwise. */
-    protected LoraDropout loraDropout(ForwardContext ctx) {
-        if (ctx.adapters() == null || !ctx.training() || ctx.adapters().config().dropout() == 0) {
-            return LoraDropout.NONE;
-        }
-        return new LoraDropout(ctx.adapters().config().dropout(), ctx.rng());
+    /** The adapter's update of a module's output in this pass, (..., out), or null when the module has none. */
+    protected Tensor loraUpdate(Tensor x, int layer, String module, ForwardContext ctx) {
+        return ctx.adapters() == null ? null : ctx.adapters().update(layer, module, x, ctx.training(), ctx.rng());
     }
 
     public ModelConfig config() {

@@ -1,7 +1,6 @@
 package org.memsfl.model;
 
 import org.bytedeco.pytorch.Generator;
-import org.memsfl.lora.AdapterSet;
 
 /**
  * What a forward pass needs besides the hidden states: the adapters to apply (possibly none), whether it is a
@@ -11,7 +10,7 @@ import org.memsfl.lora.AdapterSet;
  * no real query attends to a pad key. Because RoPE makes attention depend only on relative positions, a left-padded
  * llama-family row gives the same logits as the prompt alone; gpt2's absolute positions do not allow this.
  */
-public record ForwardContext(AdapterSet adapters, boolean training, KvCache cache, int startPos, Generator rng,
+public record ForwardContext(Adapters adapters, boolean training, KvCache cache, int startPos, Generator rng,
         int[] padLeft) {
 
     public ForwardContext {
@@ -27,29 +26,29 @@ public record ForwardContext(AdapterSet adapters, boolean training, KvCache cach
         }
     }
 
-    public ForwardContext(AdapterSet adapters, boolean training, KvCache cache, int startPos, Generator rng) {
+    public ForwardContext(Adapters adapters, boolean training, KvCache cache, int startPos, Generator rng) {
         this(adapters, training, cache, startPos, rng, null);
     }
 
-    public static ForwardContext inference(AdapterSet adapters) {
+    public static ForwardContext inference(Adapters adapters) {
         return new ForwardContext(adapters, false, null, 0, null);
     }
 
-    public static ForwardContext training(AdapterSet adapters) {
+    public static ForwardContext training(Adapters adapters) {
         return new ForwardContext(adapters, true, null, 0, null);
     }
 
     /** A training pass whose adapter dropout draws from {@code rng}. */
-    public static ForwardContext training(AdapterSet adapters, Generator rng) {
+    public static ForwardContext training(Adapters adapters, Generator rng) {
         return new ForwardContext(adapters, true, null, 0, rng);
     }
 
-    public static ForwardContext generation(AdapterSet adapters, KvCache cache, int startPos) {
+    public static ForwardContext generation(Adapters adapters, KvCache cache, int startPos) {
         return new ForwardContext(adapters, false, cache, startPos, null);
     }
 
     /** Generation for a left-padded batch: row b begins with {@code padLeft[b]} pad positions. */
-    public static ForwardContext generation(AdapterSet adapters, KvCache cache, int startPos, int[] padLeft) {
+    public static ForwardContext generation(Adapters adapters, KvCache cache, int startPos, int[] padLeft) {
         return new ForwardContext(adapters, false, cache, startPos, null, padLeft.clone());
     }
 }

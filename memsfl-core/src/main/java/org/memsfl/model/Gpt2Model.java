@@ -6,8 +6,6 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 import org.memsfl.engine.DType;
-import org.memsfl.lora.Lora;
-import org.memsfl.lora.LoraWeights;
 
 /**
  * The gpt2 family (Radford et al., 2019): pre-LayerNorm blocks, learned positions, GELU-tanh MLP and a fused
@@ -92,13 +90,12 @@ public final class Gpt2Model extends DecoderModel {
     }
 
     private Tensor withSlice(Tensor slice, Tensor x, int layer, String module, ForwardContext ctx) {
-        LoraWeights a = adapter(ctx, layer, module);
-        return a == null ? slice : slice.add(Lora.update(x, a, loraScale(ctx), loraDropout(ctx)));
+        Tensor u = loraUpdate(x, layer, module, ctx);
+        return u == null ? slice : slice.add(u);
     }
 
     private Tensor lin(Tensor x, String name, int layer, String module, ForwardContext ctx) {
-        return Lora.linear(x, w(name + ".weight"), w(name + ".bias"), adapter(ctx, layer, module), loraScale(ctx),
-                loraDropout(ctx));
+        return linear(x, w(name + ".weight"), w(name + ".bias"), layer, module, ctx);
     }
 
     private Tensor ln(Tensor x, String name) {

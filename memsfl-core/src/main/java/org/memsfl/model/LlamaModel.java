@@ -9,7 +9,6 @@ import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 import org.memsfl.engine.DType;
-import org.memsfl.lora.Lora;
 
 /**
  * The llama family (Touvron et al., Llama 2, 2023): pre-RMSNorm blocks with rotary grouped-query attention and a
@@ -190,8 +189,7 @@ public final class LlamaModel extends DecoderModel {
     private Tensor lin(Tensor x, String name, int layer, String module, ForwardContext ctx) {
         Tensor bias = config.qkvBias() && (module.equals("q") || module.equals("k") || module.equals("v"))
                 ? w(name + ".bias") : null;
-        return Lora.linear(x, w(name + ".weight"), bias, adapter(ctx, layer, module), loraScale(ctx),
-                loraDropout(ctx));
+        return linear(x, w(name + ".weight"), bias, layer, module, ctx);
     }
 
     /** The block's norm over the hidden size: plain RMSNorm, or Gemma's (1 + w) one. */

@@ -20,7 +20,7 @@ public final class Policies {
             case RandomOrder.NAME -> new RandomOrder();
             case Schrage.NAME -> new Schrage();
             case Carlier.NAME -> new Carlier();
-            default -> throw new IllegalArgumentException(
+            default -> throw new org.memsfl.util.BadInputException(
                     "unknown scheduling policy '" + name + "'; expected one of " + String.join(", ", NAMES));
         };
     }

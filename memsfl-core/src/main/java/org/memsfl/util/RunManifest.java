@@ -69,17 +69,8 @@ public final class RunManifest {
         }
     }
 
-    /** Resident set size of this process in bytes, from /proc (Linux); -1 where unavailable. */
+    /** Resident set size of this process in bytes; -1 where unavailable. Reads through {@link ProcessMemory}. */
     public static long rssBytes() {
-        try {
-            for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmRSS:")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            return -1;
-        }
-        return -1;
+        return ProcessMemory.rssBytes();
     }
 }

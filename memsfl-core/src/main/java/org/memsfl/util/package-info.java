@@ -1,2 +1,6 @@
-/** Small shared utilities: input errors, atomic file writes, JSON, manifests. */
+/**
+ * Small shared utilities: input errors ({@link org.memsfl.util.BadInputException}, the only exception the CLI treats
+ * as the user's), atomic file writes, JSON, manifests, and the one reader of this process's resident memory
+ * ({@link org.memsfl.util.ProcessMemory}, Linux {@code /proc/self/status}).
+ */
 package org.memsfl.util;

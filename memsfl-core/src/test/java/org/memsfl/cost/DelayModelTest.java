@@ -11,6 +11,7 @@ import org.memsfl.fleet.ServerProfile;
 import org.memsfl.lora.LoraConfig;
 import org.memsfl.model.ModelConfig;
 import org.memsfl.model.ModelPresets;
+import org.memsfl.schedule.DeviceTiming;
 
 /**
  * tiny-llama: V=64, d=16, 3 layers, 4 heads, 2 kv heads (kv dim 8), hidden 24. B=1, T=4, LoRA r=2 on q.
@@ -27,7 +28,7 @@ class DelayModelTest {
 
     @Test
     void stepSecondsByHand() {
-        StepTiming t = dm.step(dev, srv, 1);
+        DeviceTiming t = dm.step(dev, srv, 1);
         assertThat(t.forward()).isCloseTo(16896 / 1000.0, within(1e-12));
         // activation 4 tokens * 16 * 4 bytes = 256, labels and mask 4 * 8 = 32: 288 bytes at 100 B/s, plus 0.5 s
         assertThat(t.uplink()).isCloseTo(2.88 + 0.5, within(1e-12));
@@ -42,8 +43,8 @@ class DelayModelTest {
     /** Recomputing the server's two blocks runs their forward twice (not the head's); nothing else changes. */
     @Test
     void serverRecomputeAddsOneForwardOfTheServerBlocks() {
-        StepTiming plain = dm.step(dev, srv, 1);
-        StepTiming rc = dm.step(dev, srv, 1, true);
+        DeviceTiming plain = dm.step(dev, srv, 1);
+        DeviceTiming rc = dm.step(dev, srv, 1, true);
         assertThat(rc.server()).isCloseTo((2 * 2 * 16896 + 2 * 18432 + 2 * 8192) / 10_000.0, within(1e-12));
         assertThat(rc.server() - plain.server()).isCloseTo(2 * 16896 / 10_000.0, within(1e-12));
         assertThat(dm.step(dev, srv, 1, false)).isEqualTo(plain);
@@ -53,8 +54,8 @@ class DelayModelTest {
 
     @Test
     void deeperCutMovesWorkToTheDevice() {
-        StepTiming one = dm.step(dev, srv, 1);
-        StepTiming two = dm.step(dev, srv, 2);
+        DeviceTiming one = dm.step(dev, srv, 1);
+        DeviceTiming two = dm.step(dev, srv, 2);
         assertThat(two.forward()).isCloseTo(2 * one.forward(), within(1e-9));
         assertThat(two.server()).isLessThan(one.server());
         assertThat(two.uplink()).isEqualTo(one.uplink());
@@ -76,6 +77,6 @@ class DelayModelTest {
 
     @Test
     void timingsRejectNegativeSeconds() {
-        assertThatThrownBy(() -> new StepTiming(1, -1, 1, 1, 1)).hasMessageContaining("uplink seconds");
+        assertThatThrownBy(() -> new DeviceTiming(1, -1, 1, 1, 1)).hasMessageContaining("uplink time");
     }
 }

@@ -16,6 +16,7 @@ import org.memsfl.engine.SafetensorsWriter;
 import org.memsfl.fleet.DeviceProfile;
 import org.memsfl.lora.AdapterSet;
 import org.memsfl.lora.LoraConfig;
+import org.memsfl.round.ServerCheckpoint;
 import org.memsfl.util.BadInputException;
 import org.memsfl.util.Json;
 
@@ -43,30 +44,39 @@ final class Checkpoint {
     static final String FORMAT = "memsfl-grpc-checkpoint/2";
     static final String DIR = "checkpoint";
 
-    /** One device as the server knows it. */
-    record DeviceState(String id, int cut, int partition, String reason, DeviceProfile profile, List<Integer> missedRounds,
-                       boolean missedLast, long peakRss, long rssBefore, long serverSteps, AdapterSet serverSide,
-                       Map<String, Tensor> optimizer, AdapterSet next) {
+    /** What only the edge server knows of a registered device: its registration and its reported memory. */
+    record Registration(String id, int partition, String reason, DeviceProfile profile, long peakRss, long rssBefore) {
     }
 
     /**
-     * @param completedRound the round whose aggregation this checkpoint follows
-     * @param settings       the settings it was trained with ({@link ServerSettings#toMap()})
-     * @param totals         running totals for summary.json
-     * @param metricsLine    the completed round's line of metrics.jsonl
+     * @param round         the core round's state ({@link org.memsfl.round.SplitServer#checkpoint})
+     * @param settings      the settings it was trained with ({@link ServerSettings#toMap()})
+     * @param registrations each device's registration, by id
+     * @param totals        running totals for summary.json
+     * @param metricsLine   the completed round's line of metrics.jsonl
      */
-    record State(int completedRound, Map<String, Object> settings, List<DeviceState> devices, AdapterSet global,
+    record State(ServerCheckpoint round, Map<String, Object> settings, Map<String, Registration> registrations,
                  Map<String, Object> totals, Map<String, Object> metricsLine) implements AutoCloseable {
+
+        int completedRound() {
+            return round.completedRound();
+        }
 
         /** Frees every tensor of a state nobody took over (a read made only to verify). */
         @Override
         public void close() {
+            closeAll(round.global(), round.devices());
+        }
+    }
+
+    private static void closeAll(AdapterSet global, List<ServerCheckpoint.Device> devices) {
+        if (global != null) {
             global.close();
-            for (DeviceState d : devices) {
-                d.serverSide().close();
-                d.next().close();
-                d.optimizer().values().forEach(Tensor::close);
-            }
+        }
+        for (ServerCheckpoint.Device d : devices) {
+            d.serverSide().close();
+            d.next().close();
+            d.optimizer().values().forEach(Tensor::close);
         }
     }
 
@@ -84,10 +94,11 @@ final class Checkpoint {
         Path dir = out.resolve(DIR);
         int r = st.completedRound();
         Map<String, Tensor> tensors = new LinkedHashMap<>();
-        st.global().toTensorMap().forEach((k, t) -> tensors.put("global." + k, t));
+        st.round().global().toTensorMap().forEach((k, t) -> tensors.put("global." + k, t));
         List<Map<String, Object>> devices = new ArrayList<>();
-        for (int i = 0; i < st.devices().size(); i++) {
-            DeviceState d = st.devices().get(i);
+        for (int i = 0; i < st.round().devices().size(); i++) {
+            ServerCheckpoint.Device d = st.round().devices().get(i);
+            Registration reg = st.registrations().get(d.id());
             String p = "d" + i + ".";
             d.serverSide().toTensorMap().forEach((k, t) -> tensors.put(p + "server." + k, t));
             d.optimizer().forEach((k, t) -> tensors.put(p + "opt." + k, t));
@@ -95,19 +106,19 @@ final class Checkpoint {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("id", d.id());
             m.put("cut", d.cut());
-            m.put("partition", d.partition());
-            m.put("reason", d.reason());
+            m.put("partition", reg.partition());
+            m.put("reason", reg.reason());
             Map<String, Object> prof = new LinkedHashMap<>();
-            prof.put("memory_budget_bytes", d.profile().memoryBudgetBytes());
-            prof.put("flops_per_second", d.profile().flopsPerSecond());
-            prof.put("uplink_bytes_per_second", d.profile().uplinkBytesPerSecond());
-            prof.put("downlink_bytes_per_second", d.profile().downlinkBytesPerSecond());
-            prof.put("latency_seconds", d.profile().latencySeconds());
+            prof.put("memory_budget_bytes", reg.profile().memoryBudgetBytes());
+            prof.put("flops_per_second", reg.profile().flopsPerSecond());
+            prof.put("uplink_bytes_per_second", reg.profile().uplinkBytesPerSecond());
+            prof.put("downlink_bytes_per_second", reg.profile().downlinkBytesPerSecond());
+            prof.put("latency_seconds", reg.profile().latencySeconds());
             m.put("profile", prof);
             m.put("missed_rounds", d.missedRounds());
             m.put("missed_last", d.missedLast());
-            m.put("peak_rss_bytes", d.peakRss());
-            m.put("rss_before_model_bytes", d.rssBefore());
+            m.put("peak_rss_bytes", reg.peakRss());
+            m.put("rss_before_model_bytes", reg.rssBefore());
             m.put("server_optimizer_steps", d.serverSteps());
             devices.add(m);
         }
@@ -135,7 +146,7 @@ final class Checkpoint {
         }
         // verified as a resume would read it before it replaces anything
         try {
-            readGeneration(files, r, st.global().config()).close();
+            readGeneration(files, r, st.round().global().config()).close();
         } catch (BadInputException e) {
             files.discard(r);
             throw new UncheckedIOException(new java.io.IOException("checkpoint of round " + r + " did not verify"
@@ -200,7 +211,8 @@ final class Checkpoint {
         try (SafetensorsReader reader = SafetensorsReader.open(tensorFile)) {
             t = reader.loadAll();
         }
-        List<DeviceState> devices = new ArrayList<>();
+        List<ServerCheckpoint.Device> devices = new ArrayList<>();
+        Map<String, Registration> registrations = new LinkedHashMap<>();
         AdapterSet global = null;
         try {
             CheckpointFields.requireFinite(tensorFile, t);
@@ -229,28 +241,40 @@ final class Checkpoint {
                 Map<String, Tensor> opt = new LinkedHashMap<>();
                 prefixed(t, p + "opt.").forEach((k, v) -> opt.put(k, v.clone()));
                 // owned by the state from here on, so a later failure frees them with the rest
-                devices.add(new DeviceState(id, cut, f.integer(d, "partition", where), f.text(d, "reason", where),
-                        profile, missed, f.bool(d, "missed_last", where), f.longValue(d, "peak_rss_bytes", where),
-                        f.longValue(d, "rss_before_model_bytes", where), f.longValue(d, "server_optimizer_steps", where),
-                        server, opt, next));
+                devices.add(new ServerCheckpoint.Device(id, cut, missed, f.bool(d, "missed_last", where),
+                        f.longValue(d, "server_optimizer_steps", where), server, opt, next));
+                registrations.put(id, new Registration(id, f.integer(d, "partition", where), f.text(d, "reason", where),
+                        profile, f.longValue(d, "peak_rss_bytes", where), f.longValue(d, "rss_before_model_bytes", where)));
                 CheckpointFields.requireCutShapes(tensorFile, id, cut, global, server, next);
             }
             Map<String, Object> totals = f.totals(root);
-            State st = new State(r, Json.MAPPER.convertValue(f.object(root, "settings", null), Map.class), devices, global,
-                    totals, Json.MAPPER.convertValue(f.object(root, "metrics_line", null), Map.class));
-            return st;
+            return new State(new ServerCheckpoint(r, devices, global),
+                    Json.MAPPER.convertValue(f.object(root, "settings", null), Map.class), registrations, totals,
+                    Json.MAPPER.convertValue(f.object(root, "metrics_line", null), Map.class));
         } catch (RuntimeException e) {
-            if (global != null) {
-                global.close();
-            }
-            for (DeviceState d : devices) {
-                d.serverSide().close();
-                d.next().close();
-                d.optimizer().values().forEach(Tensor::close);
-            }
+            closeAll(global, devices);
             throw e;
         } finally {
             t.values().forEach(Tensor::close);
+        }
+    }
+
+    /** Refuses to resume with training settings other than the checkpoint's, or fewer rounds than it completed. */
+    static void requireResumable(State c, ServerSettings s) {
+        Map<String, Object> now = s.toMap();
+        List<String> differ = new ArrayList<>();
+        for (String k : ServerSettings.TRAINING_KEYS) {
+            if (!java.util.Objects.equals(String.valueOf(now.get(k)), String.valueOf(c.settings().get(k)))) {
+                differ.add(k + " (checkpoint " + c.settings().get(k) + ", now " + now.get(k) + ")");
+            }
+        }
+        if (!differ.isEmpty()) {
+            throw new BadInputException("cannot resume: the settings differ from the checkpoint's in "
+                    + String.join(", ", differ));
+        }
+        if (c.completedRound() > s.rounds()) {
+            throw new BadInputException("cannot resume: the checkpoint is after round " + c.completedRound()
+                    + " but the run has " + s.rounds() + " rounds");
         }
     }
 

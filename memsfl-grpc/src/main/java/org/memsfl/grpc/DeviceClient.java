@@ -17,14 +17,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
-import org.memsfl.data.BatchSampler;
 import org.memsfl.data.DataResolver;
 import org.memsfl.data.Dataset;
-import org.memsfl.data.Example;
-import org.memsfl.data.Partitioner;
-import org.memsfl.data.Tokenization;
 import org.memsfl.data.TokenizedExample;
-import org.bytedeco.pytorch.Tensor;
 import org.memsfl.engine.DType;
 import org.memsfl.fleet.DeviceProfile;
 import org.memsfl.grpc.proto.AdaptersHeader;
@@ -43,17 +38,18 @@ import org.memsfl.lora.LoraConfig;
 import org.memsfl.model.LayerRange;
 import org.memsfl.model.LoadedModel;
 import org.memsfl.model.ModelResolver;
-import org.memsfl.split.DeviceSegment;
-import org.memsfl.train.AdamW;
-import org.memsfl.train.LrSchedule;
+import org.memsfl.round.DeviceData;
+import org.memsfl.round.RoundSettings;
+import org.memsfl.round.SplitDevice;
 import org.memsfl.train.StepResult;
 import org.memsfl.util.BadInputException;
 import org.memsfl.util.Json;
+import org.memsfl.util.ProcessMemory;
 
 /**
  * A device process (DESIGN.md section 7): registers, loads ONLY its segment (embedding + layers [0, cut)) and its own
- * data partition, and per round fetches its adapters, runs its local steps through {@link DeviceSegment#localStep} --
- * the simulator's code -- with the server reached over a {@link StepStream}, and uploads its adapters. Raw data and
+ * data partition, and drives the core round's {@link SplitDevice} -- the object the simulator drives -- per round:
+ * fetches its adapters, runs its local steps with the server reached over a {@link StepStream}, and uploads. Raw data and
  * token ids never leave the process.
  */
 public final class DeviceClient {
@@ -114,8 +110,8 @@ public final class DeviceClient {
             log.accept(String.format(Locale.ROOT, "loaded %s layers [0, %d) + embedding: %d parameters, RSS %.1f MiB",
                     segment.id(), cut, segment.model().parameterCount(), ProcessMemory.rssBytes() / 1048576.0));
             List<TokenizedExample> examples = partition(a, segment, ds);
-            // the simulator's per-device batch seed (SimContext.clientData): seed * 31 + partition index
-            Batches batches = new Batches(examples, a.getBatchSize(), a.getSeqLen(), a.getSeed() * 31 + s.partitionIndex());
+            BatchStream batches = new BatchStream(examples, a.getBatchSize(), a.getSeqLen(),
+                    DeviceData.batchSeed(a.getSeed(), s.partitionIndex()));
             return train(a, lora, codec, wire, segment, batches, examples.size(), rssBefore);
         }
     }
@@ -139,13 +135,11 @@ public final class DeviceClient {
     /** This device's partition, tokenised exactly as the simulator tokenises it. */
     private List<TokenizedExample> partition(Assignment a, LoadedModel segment, Dataset ds) {
         if (s.partitionIndex() >= a.getNumPartitions()) {
-            throw new BadInputException("--partition " + s.partitionIndex() + " is out of range: the fleet splits the data"
+            throw new BadInputException("partition index " + s.partitionIndex() + " is out of range: the fleet splits the data"
                     + " into " + a.getNumPartitions() + " partitions (0.." + (a.getNumPartitions() - 1) + ")");
         }
-        List<List<Example>> parts = Partitioner.of(a.getPartitioner()).partition(ds.train(), a.getNumPartitions(),
-                a.getSeed());
-        List<TokenizedExample> mine = new Tokenization(segment.requireTokenizer(), a.getSeqLen())
-                .applyAll(parts.get(s.partitionIndex()));
+        List<TokenizedExample> mine = DeviceData.partition(ds, a.getPartitioner(), a.getNumPartitions(),
+                s.partitionIndex(), a.getSeed(), segment.requireTokenizer(), a.getSeqLen());
         if (mine.isEmpty()) {
             throw new BadInputException("partition " + s.partitionIndex() + " of " + ds.name() + " has no usable example");
         }
@@ -154,60 +148,21 @@ public final class DeviceClient {
         return mine;
     }
 
-    /** The device's batch stream, replayable to where a round started (to redo a round the server lost). */
-    private static final class Batches {
-        private final List<TokenizedExample> examples;
-        private final int batchSize;
-        private final int seqLen;
-        private final long seed;
-        private BatchSampler sampler;
-        private long drawn;
+    /** What a device needs to redo a round exactly: its batch position and its optimizer's state. */
+    private record RoundStart(int round, long batchesDrawn, SplitDevice.Snapshot optimizer) implements AutoCloseable {
 
-        Batches(List<TokenizedExample> examples, int batchSize, int seqLen, long seed) {
-            this.examples = examples;
-            this.batchSize = batchSize;
-            this.seqLen = seqLen;
-            this.seed = seed;
-            this.sampler = new BatchSampler(examples, batchSize, seqLen, seed);
+        static RoundStart of(int round, BatchStream batches, SplitDevice device) {
+            return new RoundStart(round, batches.drawn(), device.snapshot());
         }
 
-        org.memsfl.data.Batch next() {
-            drawn++;
-            return sampler.next();
-        }
-
-        long drawn() {
-            return drawn;
-        }
-
-        /** Back to the state after {@code count} batches: the same seed replayed. */
-        void rewind(long count) {
-            sampler = new BatchSampler(examples, batchSize, seqLen, seed);
-            for (long i = 0; i < count; i++) {
-                sampler.next();
-            }
-            drawn = count;
-        }
-    }
-
-    /** What a device needs to redo a round exactly: its batch position and its optimizer's moments and step count. */
-    private record RoundStart(int round, long batchesDrawn, long optimizerSteps, Map<String, Tensor> moments)
-            implements AutoCloseable {
-
-        static RoundStart of(int round, Batches batches, AdamW optimizer) {
-            Map<String, Tensor> m = new LinkedHashMap<>();
-            optimizer.state().forEach((k, t) -> m.put(k, t.detach().clone()));
-            return new RoundStart(round, batches.drawn(), optimizer.steps(), m);
-        }
-
-        void restore(Batches batches, AdamW optimizer) {
+        void restore(BatchStream batches, SplitDevice device) {
             batches.rewind(batchesDrawn);
-            optimizer.loadState(moments, optimizerSteps);
+            device.restore(optimizer);
         }
 
         @Override
         public void close() {
-            moments.values().forEach(Tensor::close);
+            optimizer.close();
         }
     }
 
@@ -216,13 +171,14 @@ public final class DeviceClient {
             Status.Code.CANCELLED, Status.Code.UNKNOWN);
 
     private Report train(Assignment a, LoraConfig lora, TensorCodec codec, DType wire, LoadedModel segment,
-                         Batches batches, long numExamples, long rssBefore) {
+                         BatchStream batches, long numExamples, long rssBefore) {
         int cut = a.getCutLayer();
-        LrSchedule schedule = new LrSchedule(a.getLr(), a.getWarmupSteps(), 0, false);
+        RoundSettings rs = new RoundSettings(a.getRounds(), a.getLocalSteps(), a.getLr(), a.getWarmupSteps(),
+                a.getMaxGradNorm(), a.getSeed());
         List<Integer> trained = new ArrayList<>();
         List<Integer> missed = new ArrayList<>();
         double lastLoss = Double.NaN;
-        DeviceSegment device = null;
+        SplitDevice device = null;
         RoundStart roundStart = null;
         AdapterSet finalAdapters;
         int want = 1;
@@ -234,34 +190,34 @@ public final class DeviceClient {
                     break;
                 }
                 if (device == null) {
-                    device = new DeviceSegment(s.deviceId(), cut, segment.model(), f.adapters, AdamW.Settings.defaults());
+                    device = new SplitDevice(s.deviceId(), cut, segment.model(), f.adapters, rs);
                     long loraBytes = device.adapters().numParameters() * 4;
                     memoryBytes.put("lora", loraBytes);
                     memoryBytes.put("lora_grads", loraBytes);
                     memoryBytes.put("optimizer_state", 2 * loraBytes); // AdamW's two moments
-                } else {
-                    device.adapters().assign(f.adapters);
-                    f.adapters.close();
                 }
                 int r = f.round;
+                device.beginRound(r, f.adapters); // the round's adapters; dropout draws of round r, the same on a redo
+                if (f.adapters != device.adapters()) {
+                    f.adapters.close();
+                }
                 if (roundStart != null && roundStart.round() == r) {
                     // the server lost this round (it crashed and resumed from its last checkpoint): redo it exactly
-                    roundStart.restore(batches, device.optimizer());
+                    roundStart.restore(batches, device);
                     trained.remove(Integer.valueOf(r));
                     log.accept("redoing round " + r + " from its start");
                 } else {
                     if (roundStart != null) {
                         roundStart.close();
                     }
-                    roundStart = RoundStart.of(r, batches, device.optimizer());
+                    roundStart = RoundStart.of(r, batches, device);
                 }
-                device.beginRound(a.getSeed(), r); // dropout draws of round r: the same on a redo
                 long upMark = bytesUp.get();
                 long downMark = bytesDown.get();
                 long start = System.nanoTime();
                 want = r + 1;
                 try {
-                    lastLoss = localSteps(a, codec, wire, device, batches, schedule, r);
+                    lastLoss = localSteps(a, codec, wire, device, batches, r);
                     double seconds = (System.nanoTime() - start) / 1e9;
                     upload(a, codec, device, r, numExamples, rssBefore, seconds);
                     trained.add(r);
@@ -286,7 +242,6 @@ public final class DeviceClient {
                 roundStart.close();
             }
             if (device != null) {
-                device.adapters().close();
                 device.close();
             }
         }
@@ -300,8 +255,7 @@ public final class DeviceClient {
     }
 
     /** One round's local steps over one Train stream; returns the token-weighted mean loss. */
-    private double localSteps(Assignment a, TensorCodec codec, DType wire, DeviceSegment device, Batches batches,
-                              LrSchedule schedule, int r) {
+    private double localSteps(Assignment a, TensorCodec codec, DType wire, SplitDevice device, BatchStream batches, int r) {
         double sum = 0;
         long tokens = 0;
         long streamDeadlineMs = a.getRoundTimeoutMs() > 0 ? a.getRoundTimeoutMs() : Duration.ofHours(2).toMillis();
@@ -310,8 +264,7 @@ public final class DeviceClient {
                 wire, r, stepTimeoutMs, bytesUp, bytesDown)) {
             for (int step = 1; step <= a.getLocalSteps(); step++) {
                 int k = step;
-                StepResult res = device.localStep(batches.next(), p -> stream.exchange(k, p),
-                        schedule.at(device.optimizer().steps() + 1), a.getMaxGradNorm());
+                StepResult res = device.localStep(batches.next(), p -> stream.exchange(k, p));
                 sum += res.loss() * res.targetTokens();
                 tokens += res.targetTokens();
                 log.accept(String.format(Locale.ROOT, "round %d/%d step %d/%d: loss %.4f", r, a.getRounds(), step,
@@ -322,7 +275,7 @@ public final class DeviceClient {
         return tokens == 0 ? Double.NaN : sum / tokens;
     }
 
-    private void upload(Assignment a, TensorCodec codec, DeviceSegment device, int r, long numExamples, long rssBefore,
+    private void upload(Assignment a, TensorCodec codec, SplitDevice device, int r, long numExamples, long rssBefore,
                         double seconds) {
         List<TensorChunk> chunks = AdapterWire.encode(codec, device.adapters());
         int count = (int) chunks.stream().filter(c -> c.getChunkIndex() == 0).count();

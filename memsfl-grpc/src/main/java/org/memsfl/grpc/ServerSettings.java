@@ -37,7 +37,7 @@ import org.memsfl.lora.LoraConfig;
  * @param stepTimeout    how long a device waits for one gradient
  * @param roundTimeout   how long after a round opens the server waits for uploads before aggregating without the
  *                       missing devices
- * @param scheduler      which waiting local step the server serves next: fcfs, random, schrage or exact ({@link StepQueue})
+ * @param scheduler      which waiting local step the server serves next: fcfs, random, schrage or exact ({@link org.memsfl.schedule.StepDispatcher})
  * @param serverFlops    the server's effective compute (FLOP/s) the scheduler predicts server times with
  * @param serverRecompute recompute each server layer's activations just before its backward ({@code ServerSegment})
  * @param out            output directory (metrics.jsonl, summary.json, manifest.json, adapter/, checkpoint/)

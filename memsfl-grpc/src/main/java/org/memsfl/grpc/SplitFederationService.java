@@ -177,10 +177,10 @@ final class SplitFederationService extends SplitFederationGrpc.SplitFederationIm
                             + " where " + expectedSeq + " was expected (a message was lost, repeated or reordered)");
                 }
                 expectedSeq++;
-                RoundCoordinator.checkStepHeader(m);
+                StepWire.checkHeader(m);
                 if (group == null) {
                     group = new TensorGroup(codec, "local step " + m.getLocalStep() + " of round " + m.getRound(), 3,
-                            RoundCoordinator.STEP_TENSORS);
+                            StepWire.STEP_TENSORS);
                     groupRound = m.getRound();
                     groupStep = m.getLocalStep();
                 } else if (m.getRound() != groupRound || m.getLocalStep() != groupStep) {

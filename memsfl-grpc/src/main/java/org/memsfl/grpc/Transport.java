@@ -34,11 +34,13 @@ public final class Transport {
             return InsecureServerCredentials.create();
         }
         if (certChain == null || privateKey == null) {
-            throw new BadInputException("TLS needs --cert and --key (PEM files); pass --insecure for plaintext");
+            throw new BadInputException("TLS needs a certificate chain and a private key (PEM files), or plaintext chosen"
+                    + " explicitly");
         }
-        TlsFiles.check(readable(certChain, "--cert"), readable(privateKey, "--key"), java.time.Instant.now());
+        TlsFiles.check(readable(certChain, "certificate chain"), readable(privateKey, "private key"), java.time.Instant.now());
         try {
-            return TlsServerCredentials.create(certChain.toFile(), privateKey.toFile());
+            return TlsServerCredentials.create(readable(certChain, "certificate chain").toFile(),
+                    readable(privateKey, "private key").toFile());
         } catch (IOException | IllegalArgumentException e) {
             throw new BadInputException("cannot use certificate " + certChain + " and key " + privateKey + ": "
                     + e.getMessage(), e);
@@ -54,7 +56,7 @@ public final class Transport {
             return TlsChannelCredentials.create();
         }
         try {
-            return TlsChannelCredentials.newBuilder().trustManager(readable(ca, "--ca").toFile()).build();
+            return TlsChannelCredentials.newBuilder().trustManager(readable(ca, "CA certificate").toFile()).build();
         } catch (IOException | IllegalArgumentException e) {
             throw new BadInputException("cannot use CA file " + ca + ": " + e.getMessage(), e);
         }
@@ -63,7 +65,7 @@ public final class Transport {
     /** A channel to {@code host:port}. */
     public static ManagedChannel channel(String target, ChannelCredentials creds) {
         if (target == null || target.isBlank()) {
-            throw new BadInputException("--server must be HOST:PORT");
+            throw new BadInputException("the server address must be HOST:PORT, got '" + target + "'");
         }
         return Grpc.newChannelBuilder(target, creds).build();
     }
@@ -138,9 +140,9 @@ public final class Transport {
         return i > 0 ? m.substring(i + 2) : m;
     }
 
-    private static Path readable(Path p, String option) {
+    private static Path readable(Path p, String what) {
         if (!Files.isRegularFile(p)) {
-            throw new BadInputException(option + " " + p + " is not a file");
+            throw new BadInputException(what + " " + p + " is not a file");
         }
         return p;
     }

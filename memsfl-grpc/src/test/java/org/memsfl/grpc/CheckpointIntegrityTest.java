@@ -84,7 +84,7 @@ class CheckpointIntegrityTest {
         files.verifySums(1);
         try (Checkpoint.State st = Checkpoint.read(ckpt.getParent(), LORA, line -> { })) {
             assertThat(st.completedRound()).isEqualTo(2);
-            assertThat(st.devices()).hasSize(2);
+            assertThat(st.round().devices()).hasSize(2);
         }
     }
 
@@ -175,6 +175,7 @@ class CheckpointIntegrityTest {
     }
 
     private static Checkpoint.State withRound(Checkpoint.State st, int r) {
-        return new Checkpoint.State(r, st.settings(), st.devices(), st.global(), st.totals(), st.metricsLine());
+        return new Checkpoint.State(new org.memsfl.round.ServerCheckpoint(r, st.round().devices(), st.round().global()),
+                st.settings(), st.registrations(), st.totals(), st.metricsLine());
     }
 }

@@ -7,7 +7,6 @@ import java.util.Map;
 import org.memsfl.cost.DelayModel;
 import org.memsfl.cost.MemoryModel;
 import org.memsfl.data.Batch;
-import org.memsfl.data.Batcher;
 import org.memsfl.data.DataResolver;
 import org.memsfl.data.Dataset;
 import org.memsfl.data.DeviceHeldOut;
@@ -15,6 +14,7 @@ import org.memsfl.data.Example;
 import org.memsfl.data.HeldOutPrompt;
 import org.memsfl.data.Partitioner;
 import org.memsfl.data.Tokenization;
+import org.memsfl.data.HeldOut;
 import org.memsfl.data.TokenizedExample;
 import org.memsfl.engine.DType;
 import org.memsfl.fleet.DeviceProfile;
@@ -25,9 +25,10 @@ import org.memsfl.model.LayerRange;
 import org.memsfl.model.LoadedModel;
 import org.memsfl.model.ModelConfig;
 import org.memsfl.model.ModelResolver;
-import org.memsfl.plan.DevicePlan;
 import org.memsfl.plan.Plan;
 import org.memsfl.plan.Planner;
+import org.memsfl.round.CutPlanner;
+import org.memsfl.round.DeviceData;
 import org.memsfl.util.BadInputException;
 
 /**
@@ -55,7 +56,7 @@ public final class SimContext implements AutoCloseable {
         ModelConfig trained = ModelResolver.resolveConfig(s.model());
         ModelConfig planConfig = s.planShape() == null ? trained : ModelResolver.resolveConfig(s.planShape());
         this.plan = Planner.plan(planConfig, s.lora().forFamily(planConfig.family()), s.batchSize(), s.seqLen(), fleet, s.safetyMargin());
-        this.cuts = scaledCuts(plan, planConfig.nLayers(), trained.nLayers());
+        this.cuts = CutPlanner.scaledCuts(plan, planConfig.nLayers(), trained.nLayers());
         this.participants = new ArrayList<>();
         for (DeviceProfile d : fleet.devices()) {
             if (cuts.containsKey(d.id())) {
@@ -69,40 +70,28 @@ public final class SimContext implements AutoCloseable {
         this.loaded = ModelResolver.resolve(s.model(), LayerRange.all(trained.nLayers()), DType.F32);
         this.seqLen = Math.min(s.seqLen(), trained.maxSeqLen());
         Tokenization tok = new Tokenization(loaded.requireTokenizer(), seqLen);
-        List<List<Example>> parts = Partitioner.of(s.partition()).partition(ds.train(), participants.size(), s.seed());
+        // the same partitions DeviceData gives the deployment's devices; the raw examples stay for per-device held-out prompts
+        List<List<Example>> rawParts = Partitioner.of(s.partition()).partition(ds.train(), participants.size(), s.seed());
         this.dataset = ds;
-        this.trainParts = parts;
+        this.trainParts = rawParts;
+        List<List<TokenizedExample>> parts = rawParts.stream().map(tok::applyAll).toList();
         this.partitions = new LinkedHashMap<>();
         for (int i = 0; i < participants.size(); i++) {
-            List<TokenizedExample> t = tok.applyAll(parts.get(i));
+            List<TokenizedExample> t = parts.get(i);
             if (t.isEmpty()) {
                 throw new BadInputException("device " + participants.get(i).id() + " got no usable training example from "
                         + ds.name() + " (partition " + s.partition() + "); use more data or fewer devices");
             }
             partitions.put(participants.get(i).id(), t);
         }
-        List<Example> eval = ds.eval().subList(0, Math.min(s.evalExamples(), ds.eval().size()));
-        this.evalBatches = Batcher.sequential(tok.applyAll(eval), s.batchSize(), seqLen);
-    }
-
-    /** Cuts planned at one depth mapped to another by the same fraction of layers, kept within [1, N-1]. */
-    static Map<String, Integer> scaledCuts(Plan plan, int planLayers, int trainedLayers) {
-        Map<String, Integer> out = new LinkedHashMap<>();
-        for (DevicePlan d : plan.devices()) {
-            if (!d.fits()) {
-                continue;
-            }
-            int c = planLayers == trainedLayers ? d.cut()
-                    : (int) Math.round((double) d.cut() * trainedLayers / planLayers);
-            out.put(d.deviceId(), Math.max(1, Math.min(trainedLayers - 1, c)));
-        }
-        return out;
+        this.evalBatches = HeldOut.batches(ds, loaded.requireTokenizer(), s.evalExamples(), s.batchSize(), seqLen);
     }
 
     /** A fresh sampler over a device's partition: every method sees the same batches in the same order. */
     public ClientData clientData(String deviceId) {
         int index = new ArrayList<>(partitions.keySet()).indexOf(deviceId);
-        return new ClientData(deviceId, partitions.get(deviceId), settings.batchSize(), seqLen, settings.seed() * 31 + index);
+        return new ClientData(deviceId, partitions.get(deviceId), settings.batchSize(), seqLen,
+                DeviceData.batchSeed(settings.seed(), index));
     }
 
     /** All participants' examples pooled (the centralized baseline). */

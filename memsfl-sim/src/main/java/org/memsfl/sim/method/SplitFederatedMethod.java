@@ -1,222 +1,175 @@
 package org.memsfl.sim.method;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
-import org.memsfl.cost.StepTiming;
+import java.util.Set;
 import org.memsfl.engine.DType;
 import org.memsfl.fed.AggregationStrategy;
-import org.memsfl.fed.ClientUpdate;
 import org.memsfl.fleet.DeviceProfile;
 import org.memsfl.lora.AdapterSet;
 import org.memsfl.model.DecoderModel;
 import org.memsfl.model.LayerRange;
-import org.memsfl.model.LoadedModel;
 import org.memsfl.model.ModelResolver;
-import org.memsfl.schedule.Job;
+import org.memsfl.round.RoundEnd;
+import org.memsfl.round.RoundSettings;
+import org.memsfl.round.ServerDesign;
+import org.memsfl.round.SplitDevice;
+import org.memsfl.round.SplitServer;
+import org.memsfl.schedule.DeviceTiming;
 import org.memsfl.schedule.SchedulingPolicy;
+import org.memsfl.schedule.StepDispatcher;
 import org.memsfl.sim.ClientData;
 import org.memsfl.sim.SimContext;
-import org.memsfl.split.DeviceSegment;
+import org.memsfl.sim.SimSettings;
 import org.memsfl.split.GradientPayload;
-import org.memsfl.split.ServerSegment;
-import org.memsfl.split.ServerState;
-import org.memsfl.train.AdamW;
-import org.memsfl.train.LrSchedule;
 import org.memsfl.train.StepResult;
 
 /**
- * Split federated LoRA over heterogeneous cuts, in three variants that differ in what the server holds:
- * <ul>
- * <li>{@code memsfl} (Chen et al. 2025): ONE frozen model; per-device server-side adapters; devices served one at a
- * time in the scheduler's order; adapters aggregated per layer over all devices.</li>
- * <li>{@code sfl-v1} (SplitFed-V1, Thapa et al. 2022, heterogeneous as in FedBERT): a separate copy of layers
- * [cut_u, N) per device, served in parallel; the same per-layer aggregation, so the same training math as memsfl.</li>
- * <li>{@code splitlora} (Lin et al. 2024): every device cut at the weakest device's cut; one shared server-side
- * adapter updated by devices in turn; only device-side adapters are aggregated.</li>
- * </ul>
- * Devices run one after another in this process, so results never depend on thread timing.
+ * The in-process driver of the core split round ({@link SplitServer}, {@link SplitDevice}): every device of the fleet
+ * and the server in this process, one after another, so results never depend on thread timing. The same objects run
+ * behind the gRPC edge server and device processes; only the transport differs.
+ *
+ * <p>Each local step every device's step "arrives" at its predicted release time (the delay model) and the server
+ * serves them in the order the {@link StepDispatcher} picks (memsfl; the baselines serve in device order); the order
+ * is recorded in the round's outcome. A device may be left out of a round ({@link #leaveOut}): it takes no step, and
+ * the round ends without it, as a device that missed its deadline.
  */
 public final class SplitFederatedMethod implements FederatedMethod {
 
-    /** Which of the three server designs. */
+    /** Which of the three server designs (see {@link ServerDesign}). */
     public enum Variant {
-        MEMSFL("memsfl"), SFL_V1("sfl-v1"), SPLITLORA("splitlora");
+        MEMSFL(ServerDesign.MEMSFL), SFL_V1(ServerDesign.SFL_V1), SPLITLORA(ServerDesign.SPLITLORA);
 
-        private final String id;
+        private final ServerDesign design;
 
-        Variant(String id) {
-            this.id = id;
+        Variant(ServerDesign design) {
+            this.design = design;
         }
 
         public String id() {
-            return id;
+            return design.id();
+        }
+
+        public ServerDesign design() {
+            return design;
         }
     }
 
-    private final Variant variant;
+    private final ServerDesign design;
     private final SimContext ctx;
-    private final AggregationStrategy aggregation;
-    private final SchedulingPolicy policy;
-    private final SplittableRandom orderRng;
-    private final LrSchedule schedule;
     private final DType wire;
-    private final Map<String, DeviceSegment> devices = new LinkedHashMap<>();
+    private final SplitServer server;
+    private final StepDispatcher<Void> dispatcher;
+    private final Map<String, SplitDevice> devices = new LinkedHashMap<>();
     private final Map<String, ClientData> data = new LinkedHashMap<>();
     private final Map<String, Integer> cuts = new LinkedHashMap<>();
-    private final ServerSegment server;
-    private final List<LoadedModel> serverCopies = new ArrayList<>();
-    private AdapterSet global;
-    private List<Job> stepJobs;
+    private final Map<String, DeviceProfile> profiles = new LinkedHashMap<>();
+    private final Map<Integer, Set<String>> absent = new LinkedHashMap<>();
+    private Map<String, AdapterSet> next = Map.of();
 
     public SplitFederatedMethod(Variant variant, SimContext ctx, AggregationStrategy aggregation, SchedulingPolicy policy) {
-        this.variant = variant;
+        this.design = variant.design();
         this.ctx = ctx;
-        this.aggregation = aggregation;
-        this.policy = policy;
-        this.orderRng = new SplittableRandom(ctx.settings().seed() + 17);
-        this.schedule = new LrSchedule(ctx.settings().lr(), ctx.settings().warmup(), 0, false);
-        this.wire = ctx.settings().wireBytes() == 2 ? DType.BF16 : DType.F32;
-        // memsfl's sequential server can spend its idle compute on recomputation; the baselines run as published
-        this.server = new ServerSegment(0, variant == Variant.MEMSFL && ctx.settings().serverRecompute());
+        SimSettings s = ctx.settings();
+        this.wire = s.wireBytes() == 2 ? DType.BF16 : DType.F32;
         DecoderModel model = ctx.loaded().model();
         int n = model.config().nLayers();
+        // memsfl's sequential server can spend its idle compute on recomputation; the baselines run as published
+        this.server = new SplitServer(new RoundSettings(s.rounds(), s.localSteps(), s.lr(), s.warmup(), s.maxGradNorm(),
+                s.seed()), design, model, ctx.lora(), aggregation, s.serverRecompute(),
+                cut -> ModelResolver.resolve(s.model(), LayerRange.serverSegment(cut, n), DType.F32));
+        this.dispatcher = new StepDispatcher<>(policy, s.seed());
         int minCut = ctx.cuts().values().stream().mapToInt(Integer::intValue).min().orElseThrow();
-        AdapterSet init = AdapterSet.init(model.config(), ctx.lora(), LayerRange.all(n), ctx.settings().seed());
-        AdamW.Settings opt = AdamW.Settings.defaults();
-        ServerState shared = null;
         for (DeviceProfile d : ctx.participants()) {
-            int cut = variant == Variant.SPLITLORA ? minCut : ctx.cuts().get(d.id());
+            int cut = design.sharedServerState() ? minCut : ctx.cuts().get(d.id());
             cuts.put(d.id(), cut);
-            devices.put(d.id(), new DeviceSegment(d.id(), cut, model, init.slice(0, cut, true).copy(), opt));
+            profiles.put(d.id(), d);
+            server.register(d.id(), cut);
+            devices.put(d.id(), new SplitDevice(d.id(), cut, model, server.initialDeviceSide(d.id()).copy(),
+                    server.settings()));
             data.put(d.id(), ctx.clientData(d.id()));
-            ServerState state;
-            if (variant == Variant.SPLITLORA) {
-                if (shared == null) {
-                    AdapterSet s = init.slice(cut, n, false).copy();
-                    shared = new ServerState(cut, model, s, new AdamW(s.namedParameters(), opt));
-                }
-                state = shared;
-            } else {
-                AdapterSet s = init.slice(cut, n, false).copy();
-                DecoderModel serverModel = model;
-                if (variant == Variant.SFL_V1) {
-                    // SFL-V1 keeps its own server-side submodel per device: a real copy of layers [cut, N)
-                    LoadedModel copy = ModelResolver.resolve(ctx.settings().model(), LayerRange.serverSegment(cut, n), DType.F32);
-                    serverCopies.add(copy);
-                    serverModel = copy.model();
-                }
-                state = new ServerState(cut, serverModel, s, new AdamW(s.namedParameters(), opt));
-            }
-            server.register(d.id(), state);
         }
-        global = init;
+    }
+
+    /** Leaves a device out of {@code round}: it takes no step, and the round ends without it (a missed deadline). */
+    public void leaveOut(String deviceId, int round) {
+        if (!devices.containsKey(deviceId)) {
+            throw new IllegalArgumentException("unknown device '" + deviceId + "'; devices: " + devices.keySet());
+        }
+        absent.computeIfAbsent(round, r -> new HashSet<>()).add(deviceId);
     }
 
     @Override
     public String name() {
-        return variant.id();
+        return design.id();
     }
 
     @Override
     public RoundOutcome round(int round) {
-        Losses losses = new Losses();
-        long[] up = {0};
-        long[] down = {0};
-        int steps = 0;
-        List<String> order = new ArrayList<>(devices.keySet());
-        long seed = ctx.settings().seed();
-        for (String id : order) {
-            // dropout streams fixed by (seed, device, round): independent of the serving order and of threads
-            devices.get(id).beginRound(seed, round);
-            if (variant != Variant.SPLITLORA) {
-                server.state(id).beginRound(seed, id, round);
+        Set<String> out = absent.getOrDefault(round, Set.of());
+        List<String> in = new ArrayList<>();
+        server.beginRound(round);
+        for (Map.Entry<String, SplitDevice> e : devices.entrySet()) {
+            if (!out.contains(e.getKey())) {
+                in.add(e.getKey());
+                // round 1 starts from the device's own initial adapters; later rounds from what the round end handed out
+                e.getValue().beginRound(round, next.getOrDefault(e.getKey(), e.getValue().adapters()));
             }
         }
-        if (variant == Variant.SPLITLORA) {
-            server.states().values().iterator().next().beginRound(seed, "splitlora-shared", round);
-        }
-        for (int step = 0; step < ctx.settings().localSteps(); step++) {
-            for (String id : serveOrder(order)) {
-                DeviceSegment dev = devices.get(id);
-                ServerState st = server.state(id);
-                double maxNorm = ctx.settings().maxGradNorm();
-                StepResult r = dev.localStep(data.get(id).nextBatch(), p -> {
-                    up[0] += p.wireBytes(wire);
-                    GradientPayload g = server.process(p, schedule.at(st.optimizer().steps() + 1), maxNorm);
-                    down[0] += g.wireBytes(wire);
+        Map<String, DeviceTiming> timings = server.timings(ctx.delayModel(), profiles, ctx.fleet().server());
+        dispatcher.beginRound(round, timings);
+        Losses losses = new Losses();
+        long[] bytes = {0, 0}; // up, down
+        int steps = 0;
+        for (int k = 1; k <= ctx.settings().localSteps(); k++) {
+            for (String id : serveOrder(in, k, timings)) {
+                int step = k;
+                StepResult r = devices.get(id).localStep(data.get(id).nextBatch(), p -> {
+                    bytes[0] += p.wireBytes(wire);
+                    GradientPayload g = server.serve(p, step);
+                    bytes[1] += g.wireBytes(wire);
                     return g;
-                }, schedule.at(dev.optimizer().steps() + 1), maxNorm);
+                });
                 losses.add(r.loss(), r.targetTokens());
                 steps++;
             }
         }
-        aggregate();
-        for (DeviceSegment d : devices.values()) {
-            long adapterBytes = d.adapters().numParameters() * 4;
-            up[0] += adapterBytes;
-            down[0] += adapterBytes;
+        for (String id : in) {
+            server.upload(id, round, devices.get(id).adapters(), data.get(id).numExamples());
+            long adapterBytes = devices.get(id).adapters().numParameters() * 4;
+            bytes[0] += adapterBytes;
+            bytes[1] += adapterBytes;
         }
-        return new RoundOutcome(losses.mean(), steps, up[0], down[0], List.copyOf(devices.keySet()));
+        server.leaveOutLate();
+        RoundEnd end = server.endRound();
+        next = end.next();
+        return new RoundOutcome(losses.mean(), steps, bytes[0], bytes[1], end.participants(), end.serveOrder());
     }
 
-    /** memsfl serves in the scheduler's order for this step's jobs; the baselines in device order. */
-    private List<String> serveOrder(List<String> ids) {
-        if (variant != Variant.MEMSFL) {
-            return ids;
+    /**
+     * The order of local step {@code k}: memsfl serves what the dispatcher picks among the steps waiting, each arrived
+     * at its predicted release time; the baselines serve in device order.
+     */
+    private List<String> serveOrder(List<String> in, int k, Map<String, DeviceTiming> timings) {
+        if (!design.scheduled()) {
+            return in;
         }
-        if (stepJobs == null) {
-            // the delay model prices every local step alike: build the step's jobs once
-            stepJobs = new ArrayList<>();
-            for (int i = 0; i < ids.size(); i++) {
-                DeviceProfile d = ctx.fleet().device(ids.get(i)).orElseThrow();
-                StepTiming t = ctx.delayModel().step(d, ctx.fleet().server(), cuts.get(ids.get(i)),
-                        ctx.settings().serverRecompute());
-                stepJobs.add(new Job(i, t.release(), t.server(), t.tail()));
-            }
+        for (String id : in) {
+            dispatcher.add(new StepDispatcher.Waiting<>(id, k, timings.get(id).release(), null));
         }
-        List<Job> jobs = stepJobs;
-        List<String> out = new ArrayList<>();
-        for (int i : policy.order(jobs, orderRng)) {
-            out.add(ids.get(i));
+        List<String> order = new ArrayList<>();
+        for (StepDispatcher.Waiting<Void> w = dispatcher.next(); w != null; w = dispatcher.next()) {
+            order.add(w.deviceId());
         }
-        return out;
-    }
-
-    private void aggregate() {
-        List<ClientUpdate> updates = new ArrayList<>();
-        for (Map.Entry<String, DeviceSegment> e : devices.entrySet()) {
-            AdapterSet serverSide = variant == Variant.SPLITLORA
-                    ? e.getValue().adapters().slice(0, 0, false) : server.state(e.getKey()).adapters();
-            updates.add(new ClientUpdate(e.getKey(), cuts.get(e.getKey()), data.get(e.getKey()).numExamples(),
-                    e.getValue().adapters(), serverSide));
-        }
-        AdapterSet agg = aggregation.aggregateInPlace(updates);
-        if (variant == Variant.SPLITLORA) {
-            ServerState shared = server.states().values().iterator().next();
-            agg = AdapterSet.union(agg.config(), agg.slice(0, shared.cut(), true), shared.adapters());
-        }
-        if (global != null && global != agg) {
-            closeGlobal();
-        }
-        global = agg;
-    }
-
-    /** Frees the previous global set, except tensors still shared with the live shared server adapters. */
-    private void closeGlobal() {
-        if (variant == Variant.SPLITLORA) {
-            ServerState shared = server.states().values().iterator().next();
-            global.slice(0, shared.cut(), true).close();
-        } else {
-            global.close();
-        }
+        return order;
     }
 
     @Override
     public AdapterSet globalAdapters() {
-        return global;
+        return server.global();
     }
 
     /** Cut of each device under this variant. */
@@ -226,8 +179,7 @@ public final class SplitFederatedMethod implements FederatedMethod {
 
     @Override
     public void close() {
-        devices.values().forEach(DeviceSegment::close);
-        serverCopies.forEach(LoadedModel::close);
-        closeGlobal();
+        devices.values().forEach(SplitDevice::close);
+        server.close();
     }
 }

@@ -6,7 +6,6 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import org.memsfl.cost.DelayModel;
 import org.memsfl.cost.Flops;
-import org.memsfl.cost.StepTiming;
 import org.memsfl.fleet.DeviceProfile;
 import org.memsfl.fleet.Fleet;
 import org.memsfl.lora.LoraConfig;
@@ -48,8 +47,7 @@ public final class RoundClock {
     public List<DeviceTiming> timings(Map<String, Integer> cuts, boolean serverRecompute) {
         List<DeviceTiming> out = new ArrayList<>();
         for (Map.Entry<String, Integer> e : cuts.entrySet()) {
-            StepTiming t = delay.step(device(e.getKey()), fleet.server(), e.getValue(), serverRecompute);
-            out.add(new DeviceTiming(t.forward(), t.uplink(), t.server(), t.downlink(), t.backward()));
+            out.add(delay.step(device(e.getKey()), fleet.server(), e.getValue(), serverRecompute));
         }
         return out;
     }

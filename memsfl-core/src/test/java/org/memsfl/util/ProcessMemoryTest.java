@@ -1,11 +1,11 @@
-package org.memsfl.bench;
+package org.memsfl.util;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-class ProcStatusTest {
+class ProcessMemoryTest {
 
     /** Abridged /proc/self/status of a JVM on Linux 5.x. */
     static final String SAMPLE = String.join("\n",
@@ -30,34 +30,34 @@ class ProcStatusTest {
 
     @Test
     void readsRssAndHwmInBytes() {
-        assertThat(ProcStatus.fieldBytes(SAMPLE, "VmRSS")).isEqualTo(654321L * 1024);
-        assertThat(ProcStatus.fieldBytes(SAMPLE, "VmHWM")).isEqualTo(812345L * 1024);
-        assertThat(ProcStatus.fieldBytes(SAMPLE, "VmLck")).isZero();
+        assertThat(ProcessMemory.fieldBytes(SAMPLE, "VmRSS")).isEqualTo(654321L * 1024);
+        assertThat(ProcessMemory.fieldBytes(SAMPLE, "VmHWM")).isEqualTo(812345L * 1024);
+        assertThat(ProcessMemory.fieldBytes(SAMPLE, "VmLck")).isZero();
     }
 
     @Test
     void fieldNameMustMatchWholeKey() {
         // "Rss" is a prefix of RssAnon etc. but no field of its own; "VmRSS" must not match "VmRSSx"
-        assertThat(ProcStatus.fieldBytes(SAMPLE, "Rss")).isEqualTo(-1);
-        assertThat(ProcStatus.fieldBytes("VmRSSx:\t 5 kB\n", "VmRSS")).isEqualTo(-1);
+        assertThat(ProcessMemory.fieldBytes(SAMPLE, "Rss")).isEqualTo(-1);
+        assertThat(ProcessMemory.fieldBytes("VmRSSx:\t 5 kB\n", "VmRSS")).isEqualTo(-1);
     }
 
     @Test
     void absentMalformedOrUnitlessFieldsGiveMinusOne() {
-        assertThat(ProcStatus.fieldBytes(SAMPLE, "VmFoo")).isEqualTo(-1);
-        assertThat(ProcStatus.fieldBytes(SAMPLE, "Threads")).isEqualTo(-1);
-        assertThat(ProcStatus.fieldBytes("VmRSS:\t abc kB\n", "VmRSS")).isEqualTo(-1);
-        assertThat(ProcStatus.fieldBytes("", "VmRSS")).isEqualTo(-1);
+        assertThat(ProcessMemory.fieldBytes(SAMPLE, "VmFoo")).isEqualTo(-1);
+        assertThat(ProcessMemory.fieldBytes(SAMPLE, "Threads")).isEqualTo(-1);
+        assertThat(ProcessMemory.fieldBytes("VmRSS:\t abc kB\n", "VmRSS")).isEqualTo(-1);
+        assertThat(ProcessMemory.fieldBytes("", "VmRSS")).isEqualTo(-1);
     }
 
     @Test
     void lastLineWithoutNewlineIsRead() {
-        assertThat(ProcStatus.fieldBytes("Name:\tjava\nVmRSS:\t 10 kB", "VmRSS")).isEqualTo(10240);
+        assertThat(ProcessMemory.fieldBytes("Name:\tjava\nVmRSS:\t 10 kB", "VmRSS")).isEqualTo(10240);
     }
 
     @Test
     void parseKbKeepsOnlyKbLinesInOrder() {
-        Map<String, Long> m = ProcStatus.parseKb(SAMPLE);
+        Map<String, Long> m = ProcessMemory.parseKb(SAMPLE);
         assertThat(m).containsKeys("VmPeak", "VmHWM", "VmRSS", "RssAnon", "VmSwap")
                 .doesNotContainKeys("Name", "State", "Threads", "Cpus_allowed_list");
         assertThat(m.get("VmRSS")).isEqualTo(654321L * 1024);
@@ -66,10 +66,10 @@ class ProcStatusTest {
 
     @Test
     void readsThisProcessOnLinux() {
-        long rss = ProcStatus.rss();
+        long rss = ProcessMemory.rssBytes();
         if (System.getProperty("os.name").toLowerCase().contains("linux")) {
             assertThat(rss).isPositive();
-            assertThat(ProcStatus.hwm()).isGreaterThanOrEqualTo(rss / 2);
+            assertThat(ProcessMemory.peakRssBytes()).isGreaterThanOrEqualTo(rss / 2);
         } else {
             assertThat(rss).isEqualTo(-1);
         }

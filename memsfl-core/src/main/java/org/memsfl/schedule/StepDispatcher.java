@@ -1,17 +1,15 @@
-package org.memsfl.grpc;
+package org.memsfl.schedule;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import org.memsfl.cost.StepTiming;
 import org.memsfl.engine.Rng;
-import org.memsfl.schedule.Job;
-import org.memsfl.schedule.SchedulingPolicy;
 
 /**
- * The local steps that have arrived at the edge server and wait for it, and the scheduler's choice of which to serve
- * next (DESIGN.md section 1: one device at a time, in an order a scheduler picks). Each time the server becomes free it
+ * The local steps that have arrived at the server and wait for it, and the scheduler's choice of which to serve
+ * next. The one online dispatcher of the system: the gRPC edge server feeds it real arrivals, the simulator the
+ * predicted ones, and both record the order it serves (DESIGN.md section 1: one device at a time, in an order a scheduler picks). Each time the server becomes free it
  * asks {@link #next()}; the policy sees every waiting step as a job of {@code 1|r_j,q_j|Cmax} whose release is its
  * real arrival time and whose server time and tail (gradient download plus device backward) the delay model predicts
  * from the device's registered profile.
@@ -24,31 +22,31 @@ import org.memsfl.schedule.SchedulingPolicy;
  *       idles for a device that has not arrived: a real device may be late or gone.</li>
  * </ul>
  *
- * <p>Worker thread only. The random policy draws from a stream seeded per round from (seed, round).
+ * <p>Not thread-safe: the edge server calls it from its one worker thread. The random policy draws from a stream seeded per round from (seed, round).
  *
  * @param <T> what the server needs to run a step
  */
-final class StepQueue<T> {
+public final class StepDispatcher<T> {
 
     /** One waiting step. */
-    record Waiting<T>(String deviceId, int localStep, double arrivalSeconds, T work) {
+    public record Waiting<T>(String deviceId, int localStep, double arrivalSeconds, T work) {
     }
 
     private final SchedulingPolicy policy;
     private final long seed;
     private final List<Waiting<T>> waiting = new ArrayList<>();
-    private Map<String, StepTiming> timings = Map.of();
+    private Map<String, DeviceTiming> timings = Map.of();
     private Map<String, Integer> plannedRank = Map.of();
     private SplittableRandom rng;
 
-    StepQueue(SchedulingPolicy policy, long seed) {
+    public StepDispatcher(SchedulingPolicy policy, long seed) {
         this.policy = policy;
         this.seed = seed;
         this.rng = new SplittableRandom(Rng.seed(seed, "server/dispatch", 0));
     }
 
     /** A round opens: the predicted timings of the devices in it (in registration order) and a fresh random stream. */
-    void beginRound(int round, Map<String, StepTiming> timingsByDevice) {
+    public void beginRound(int round, Map<String, DeviceTiming> timingsByDevice) {
         timings = Map.copyOf(timingsByDevice);
         rng = new SplittableRandom(Rng.seed(seed, "server/dispatch", round));
         plannedRank = Map.of();
@@ -56,7 +54,7 @@ final class StepQueue<T> {
             List<String> ids = new ArrayList<>(timingsByDevice.keySet());
             List<Job> jobs = new ArrayList<>();
             for (int i = 0; i < ids.size(); i++) {
-                StepTiming t = timingsByDevice.get(ids.get(i));
+                DeviceTiming t = timingsByDevice.get(ids.get(i));
                 jobs.add(new Job(i, t.release(), t.server(), t.tail()));
             }
             List<Integer> order = policy.order(jobs, rng);
@@ -68,17 +66,17 @@ final class StepQueue<T> {
         }
     }
 
-    void add(Waiting<T> w) {
+    public void add(Waiting<T> w) {
         waiting.add(w);
     }
 
     /** True while a step of {@code deviceId} waits. */
-    boolean holds(String deviceId) {
+    public boolean holds(String deviceId) {
         return waiting.stream().anyMatch(w -> w.deviceId().equals(deviceId));
     }
 
     /** Removes and returns the step to serve now; null when none waits. */
-    Waiting<T> next() {
+    public Waiting<T> next() {
         if (waiting.isEmpty()) {
             return null;
         }
@@ -94,7 +92,7 @@ final class StepQueue<T> {
             List<Job> jobs = new ArrayList<>();
             for (int i = 0; i < waiting.size(); i++) {
                 Waiting<T> w = waiting.get(i);
-                StepTiming t = timings.get(w.deviceId());
+                DeviceTiming t = timings.get(w.deviceId());
                 double server = t == null ? 0 : t.server();
                 double tail = t == null ? 0 : t.tail();
                 jobs.add(new Job(i, w.arrivalSeconds(), server, tail));

@@ -1,4 +1,4 @@
-package org.memsfl.bench;
+package org.memsfl.util;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -11,12 +11,12 @@ import java.util.Map;
  * Memory figures of this process from Linux's {@code /proc/self/status}: {@code VmRSS} (resident now) and
  * {@code VmHWM} (the resident high-water mark). Values there are in kB (KiB); they are returned in bytes.
  */
-public final class ProcStatus {
+public final class ProcessMemory {
 
     static final Path STATUS = Path.of("/proc/self/status");
     static final Path CLEAR_REFS = Path.of("/proc/self/clear_refs");
 
-    private ProcStatus() {
+    private ProcessMemory() {
     }
 
     /**
@@ -79,20 +79,20 @@ public final class ProcStatus {
     }
 
     /** Resident set size now, bytes; -1 where unavailable. */
-    public static long rss() {
+    public static long rssBytes() {
         return fieldBytes(read(), "VmRSS");
     }
 
     /** Resident high-water mark, bytes; -1 where unavailable. */
-    public static long hwm() {
+    public static long peakRssBytes() {
         return fieldBytes(read(), "VmHWM");
     }
 
     /**
      * Resets the high-water mark to the current RSS (writing 5 to {@code /proc/self/clear_refs}, Linux 4.0+), so a
-     * later {@link #hwm()} is the peak since this call. Returns whether the kernel accepted it.
+     * later {@link #peakRssBytes()} is the peak since this call. Returns whether the kernel accepted it.
      */
-    public static boolean resetHwm() {
+    public static boolean resetPeak() {
         try {
             Files.writeString(CLEAR_REFS, "5", StandardCharsets.US_ASCII);
             return true;

@@ -1,4 +1,4 @@
-package org.memsfl.grpc;
+package org.memsfl.schedule;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
@@ -10,57 +10,52 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
-import org.memsfl.cost.StepTiming;
-import org.memsfl.schedule.BruteForce;
-import org.memsfl.schedule.Job;
-import org.memsfl.schedule.Policies;
-import org.memsfl.schedule.Schedule;
 
 /**
  * The edge server's choice among waiting local steps, against the rules it must follow: FCFS serves the earliest
  * arrival, Schrage the longest tail whatever the arrival order, exact an order whose makespan for the predicted step
  * equals brute force's optimum (wave by wave), random is reproducible per (seed, round).
  */
-class StepQueueTest {
+class StepDispatcherTest {
 
     /** Three devices: a's tail is short, b's long, c's in between; releases a < b < c. */
-    private static Map<String, StepTiming> timings() {
-        Map<String, StepTiming> t = new LinkedHashMap<>();
-        t.put("a", new StepTiming(0.1, 0.1, 0.3, 0.1, 0.1)); // release 0.2, tail 0.2
-        t.put("b", new StepTiming(0.2, 0.2, 0.2, 1.0, 1.0)); // release 0.4, tail 2.0
-        t.put("c", new StepTiming(0.3, 0.3, 0.4, 0.5, 0.5)); // release 0.6, tail 1.0
+    private static Map<String, DeviceTiming> timings() {
+        Map<String, DeviceTiming> t = new LinkedHashMap<>();
+        t.put("a", new DeviceTiming(0.1, 0.1, 0.3, 0.1, 0.1)); // release 0.2, tail 0.2
+        t.put("b", new DeviceTiming(0.2, 0.2, 0.2, 1.0, 1.0)); // release 0.4, tail 2.0
+        t.put("c", new DeviceTiming(0.3, 0.3, 0.4, 0.5, 0.5)); // release 0.6, tail 1.0
         return t;
     }
 
-    private static List<String> drain(StepQueue<String> q) {
+    private static List<String> drain(StepDispatcher<String> q) {
         List<String> out = new ArrayList<>();
-        for (StepQueue.Waiting<String> w = q.next(); w != null; w = q.next()) {
+        for (StepDispatcher.Waiting<String> w = q.next(); w != null; w = q.next()) {
             out.add(w.deviceId() + ":" + w.localStep());
         }
         return out;
     }
 
-    private static StepQueue<String> queue(String policy, long seed, int round) {
-        StepQueue<String> q = new StepQueue<>(Policies.of(policy), seed);
+    private static StepDispatcher<String> queue(String policy, long seed, int round) {
+        StepDispatcher<String> q = new StepDispatcher<>(Policies.of(policy), seed);
         q.beginRound(round, timings());
         return q;
     }
 
     @Test
     void fcfsServesTheEarliestArrival() {
-        StepQueue<String> q = queue("fcfs", 1, 1);
-        q.add(new StepQueue.Waiting<>("c", 1, 0.9, "x"));
-        q.add(new StepQueue.Waiting<>("a", 1, 0.5, "x"));
-        q.add(new StepQueue.Waiting<>("b", 1, 0.7, "x"));
+        StepDispatcher<String> q = queue("fcfs", 1, 1);
+        q.add(new StepDispatcher.Waiting<>("c", 1, 0.9, "x"));
+        q.add(new StepDispatcher.Waiting<>("a", 1, 0.5, "x"));
+        q.add(new StepDispatcher.Waiting<>("b", 1, 0.7, "x"));
         assertThat(drain(q)).containsExactly("a:1", "b:1", "c:1");
     }
 
     @Test
     void schrageServesTheLongestTailWhateverArrivedFirst() {
-        StepQueue<String> q = queue("schrage", 1, 1);
-        q.add(new StepQueue.Waiting<>("a", 1, 0.1, "x"));
-        q.add(new StepQueue.Waiting<>("c", 1, 0.2, "x"));
-        q.add(new StepQueue.Waiting<>("b", 1, 0.3, "x"));
+        StepDispatcher<String> q = queue("schrage", 1, 1);
+        q.add(new StepDispatcher.Waiting<>("a", 1, 0.1, "x"));
+        q.add(new StepDispatcher.Waiting<>("c", 1, 0.2, "x"));
+        q.add(new StepDispatcher.Waiting<>("b", 1, 0.3, "x"));
         assertThat(drain(q)).containsExactly("b:1", "c:1", "a:1");
     }
 
@@ -69,15 +64,15 @@ class StepQueueTest {
         List<String> ids = List.of("a", "b", "c");
         List<Job> jobs = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            StepTiming t = timings().get(ids.get(i));
+            DeviceTiming t = timings().get(ids.get(i));
             jobs.add(new Job(i, t.release(), t.server(), t.tail()));
         }
-        StepQueue<String> q = queue("exact", 1, 1);
+        StepDispatcher<String> q = queue("exact", 1, 1);
         // all three waiting in the worst arrival order for a stable pick, plus a second step of device a
-        q.add(new StepQueue.Waiting<>("a", 2, 0.01, "x"));
-        q.add(new StepQueue.Waiting<>("c", 1, 0.02, "x"));
-        q.add(new StepQueue.Waiting<>("a", 1, 0.03, "x"));
-        q.add(new StepQueue.Waiting<>("b", 1, 0.04, "x"));
+        q.add(new StepDispatcher.Waiting<>("a", 2, 0.01, "x"));
+        q.add(new StepDispatcher.Waiting<>("c", 1, 0.02, "x"));
+        q.add(new StepDispatcher.Waiting<>("a", 1, 0.03, "x"));
+        q.add(new StepDispatcher.Waiting<>("b", 1, 0.04, "x"));
         List<String> got = drain(q);
         assertThat(got).hasSize(4).endsWith("a:2"); // wave 1 before wave 2
         List<Integer> order = new ArrayList<>();
@@ -96,9 +91,9 @@ class StepQueueTest {
         for (int round = 1; round <= 20; round++) {
             List<String> once = null;
             for (int rep = 0; rep < 2; rep++) {
-                StepQueue<String> q = queue("random", 5, round);
+                StepDispatcher<String> q = queue("random", 5, round);
                 for (String id : List.of("a", "b", "c")) {
-                    q.add(new StepQueue.Waiting<>(id, 1, 0.1, "x"));
+                    q.add(new StepDispatcher.Waiting<>(id, 1, 0.1, "x"));
                 }
                 List<String> got = drain(q);
                 if (once == null) {

@@ -1,0 +1,28 @@
+package org.memsfl.round;
+
+import java.util.List;
+import java.util.Map;
+import org.memsfl.lora.AdapterSet;
+
+/**
+ * What a round's end decided.
+ *
+ * @param round        the round that ended
+ * @param participants devices whose uploads were aggregated, in registration order
+ * @param leftOut      devices without an upload: they restart next round from the aggregate, on both sides
+ * @param next         the device-side adapters each device starts the next round with: a participant's own upload
+ *                     (its tensors overwritten in place by the aggregate), a left-out device's slice of the global
+ *                     adapters (a view: the server owns it)
+ * @param trainLoss    mean nats per target token over the round's served steps (NaN when none was served)
+ * @param serveOrder   the steps in the order the server served them, {@code "<device>:<local step>"}
+ */
+public record RoundEnd(int round, List<String> participants, List<String> leftOut, Map<String, AdapterSet> next,
+                       double trainLoss, List<String> serveOrder) {
+
+    public RoundEnd {
+        participants = List.copyOf(participants);
+        leftOut = List.copyOf(leftOut);
+        next = Map.copyOf(next);
+        serveOrder = List.copyOf(serveOrder);
+    }
+}

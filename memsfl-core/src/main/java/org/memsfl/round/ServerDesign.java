@@ -1,0 +1,63 @@
+package org.memsfl.round;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import org.memsfl.util.BadInputException;
+
+/**
+ * What the server of a split federated round holds, the one thing that tells memsfl from its split baselines. The
+ * round itself (registration, reseeding, serving steps, aggregation, dropped devices) is the same code for all three.
+ * <ul>
+ * <li>{@code memsfl} (Chen et al. 2025): ONE frozen model; per-device server-side adapters and optimizer; devices
+ * served one at a time in the scheduler's order; adapters aggregated per layer over both sides. Only this design may
+ * recompute the server layers' activations (its server is idle most of the round).</li>
+ * <li>{@code sfl-v1} (SplitFed-V1, Thapa et al. 2022, heterogeneous as in FedBERT): a separate copy of layers
+ * [cut_u, N) per device; the same per-layer aggregation, so the same training math as memsfl.</li>
+ * <li>{@code splitlora} (Lin et al. 2024): every device cut at the weakest device's cut; ONE server-side adapter
+ * set and optimizer updated by the devices in turn; only device-side adapters are aggregated.</li>
+ * </ul>
+ */
+public enum ServerDesign {
+    MEMSFL("memsfl"), SFL_V1("sfl-v1"), SPLITLORA("splitlora");
+
+    private final String id;
+
+    ServerDesign(String id) {
+        this.id = id;
+    }
+
+    /** The method id runs and reports use. */
+    public String id() {
+        return id;
+    }
+
+    /** True when one server-side state serves every device. */
+    public boolean sharedServerState() {
+        return this == SPLITLORA;
+    }
+
+    /** True when each device's server side runs on its own copy of the server layers. */
+    public boolean modelCopyPerDevice() {
+        return this == SFL_V1;
+    }
+
+    /** True when the server serves devices in the scheduler's order (the baselines serve in device order). */
+    public boolean scheduled() {
+        return this == MEMSFL;
+    }
+
+    public static ServerDesign of(String id) {
+        String k = id == null ? "" : id.trim().toLowerCase(Locale.ROOT);
+        for (ServerDesign d : values()) {
+            if (d.id.equals(k)) {
+                return d;
+            }
+        }
+        throw new BadInputException("unknown split design '" + id + "'; expected one of " + ids());
+    }
+
+    public static List<String> ids() {
+        return Arrays.stream(values()).map(ServerDesign::id).toList();
+    }
+}

@@ -1,0 +1,13 @@
+/**
+ * One split federated round, written once (Chen et al. 2025; DESIGN.md sections 1 and 7): {@link
+ * org.memsfl.round.SplitServer} (registration, per-device server state as a {@link org.memsfl.round.DevicePhase}
+ * state machine, round begin, serving one step, round end with aggregation and left-out devices, evaluation, a typed
+ * {@link org.memsfl.round.ServerCheckpoint}) and {@link org.memsfl.round.SplitDevice} (round begin, local steps,
+ * redo snapshot), with {@link org.memsfl.round.CutPlanner} for cuts at registration. memsfl and its split
+ * baselines differ only in the {@link org.memsfl.round.ServerDesign}.
+ *
+ * <p>Like Flower's ServerApp/ClientApp under a simulation or a gRPC driver, the simulator (memsfl-sim) and the edge
+ * server and device processes (memsfl-grpc) drive these same objects; transports only move bytes, keep time and
+ * handle processes. Which step the server takes next is theirs to ask a {@code schedule.StepDispatcher}.
+ */
+package org.memsfl.round;

@@ -1,0 +1,183 @@
+package org.memsfl.grpc;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.memsfl.fleet.DeviceProfile;
+import org.memsfl.grpc.proto.Assignment;
+import org.memsfl.grpc.proto.LoraSettings;
+import org.memsfl.grpc.proto.RegisterRequest;
+import org.memsfl.grpc.proto.TensorChunk;
+import org.memsfl.lora.LoraConfig;
+import org.memsfl.round.CutPlanner;
+import org.memsfl.round.DevicePhase;
+import org.memsfl.round.RoundRefusal;
+import org.memsfl.round.ServerDevice;
+import org.memsfl.round.SplitServer;
+
+/**
+ * Registration over the wire (worker thread only): the Register request checked (authenticated id, protocol version,
+ * fleet size, partition), the profile turned into the domain's {@link DeviceProfile}, the cut from the core's
+ * {@link CutPlanner}, the device registered with the round's {@link SplitServer}, and the {@link Assignment} that
+ * tells the device everything else. Keeps what only the transport knows of each device ({@link Peer}).
+ */
+final class Registrations {
+
+    /** What the transport keeps about a registered device beside the round's {@link ServerDevice}. */
+    static final class Peer {
+        final int partition;
+        final String reason;
+        final DeviceProfile profile;
+        final Assignment assignment;
+        List<TensorChunk> adapters = List.of();  // device-side adapters of the current round, encoded
+        boolean fetchedFinal;
+        long peakRss;
+        long rssBefore;
+
+        Peer(int partition, String reason, DeviceProfile profile, Assignment assignment) {
+            this.partition = partition;
+            this.reason = reason;
+            this.profile = profile;
+            this.assignment = assignment;
+        }
+    }
+
+    /** A Register answered: the assignment, and whether the device is new (not a restart of a registered one). */
+    record Outcome(Assignment assignment, boolean added) {
+    }
+
+    private final ServerSettings s;
+    private final CutPlanner planner;
+    private final Assignment template;   // everything but the device's id, cut and reason
+    private final Consumer<String> log;
+    private final Map<String, Peer> peers = new LinkedHashMap<>();
+
+    Registrations(ServerSettings s, CutPlanner planner, Assignment template, Consumer<String> log) {
+        this.s = s;
+        this.planner = planner;
+        this.template = template;
+        this.log = log;
+    }
+
+    /** The assignment every device gets, without its id, cut and reason. */
+    static Assignment template(ServerSettings s, LoraConfig l, int numLayers, int seqLen, String modelId,
+                               Map<String, String> weightHashes) {
+        return Assignment.newBuilder().setNumLayers(numLayers)
+                .setLora(LoraSettings.newBuilder().setRank(l.rank()).setAlpha(l.alpha()).setDropout(l.dropout())
+                        .addAllTargets(l.targets()))
+                .setModelSpec(s.model()).setModelId(modelId).putAllWeightSha256(weightHashes)
+                .setRounds(s.rounds()).setLocalSteps(s.localSteps()).setBatchSize(s.batchSize()).setSeqLen(seqLen)
+                .setLr(s.lr()).setWarmupSteps(s.warmup()).setMaxGradNorm(s.maxGradNorm()).setSeed(s.seed())
+                .setPartitioner(s.partitioner()).setNumPartitions(s.fleetSize()).setWireDtype(TensorCodec.wire(s.wire()))
+                .setMaxChunkBytes(s.maxChunkBytes()).setStepTimeoutMs((int) s.stepTimeout().toMillis())
+                .setRoundTimeoutMs((int) s.roundTimeout().toMillis()).build();
+    }
+
+    Assignment assignment(String id, int cut, String reason) {
+        return template.toBuilder().setDeviceId(id).setCutLayer(cut).setCutReason(reason).build();
+    }
+
+    private static StatusRuntimeException status(Status st, String description) {
+        return st.withDescription(description).asRuntimeException();
+    }
+
+    /** Registers a device, or answers the restart of a registered one that may rejoin. */
+    Outcome register(String authenticatedId, RegisterRequest req, SplitServer server, int round) {
+        if (!authenticatedId.equals(req.getDeviceId())) {
+            throw status(Status.PERMISSION_DENIED, "device_id '" + req.getDeviceId() + "' differs from the authenticated"
+                    + " device id '" + authenticatedId + "'");
+        }
+        if (req.getProtocolVersion() > 1) {
+            throw status(Status.FAILED_PRECONDITION, "protocol version " + req.getProtocolVersion()
+                    + " is newer than this server's (1)");
+        }
+        String id = authenticatedId;
+        Peer existing = peers.get(id);
+        if (existing != null) {
+            ServerDevice d = server.device(id);
+            // the same device restarting: before training starts nothing is lost; after a missed deadline it rejoins
+            if ((round == 0 || d.phase() == DevicePhase.LEFT_OUT || d.missedLast())
+                    && existing.partition == req.getPartitionIndex()) {
+                log.accept("device " + id + " re-registered (" + (round == 0 ? "before round 1" : "rejoins at round "
+                        + round) + ")");
+                return new Outcome(existing.assignment, false);
+            }
+            throw status(Status.ALREADY_EXISTS, "device id '" + id + "' is already registered"
+                    + (existing.partition == req.getPartitionIndex() ? "" : " with partition " + existing.partition));
+        }
+        if (peers.size() >= s.fleetSize()) {
+            throw status(Status.RESOURCE_EXHAUSTED, "the fleet of " + s.fleetSize() + " devices is full");
+        }
+        int partition = req.getPartitionIndex();
+        if (partition >= s.fleetSize()) {
+            throw status(Status.INVALID_ARGUMENT, "partition_index " + Integer.toUnsignedString(partition)
+                    + " is out of range: the data is split into " + s.fleetSize() + " partitions (0.." + (s.fleetSize() - 1)
+                    + ")");
+        }
+        peers.forEach((other, p) -> {
+            if (p.partition == partition) {
+                throw status(Status.ALREADY_EXISTS, "partition " + partition + " is already trained by device " + other);
+            }
+        });
+        DeviceProfile profile;
+        try {
+            org.memsfl.grpc.proto.DeviceProfile p = req.getProfile();
+            profile = new DeviceProfile(id, p.getMemoryBudgetBytes(), p.getFlopsPerSecond(), p.getUplinkBytesPerSecond(),
+                    p.getDownlinkBytesPerSecond(), p.getLatencySeconds());
+        } catch (IllegalArgumentException e) {
+            throw status(Status.INVALID_ARGUMENT, "profile: " + e.getMessage());
+        }
+        CutPlanner.Cut cut;
+        try {
+            cut = planner.assign(profile);
+        } catch (RoundRefusal r) {
+            throw status(Status.FAILED_PRECONDITION, r.getMessage());
+        }
+        server.register(id, cut.cut());
+        Assignment a = assignment(id, cut.cut(), cut.reason());
+        peers.put(id, new Peer(partition, cut.reason(), profile, a));
+        log.accept(String.format(Locale.ROOT, "registered %s (partition %d): %s [%d/%d]", id, partition, cut.reason(),
+                peers.size(), s.fleetSize()));
+        return new Outcome(a, true);
+    }
+
+    /** A device restored from a checkpoint. */
+    Peer restore(Checkpoint.Registration reg, int cut) {
+        Peer p = new Peer(reg.partition(), reg.reason(), reg.profile(), assignment(reg.id(), cut, reg.reason()));
+        p.peakRss = reg.peakRss();
+        p.rssBefore = reg.rssBefore();
+        peers.put(reg.id(), p);
+        return p;
+    }
+
+    Peer peer(String id) {
+        return peers.get(id);
+    }
+
+    /** Registered devices in registration order. */
+    Map<String, Peer> all() {
+        return peers;
+    }
+
+    int size() {
+        return peers.size();
+    }
+
+    Map<String, DeviceProfile> profiles() {
+        Map<String, DeviceProfile> out = new LinkedHashMap<>();
+        peers.forEach((id, p) -> out.put(id, p.profile));
+        return out;
+    }
+
+    /** Each device's registration for a checkpoint. */
+    Map<String, Checkpoint.Registration> forCheckpoint() {
+        Map<String, Checkpoint.Registration> out = new LinkedHashMap<>();
+        peers.forEach((id, p) -> out.put(id, new Checkpoint.Registration(id, p.partition, p.reason, p.profile, p.peakRss,
+                p.rssBefore)));
+        return out;
+    }
+}
