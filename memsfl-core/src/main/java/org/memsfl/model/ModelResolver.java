@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.memsfl.engine.DType;
 import org.memsfl.hub.HubRepo;
@@ -139,6 +140,15 @@ public final class ModelResolver {
     public ModelConfig config(String spec) {
         Source s = source(spec);
         return s.config;
+    }
+
+    /**
+     * The Hugging Face directory {@code spec} resolves to (a Hub snapshot, a known HF-format model or a local
+     * directory), where its tokenizer and chat template live; empty for llama2.c checkpoints and random models.
+     */
+    public Optional<Path> directory(String spec) {
+        Source s = source(spec);
+        return s.kind == Kind.HF ? Optional.of(s.path) : Optional.empty();
     }
 
     private enum Kind { RANDOM, LLAMA2C, HF }
