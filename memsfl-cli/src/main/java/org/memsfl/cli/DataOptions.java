@@ -30,6 +30,13 @@ public final class DataOptions {
         return Math.min(seqLen, modelMax);
     }
 
+    /** The first {@code count} held-out examples through {@code encoder}, as fixed batches. */
+    static List<Batch> evalBatches(Dataset ds, org.memsfl.chat.PromptEncoder encoder, int batchSize, int seqLen,
+            int count) {
+        List<Example> eval = ds.eval().subList(0, Math.min(count, ds.eval().size()));
+        return Batcher.sequential(encoder.applyAll(eval), batchSize, seqLen);
+    }
+
     /** The first {@code --eval-examples} of the held-out split, as fixed batches (the same every run). */
     static List<Batch> evalBatches(Dataset ds, Tokenizer tok, int seqLen, int batchSize, int count) {
         List<Example> eval = ds.eval().subList(0, Math.min(count, ds.eval().size()));

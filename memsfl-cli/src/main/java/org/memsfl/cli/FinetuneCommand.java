@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -12,7 +13,9 @@ import org.memsfl.data.Batch;
 import org.memsfl.data.BatchSampler;
 import org.memsfl.data.DataResolver;
 import org.memsfl.data.Dataset;
-import org.memsfl.data.Tokenization;
+import org.memsfl.chat.ChatTemplate;
+import org.memsfl.chat.PromptEncoder;
+import org.memsfl.chat.TemplateChoice;
 import org.memsfl.engine.Engine;
 import org.memsfl.lora.AdapterIO;
 import org.memsfl.lora.AdapterSet;
@@ -46,6 +49,8 @@ public final class FinetuneCommand implements Callable<Integer> {
     LoraOptions loraOptions;
     @Mixin
     CommonOptions common;
+    @Mixin
+    TemplateOption templateOption;
 
     @Option(names = "--steps", defaultValue = "300", description = "Optimizer steps (default: ${DEFAULT-VALUE}).")
     int steps;
@@ -82,10 +87,12 @@ public final class FinetuneCommand implements Callable<Integer> {
                 throw new BadInputException("model " + loaded.id() + " has no tokenizer; finetune needs one");
             }
             int seqLen = dataOptions.seqLen(loaded.config().maxSeqLen());
+            Optional<ChatTemplate> template = templateOption.resolve(modelOptions.model, loaded.id());
             Map<String, Object> config = config(loaded.id(), ds, seqLen, lora);
+            config.put("template", template.map(ChatTemplate::name).orElse(TemplateChoice.PLAIN));
             RunManifest.write(out, "finetune", config, common.seed);
-            Tokenization tok = new Tokenization(loaded.tokenizer(), seqLen);
-            List<Batch> evalBatches = DataOptions.evalBatches(ds, loaded.tokenizer(), seqLen, dataOptions.batchSize,
+            PromptEncoder tok = new PromptEncoder(loaded.tokenizer(), seqLen, template.orElse(null));
+            List<Batch> evalBatches = DataOptions.evalBatches(ds, tok, dataOptions.batchSize, seqLen,
                     dataOptions.evalExamples);
             BatchSampler sampler = new BatchSampler(tok.applyAll(ds.train()), dataOptions.batchSize, seqLen, common.seed);
             AdapterSet adapters = AdapterSet.init(loaded.config(), lora, LayerRange.all(loaded.config().nLayers()), common.seed);

@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "memsfl", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, version = "memsfl 0.1.0",
         description = "Memory-efficient split federated LoRA fine-tuning of decoder-only LLMs (arXiv 2506.02940).",
-        subcommands = {DemoCommand.class, PlanCommand.class, SimulateCommand.class, CompareCommand.class, InfoCommand.class, GenerateCommand.class, EvalCommand.class, ScoreCommand.class, FinetuneCommand.class,
+        subcommands = {DemoCommand.class, PlanCommand.class, SimulateCommand.class, CompareCommand.class, InfoCommand.class, GenerateCommand.class, EvalCommand.class, ScoreCommand.class, FinetuneCommand.class, TokenizeCommand.class,
                 ExportCommand.class, ServerCommand.class, DeviceCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
@@ -29,10 +29,26 @@ public final class Main implements Runnable {
         System.exit(execute(args));
     }
 
+    /**
+     * The application's one SLF4J binding is slf4j-simple (the libraries, DJL's tokenizers and jinjava, log through
+     * SLF4J; without a binding SLF4J printed three "No SLF4J providers" lines on every run). Quiet by default: only
+     * warnings and errors, on stderr, one line each; {@code --debug} shows debug messages with the logger's name.
+     * Set before the first logger exists (slf4j-simple reads its settings once); a -D given by the user wins.
+     */
+    static void configureLogging(boolean debug) {
+        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel",
+                System.getProperty("org.slf4j.simpleLogger.defaultLogLevel", debug ? "debug" : "warn"));
+        System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
+        System.setProperty("org.slf4j.simpleLogger.showThreadName", Boolean.toString(debug));
+        System.setProperty("org.slf4j.simpleLogger.showShortLogName", "true");
+        System.setProperty("org.slf4j.simpleLogger.levelInBrackets", "true");
+    }
+
     /** Runs a command line and returns its exit code (tests call this in-process). */
     public static int execute(String... args) {
         System.setProperty("ai.djl.offline", "true");
         boolean debug = java.util.Arrays.asList(args).contains("--debug");
+        configureLogging(debug);
         CommandLine cl = configure(new CommandLine(new Main()), debug);
         Engine.init();
         return cl.execute(args);

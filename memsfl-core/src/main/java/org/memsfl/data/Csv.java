@@ -1,8 +1,6 @@
 package org.memsfl.data;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -24,7 +22,7 @@ public final class Csv {
     public static List<Map<String, String>> readRecords(Path file, List<String> required) {
         String text;
         try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
+            text = org.memsfl.util.TextFiles.readString(file);
         } catch (IOException e) {
             throw new BadInputException("cannot read CSV file " + file + ": " + e.getMessage(), e);
         }

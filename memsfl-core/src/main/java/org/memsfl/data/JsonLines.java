@@ -3,10 +3,7 @@ package org.memsfl.data;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,10 +37,10 @@ public final class JsonLines {
 
     public static List<Line> read(Path file) {
         List<Line> lines = new ArrayList<>();
-        try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            String raw;
+        try {
+            // a BOM is dropped and bad UTF-8 named by line and byte offset (TextFiles), as for every text input
             int number = 0;
-            while ((raw = in.readLine()) != null) {
+            for (String raw : (Iterable<String>) org.memsfl.util.TextFiles.readString(file).lines()::iterator) {
                 number++;
                 if (raw.isBlank()) {
                     continue;

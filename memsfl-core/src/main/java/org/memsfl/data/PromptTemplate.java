@@ -13,7 +13,8 @@ public final class PromptTemplate {
             prompt.append("### Context:\n").append(context).append("\n\n");
         }
         prompt.append("### Response:\n");
-        return new Example(prompt.toString(), response, category);
+        String user = context.isBlank() ? instruction : instruction + "\n\n" + context;
+        return new Example(prompt.toString(), response, category, user);
     }
 
     /** E2E NLG: meaning representation in, restaurant description out. */
@@ -23,6 +24,6 @@ public final class PromptTemplate {
 
     /** GSM8K: the answer keeps its worked steps and the final "#### n" line. */
     public static Example gsm8k(String question, String answer) {
-        return new Example("Question: " + question + "\nAnswer: ", answer, "");
+        return new Example("Question: " + question + "\nAnswer: ", answer, "", question);
     }
 }

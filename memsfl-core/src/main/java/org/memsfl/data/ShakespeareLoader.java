@@ -1,8 +1,6 @@
 package org.memsfl.data;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,7 +22,7 @@ public final class ShakespeareLoader {
     public static List<Example> read(Path file) {
         String text;
         try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
+            text = org.memsfl.util.TextFiles.readString(file);
         } catch (IOException e) {
             throw new BadInputException("cannot read Shakespeare text " + file + ": " + e.getMessage(), e);
         }

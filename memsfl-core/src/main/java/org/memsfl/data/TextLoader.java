@@ -1,8 +1,6 @@
 package org.memsfl.data;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.memsfl.util.BadInputException;
@@ -16,7 +14,7 @@ public final class TextLoader {
     public static List<Example> read(Path file) {
         String text;
         try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
+            text = org.memsfl.util.TextFiles.readString(file);
         } catch (IOException e) {
             throw new BadInputException("cannot read text file " + file + ": " + e.getMessage(), e);
         }

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -43,7 +42,7 @@ public final class FleetFiles {
     public static Fleet read(Path file) {
         String text;
         try {
-            text = Files.readString(file);
+            text = org.memsfl.util.TextFiles.readString(file);
         } catch (NoSuchFileException e) {
             throw new BadInputException("fleet file " + file + " does not exist");
         } catch (IOException e) {

@@ -158,7 +158,7 @@ public final class AdapterIO {
         Path file = configFile(dir);
         JsonNode root;
         try {
-            root = JSON.readTree(Files.readString(file, StandardCharsets.UTF_8));
+            root = JSON.readTree(org.memsfl.util.TextFiles.readString(file));
         } catch (JsonProcessingException e) {
             throw new BadInputException(file + " is not valid JSON: " + firstLine(e.getOriginalMessage()));
         } catch (IOException e) {

@@ -10,8 +10,11 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.memsfl.engine.DType;
+import org.memsfl.hub.HubRepo;
+import org.memsfl.hub.HubSnapshots;
 import org.memsfl.tokenizer.Llama2cTokenizer;
 import org.memsfl.tokenizer.Tokenizer;
 import org.memsfl.tokenizer.Tokenizers;
@@ -28,6 +31,8 @@ import org.memsfl.util.BadInputException;
  *   <li>a known name ({@link #knownNames()}): {@code <assets>/models/<name>/}, else
  *       {@code <cache>/models/<name>/}, else downloaded into the cache from the public origin (every file checked
  *       against its sha256). A local path spelled like a known name is reached as {@code ./<name>}.</li>
+ *   <li>a Hugging Face Hub name {@code org/name[@revision]} that is not an existing path: the snapshot in the
+ *       Hugging Face cache, downloaded into it when missing ({@link HubSnapshots}; {@code HF_*} variables).</li>
  *   <li>a path: a Hugging Face directory ({@code config.json}; tokenizer by {@link Tokenizers#load}), a llama2.c
  *       {@code .bin} checkpoint (tokenizer {@code tok512.bin} or {@code tokenizer.bin} beside it, the one whose
  *       vocabulary size matches; null when neither is there), or a directory holding exactly one such checkpoint.</li>
@@ -64,6 +69,9 @@ public final class ModelResolver {
     private final Path assets;
     private final Path cache;
     private final AssetDownloader downloader;
+    private final HubSnapshots hub;
+    /** Hub specs resolved by this resolver: config() then load() ask the Hub once. */
+    private final Map<String, HubSnapshots.Snapshot> hubResolved = new java.util.concurrent.ConcurrentHashMap<>();
 
     /**
      * @param assets     directory holding {@code models/<name>/} copies, or null
@@ -71,12 +79,20 @@ public final class ModelResolver {
      * @param downloader fetches missing known files
      */
     public ModelResolver(Path assets, Path cache, AssetDownloader downloader) {
+        this(assets, cache, downloader, null);
+    }
+
+    /**
+     * @param hub resolves {@code org/name[@revision]} names; null for {@link HubSnapshots#fromEnvironment()} on first use
+     */
+    public ModelResolver(Path assets, Path cache, AssetDownloader downloader, HubSnapshots hub) {
         if (cache == null || downloader == null) {
             throw new IllegalArgumentException("cache and downloader must be set");
         }
         this.assets = assets;
         this.cache = cache;
         this.downloader = downloader;
+        this.hub = hub;
     }
 
     /** Assets from {@value #ASSETS_ENV}, cache from {@value #CACHE_ENV} or {@code ~/.cache/memsfl}. */
@@ -126,6 +142,15 @@ public final class ModelResolver {
         return s.config;
     }
 
+    /**
+     * The Hugging Face directory {@code spec} resolves to (a Hub snapshot, a known HF-format model or a local
+     * directory), where its tokenizer and chat template live; empty for llama2.c checkpoints and random models.
+     */
+    public Optional<Path> directory(String spec) {
+        Source s = source(spec);
+        return s.kind == Kind.HF ? Optional.of(s.path) : Optional.empty();
+    }
+
     private enum Kind { RANDOM, LLAMA2C, HF }
 
     /** A resolved spec: what to load from where, under which id. */
@@ -153,6 +178,12 @@ public final class ModelResolver {
             p = Path.of(spec);
         } catch (InvalidPathException e) {
             throw new BadInputException("model '" + spec + "' is not a valid path: " + e.getMessage() + "; " + accepted());
+        }
+        if (!Files.exists(p) && HubRepo.looksLikeRepo(spec)) {
+            HubRepo repo = HubRepo.parse(spec);
+            HubSnapshots.Snapshot snap = hubResolved.computeIfAbsent(spec,
+                    k -> (hub != null ? hub : HubSnapshots.fromEnvironment()).resolve(repo));
+            return new Source(Kind.HF, snap.id(), snap.dir(), HfModelLoader.readConfig(snap.dir()), 0, null);
         }
         if (!Files.exists(p)) {
             throw new BadInputException("model '" + spec + "' is neither a known name nor an existing path; "
@@ -306,6 +337,7 @@ public final class ModelResolver {
         List<String> presets = new ArrayList<>();
         ModelPresets.names().forEach(presets::add);
         return "expected a known name " + KNOWN.keySet() + ", random:<preset>[@seed] with a preset of " + presets
-                + ", a Hugging Face model directory (config.json) or a llama2.c .bin checkpoint";
+                + ", a Hugging Face Hub name org/name[@revision], a Hugging Face model directory (config.json) or a llama2.c"
+                + " .bin checkpoint";
     }
 }

@@ -1,0 +1,77 @@
+package org.memsfl.chat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.memsfl.util.BadInputException;
+
+/**
+ * What {@code --template} asks for: {@code auto} (the model's chat template when it has one, else the plain
+ * prompt/response templates), {@code chat} (the model's chat template; an error when it has none), {@code plain}
+ * (today's templates, e.g. Dolly's "### Instruction:"), a named template of the model (tokenizer_config.json may list
+ * several, e.g. {@code tool_use}) or a path to a {@code .jinja} file.
+ *
+ * @param value the option's text
+ */
+public record TemplateChoice(String value) {
+
+    public static final String AUTO = "auto";
+    public static final String CHAT = "chat";
+    public static final String PLAIN = "plain";
+
+    public TemplateChoice {
+        if (value == null || value.isBlank()) {
+            throw new BadInputException("--template is empty; expected auto, chat, plain, a template name or a .jinja file");
+        }
+        value = value.strip();
+    }
+
+    /**
+     * The chat template to format examples with, or empty for the plain templates.
+     *
+     * @param modelDir the model's Hugging Face directory, or null (llama2.c and random models have no template)
+     * @param modelId  for messages
+     */
+    public Optional<ChatTemplate> resolve(Path modelDir, String modelId) {
+        switch (value) {
+            case PLAIN:
+                return Optional.empty();
+            case AUTO:
+                return modelDir == null ? Optional.empty() : ChatTemplate.fromModelDir(modelDir, null, null);
+            case CHAT: {
+                Optional<ChatTemplate> t = modelDir == null ? Optional.empty()
+                        : ChatTemplate.fromModelDir(modelDir, null, null);
+                if (t.isEmpty()) {
+                    throw new BadInputException("--template chat: model " + modelId + " has no chat_template (in "
+                            + "tokenizer_config.json or chat_template.jinja); use --template plain or a .jinja file");
+                }
+                return t;
+            }
+            default:
+                if (value.endsWith(".jinja")) {
+                    Path f = Path.of(value);
+                    if (!Files.isRegularFile(f)) {
+                        throw new BadInputException("--template " + value + ": no such file");
+                    }
+                    Map<String, String> special = modelDir == null ? Map.of()
+                            : ChatTemplate.fromModelDir(modelDir, null, null).map(ChatTemplate::specialTokens)
+                                    .orElse(Map.of());
+                    try {
+                        String src = Files.readString(f);
+                        return Optional.of(new ChatTemplate(f.toString(), src.startsWith("\uFEFF") ? src.substring(1) : src,
+                                special, Set.of(), (Clock) null));
+                    } catch (java.io.IOException e) {
+                        throw new BadInputException("cannot read --template " + f + ": " + e.getMessage(), e);
+                    }
+                }
+                if (modelDir == null) {
+                    throw new BadInputException("--template " + value + ": model " + modelId + " has no named chat"
+                            + " templates; expected auto, chat, plain or a .jinja file");
+                }
+                return ChatTemplate.fromModelDir(modelDir, value, null);
+        }
+    }
+}
