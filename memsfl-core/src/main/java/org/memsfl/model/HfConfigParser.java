@@ -63,6 +63,8 @@ public final class HfConfigParser {
         ModelFamily family = ModelFamily.fromHfModelType(modelType, where);
         try {
             return family == ModelFamily.GPT2 ? gpt2(f) : LlamaConfigParser.parse(f, modelType);
+        } catch (BadInputException e) {
+            throw e; // already names the file and key
         } catch (IllegalArgumentException e) {
             // ModelConfig's own validation (divisibility, positivity) names the rule; add the file
             throw new BadInputException(where + ": inconsistent config: " + e.getMessage(), e);

@@ -245,6 +245,8 @@ final class LlamaConfigParser {
                     throw r.refuse(r.has("rope_type") ? "rope_type" : "type",
                             "RoPE types implemented: default, linear, llama3, yarn, longrope");
             }
+        } catch (BadInputException e) {
+            throw e; // already names the file and key
         } catch (IllegalArgumentException e) {
             throw new BadInputException(config.where + ": RoPE " + type + ": " + e.getMessage(), e);
         }
