@@ -133,7 +133,7 @@ class MultiProcessDeploymentTest {
                 "--eval-data", "dolly", "--eval-examples", Integer.toString(SimulatorOracle.EVAL_EXAMPLES),
                 "--seed", Long.toString(SimulatorOracle.SEED), "--out", out.toString(),
                 "--cert", certs.cert().toString(), "--key", certs.key().toString(), "--tokens", tokensFile.toString(),
-                "--finish-grace-s", "30", "--round-timeout-s", "240", "--step-timeout-s", "240");
+                "--finish-grace-s", "30", "--round-timeout-s", "300", "--step-timeout-s", "240");
         // the oracle needs nothing from the deployment and runs beside it, on the core the server's start leaves free
         Path oracleOut = tmp.resolve("oracle");
         Process oracle = startJava("oracle", SimulatorOracle.class.getName(), fleetFile.toString(), oracleOut.toString());
