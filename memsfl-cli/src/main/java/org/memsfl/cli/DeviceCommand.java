@@ -16,6 +16,7 @@ import org.memsfl.fleet.Units;
 import org.memsfl.grpc.DeviceClient;
 import org.memsfl.grpc.DeviceSettings;
 import org.memsfl.grpc.DeviceTokens;
+import org.memsfl.grpc.ServerWait;
 import org.memsfl.grpc.Transport;
 import org.memsfl.util.BadInputException;
 import org.memsfl.util.Json;
@@ -82,6 +83,10 @@ public final class DeviceCommand implements Callable<Integer> {
     @Option(names = "--out", description = "Write metrics.jsonl, summary.json and the final device-side adapter here.")
     Path out;
 
+    @Option(names = "--connect-timeout", defaultValue = "120",
+            description = "Seconds to wait for the server to answer before giving up, retrying with backoff (default: ${DEFAULT-VALUE}).")
+    long connectTimeoutS;
+
     @Option(names = "--join-timeout-s", defaultValue = "86400", description = "Seconds to wait for a round to open (default: ${DEFAULT-VALUE}).")
     long joinTimeoutS;
 
@@ -89,6 +94,9 @@ public final class DeviceCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         OperatorChecks.notBoth(token != null, "--token", tokenFile != null, "--token-file", "give the token once");
         OperatorChecks.notBoth(insecure, "--insecure", ca != null, "--ca", "plaintext trusts no CA; drop one of them");
+        if (connectTimeoutS <= 0) {
+            throw new BadInputException("--connect-timeout must be > 0 seconds, got " + connectTimeoutS);
+        }
         String bearer = bearer();
         if (out != null) {
             OperatorChecks.writableDirectory(out, "--out");
@@ -99,7 +107,7 @@ public final class DeviceCommand implements Callable<Integer> {
                 Duration.ofSeconds(30), Duration.ofSeconds(joinTimeoutS)));
         ManagedChannel channel = Transport.channel(server, Transport.channelCredentials(insecure, ca));
         try {
-            reach(channel, s.callTimeout());
+            reach(channel);
             DeviceClient.Report r = new DeviceClient(s, channel, bearer,
                     line -> System.err.println("memsfl device " + line)).run();
             try (var adapters = r.finalAdapters()) {
@@ -159,12 +167,14 @@ public final class DeviceCommand implements Callable<Integer> {
     }
 
     /**
-     * Waits for the server's health service before registering, so that a TLS mistake ends the device at once with
-     * exit 2 and its cause, instead of a registration that waits out its deadline and prints a stack trace.
+     * Waits for the server's health service before registering, saying so on stderr with backoff up to
+     * --connect-timeout ({@link ServerWait}), so that a server that is not up ends in one line and exit 2, and a TLS
+     * mistake ends the device at once with exit 2 and its cause, never a raw gRPC status and a stack trace.
      */
-    private void reach(ManagedChannel channel, Duration timeout) {
+    private void reach(ManagedChannel channel) {
         try {
-            Transport.awaitServer(channel, timeout);
+            ServerWait.await(channel, server, Duration.ofSeconds(connectTimeoutS),
+                    line -> System.err.println("memsfl device: " + line), d -> Thread.sleep(d.toMillis()));
         } catch (StatusRuntimeException e) {
             String tls = Transport.tlsFailure(e);
             if (tls != null) {
@@ -173,7 +183,6 @@ public final class DeviceCommand implements Callable<Integer> {
                         : "give the CA that signed the server's certificate with --ca, or --insecure if the server"
                         + " runs plaintext") + ")");
             }
-            // anything else (server not up within the timeout) is reported by the caller as before
             throw e;
         }
     }

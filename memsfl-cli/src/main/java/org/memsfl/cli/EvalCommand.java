@@ -49,6 +49,9 @@ public final class EvalCommand implements Callable<Integer> {
             + "(refuses to replace an earlier run's files).")
     Path out;
 
+    @Option(names = "--overwrite", description = "Replace predictions.jsonl and metrics.json of an earlier run in --out.")
+    boolean overwrite;
+
     @Override
     public Integer call() {
         if ((text == null) == (dataOptions.data == null)) {
@@ -62,12 +65,7 @@ public final class EvalCommand implements Callable<Integer> {
         }
         TaskEvaluator.Settings genSettings = generation.generate ? generation.settings(common.seed) : null;
         if (out != null) {
-            for (String name : List.of("predictions.jsonl", "metrics.json")) {
-                if (Files.exists(out.resolve(name))) {
-                    throw new BadInputException("--out " + out + " already holds " + name
-                            + " from an earlier run; choose another directory");
-                }
-            }
+            org.memsfl.util.RunDirs.requireFresh(out, overwrite);
         }
         try (LoadedModel loaded = modelOptions.load()) {
             if (loaded.tokenizer() == null) {

@@ -32,8 +32,12 @@ public final class ExportCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "Output directory.")
     Path out;
 
+    @Option(names = "--overwrite", description = "Replace an adapter exported earlier into --out.")
+    boolean overwrite;
+
     @Override
     public Integer call() {
+        org.memsfl.util.RunDirs.requireFresh(out, overwrite);
         if (!format.equals("peft")) {
             throw new BadInputException("--format must be peft, got '" + format + "'");
         }

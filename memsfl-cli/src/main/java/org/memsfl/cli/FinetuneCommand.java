@@ -31,6 +31,7 @@ import org.memsfl.train.StepResult;
 import org.memsfl.util.BadInputException;
 import org.memsfl.util.Json;
 import org.memsfl.util.ProcessMemory;
+import org.memsfl.util.RunDirs;
 import org.memsfl.util.RunManifest;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -70,6 +71,9 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "Output directory (created; files replaced atomically).")
     Path out;
 
+    @Option(names = "--overwrite", description = "Replace the results of an earlier run in --out.")
+    boolean overwrite;
+
     @Override
     public Integer call() {
         if (steps <= 0) {
@@ -78,6 +82,8 @@ public final class FinetuneCommand implements Callable<Integer> {
         if (dataOptions.data == null) {
             dataOptions.data = "dolly";
         }
+        // every option is checked before anything is written: an earlier run's files stay untouched on any error
+        RunDirs.requireFresh(out, overwrite);
         LoraConfig requested = loraOptions.config();
         Engine.seed(common.seed);
         Dataset ds = DataResolver.resolve(dataOptions.data);
@@ -89,13 +95,15 @@ public final class FinetuneCommand implements Callable<Integer> {
             int seqLen = dataOptions.seqLen(loaded.config().maxSeqLen());
             Optional<ChatTemplate> template = templateOption.resolve(modelOptions.model, loaded.id());
             Map<String, Object> config = config(loaded.id(), ds, seqLen, lora);
+            config.put("lora_modules", lora.targets());
             config.put("template", template.map(ChatTemplate::name).orElse(TemplateChoice.PLAIN));
-            RunManifest.write(out, "finetune", config, common.seed);
             PromptEncoder tok = new PromptEncoder(loaded.tokenizer(), seqLen, template.orElse(null));
             List<Batch> evalBatches = DataOptions.evalBatches(ds, tok, dataOptions.batchSize, seqLen,
                     dataOptions.evalExamples);
             BatchSampler sampler = new BatchSampler(tok.applyAll(ds.train()), dataOptions.batchSize, seqLen, common.seed);
-            AdapterSet adapters = AdapterSet.init(loaded.config(), lora, LayerRange.all(loaded.config().nLayers()), common.seed);
+            AdapterSet adapters = AdapterSet.init(loaded.config(), lora, LayerRange.all(loaded.config().nLayers()),
+                    common.seed);
+            RunManifest.write(out, "finetune", config, common.seed);
             EvalResult before = Evaluator.evaluate(loaded.model(), adapters, evalBatches);
             log("eval before: loss %.4f (ppl %.2f) over %d tokens", before.loss(), before.perplexity(), before.tokens());
             Path metrics = out.resolve("metrics.jsonl");

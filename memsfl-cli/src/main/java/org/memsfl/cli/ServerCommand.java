@@ -133,6 +133,10 @@ public final class ServerCommand implements Callable<Integer> {
             + " instead of starting over; the training settings must match the checkpoint's.")
     boolean resume;
 
+    @Option(names = "--overwrite", description = "Start over in an --out that holds an earlier run's results (without"
+            + " --resume), replacing them.")
+    boolean overwrite;
+
     @Option(names = "--finish-grace-s", defaultValue = "30",
             description = "After the last round, seconds to wait for devices to fetch their final adapters (default: ${DEFAULT-VALUE}).")
     long graceS;
@@ -145,6 +149,9 @@ public final class ServerCommand implements Callable<Integer> {
         if (stepTimeoutS >= roundTimeoutS) {
             throw new BadInputException("--step-timeout-s " + stepTimeoutS + " must be below --round-timeout-s "
                     + roundTimeoutS + ": a device waiting one step would outlive its round");
+        }
+        if (!resume) {
+            org.memsfl.util.RunDirs.requireFresh(out, overwrite);
         }
         ServerSettings s;
         try {

@@ -29,8 +29,12 @@ public final class SimulateCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "Output directory.")
     Path out;
 
+    @Option(names = "--overwrite", description = "Replace the results of an earlier run in --out.")
+    boolean overwrite;
+
     @Override
     public Integer call() {
+        org.memsfl.util.RunDirs.requireFresh(out, overwrite);
         return SimRunner.run(sim.settings(common.seed), List.of(method), out, scaleShape, common.json, "memsfl simulate: " + method,
                 generation.plan(common.seed));
     }

@@ -28,7 +28,7 @@ class CommandsTest {
 
     @Test
     void everyCommandAnswersHelp() {
-        for (String c : List.of("demo", "plan", "simulate", "compare", "info", "generate", "eval", "score", "finetune", "export",
+        for (String c : List.of("demo", "plan", "simulate", "compare", "info", "generate", "eval", "score", "finetune", "tokenize", "export",
                 "server", "device")) {
             Cli.Result r = Cli.run(c, "--help");
             assertThat(r.exitCode()).as(c + ": " + r.err()).isZero();

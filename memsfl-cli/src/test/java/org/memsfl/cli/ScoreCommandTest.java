@@ -60,6 +60,6 @@ class ScoreCommandTest {
         Cli.Result twice = Cli.run("eval", "--model", "stories260K", "--data", "e2e", "--eval-examples", "8",
                 "--generate", "--gen-examples", "6", "--out", out.toString());
         assertThat(twice.exitCode()).isEqualTo(2);
-        assertThat(twice.err()).contains("already holds");
+        assertThat(twice.err()).contains("holds an earlier run").contains("--overwrite");
     }
 }

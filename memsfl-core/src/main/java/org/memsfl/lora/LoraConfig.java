@@ -65,7 +65,13 @@ public record LoraConfig(int rank, double alpha, double dropout, List<String> ta
         return new LoraConfig(rank, alpha, dropout, List.copyOf(out));
     }
 
-    /** The same adapters with targets named as this model names them ({@link LoraModules#resolve}). */
+    /**
+     * The same adapters with targets named as this model names them ({@link LoraModules#resolve}): the one resolution
+     * of {@code --lora-targets} in every command, so the same names are accepted everywhere and none is mapped across
+     * families silently.
+     *
+     * @throws org.memsfl.util.BadInputException naming the targets, the module and the model's modules
+     */
     public LoraConfig forModel(org.memsfl.model.ModelConfig model) {
         try {
             return new LoraConfig(rank, alpha, dropout, LoraModules.resolve(model, targets));

@@ -30,18 +30,39 @@ public final class LoraModules {
     }
 
     /**
-     * The targets under memsfl's module names for this model: the checkpoint's own names are accepted too
-     * ({@code q_proj}, {@code qkv_proj}, {@code gate_up_proj}, {@code embed_tokens}, ...). On a checkpoint with fused
-     * projections (Phi-3) PEFT can adapt only the whole {@code qkv_proj} and {@code gate_up_proj}, so the full sets
-     * q,k,v and gate,up name them; a part of either set is refused rather than silently widened.
+     * The targets under memsfl's module names for this model, the one resolution every command uses (finetune,
+     * simulate, compare, server). The llama names q,k,v,o,gate,up,down name the corresponding modules of both
+     * families (for gpt2: the c_attn slices, c_proj, c_fc, mlp_c_proj; gpt2's MLP has no gate, so {@code gate} is
+     * refused there); gpt2's own names are accepted for gpt2 models only; a llama checkpoint's own names are accepted
+     * too ({@code q_proj}, {@code qkv_proj}, {@code gate_up_proj}, {@code embed_tokens}, ...). Nothing is mapped
+     * across families silently. On a checkpoint with fused projections (Phi-3) PEFT can adapt only the whole
+     * {@code qkv_proj} and {@code gate_up_proj}, so the full sets q,k,v and gate,up name them; a part of either set
+     * is refused rather than silently widened.
      *
      * @throws IllegalArgumentException naming the module and what the model has
      */
     public static List<String> resolve(ModelConfig c, List<String> targets) {
         java.util.LinkedHashSet<String> out = new java.util.LinkedHashSet<>();
+        boolean gpt2 = c.family() == ModelFamily.GPT2;
         for (String t : targets) {
-            String m = t.endsWith("_proj") && c.family() == ModelFamily.LLAMA ? t.substring(0, t.length() - 5) : t;
-            out.add(m.equals("embed_tokens") ? EMBEDDING : m);
+            String m = t.endsWith("_proj") && !gpt2 ? t.substring(0, t.length() - 5) : t;
+            m = m.equals("embed_tokens") ? EMBEDDING : m;
+            if (gpt2) {
+                if (m.equals("gate")) {
+                    throw new IllegalArgumentException("'gate' is not a module of a gpt2-family model (its MLP has"
+                            + " no gate); expected some of [q, k, v, o, up, down] or " + GPT2 + " or " + EMBEDDING);
+                }
+                m = switch (m) {
+                    case "o" -> "c_proj";
+                    case "up" -> "c_fc";
+                    case "down" -> "mlp_c_proj";
+                    default -> m;
+                };
+            }
+            if (!out.add(m)) {
+                throw new IllegalArgumentException(targets + " name the module " + m + " twice"
+                        + (gpt2 ? " (on gpt2, o is c_proj, up is c_fc, down is mlp_c_proj)" : ""));
+            }
         }
         if (c.family() == ModelFamily.LLAMA && c.variant().style().fused()) {
             fuse(out, List.of("q", "k", "v"), "qkv");
@@ -105,8 +126,9 @@ public final class LoraModules {
                 default: break;
             }
         }
-        throw new IllegalArgumentException("unknown LoRA target module '" + module + "' for " + c.family()
-                + "; expected one of " + of(c) + " or " + EMBEDDING);
+        throw new IllegalArgumentException("unknown LoRA target module '" + module + "' for a "
+                + c.family().name().toLowerCase(java.util.Locale.ROOT) + "-family model; expected one of "
+                + (c.family() == ModelFamily.GPT2 ? "[q, k, v, o, up, down] or " : "") + of(c) + " or " + EMBEDDING);
     }
 
     /** Adapter key of a layer module, e.g. {@code layers.3.q}. */

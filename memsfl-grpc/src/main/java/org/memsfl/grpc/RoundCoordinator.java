@@ -113,7 +113,7 @@ final class RoundCoordinator implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             throw new BadInputException(e.getMessage(), e);
         }
-        this.lora = s.lora().forFamily(trained.family()); // q,k,v,o name GPT-2's fused c_attn slices and c_proj
+        this.lora = s.lora().forModel(trained); // the same target names as every other command
         this.loaded = ModelResolver.resolve(s.model(), LayerRange.all(trained.nLayers()), DType.F32);
         this.config = loaded.config();
         this.seqLen = Math.min(s.seqLen(), config.maxSeqLen());

@@ -54,6 +54,7 @@ public final class SimContext implements AutoCloseable {
         this.fleet = Fleets.resolve(s.fleet());
         Dataset ds = DataResolver.resolve(s.data());
         ModelConfig trained = ModelResolver.resolveConfig(s.model());
+        s.lora().forModel(trained); // the targets every command accepts, checked before anything runs
         ModelConfig planConfig = s.planShape() == null ? trained : ModelResolver.resolveConfig(s.planShape());
         this.plan = Planner.plan(planConfig, s.lora().forFamily(planConfig.family()), s.batchSize(), s.seqLen(), fleet, s.safetyMargin());
         this.cuts = CutPlanner.scaledCuts(plan, planConfig.nLayers(), trained.nLayers());
@@ -111,7 +112,7 @@ public final class SimContext implements AutoCloseable {
 
     /** The run's LoRA settings in the trained model's module names (q,k,v,o name GPT-2's c_attn slices and c_proj). */
     public LoraConfig lora() {
-        return settings.lora().forFamily(loaded.config().family());
+        return settings.lora().forModel(loaded.config());
     }
 
     public SimSettings settings() {
