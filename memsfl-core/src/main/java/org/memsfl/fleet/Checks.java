@@ -17,4 +17,12 @@ final class Checks {
             throw new IllegalArgumentException(field + " must be a finite number >= 0, got " + v);
         }
     }
+
+    /** A value the delay model divides by or adds: within [min, max], so every predicted time stays finite. */
+    static void within(String field, double v, double min, double max, String unit) {
+        if (!(v >= min && v <= max)) {
+            throw new IllegalArgumentException(field + " must be in [" + min + ", " + max + "] " + unit + ", got " + v
+                    + (v > 0 && v < min ? ": the delay model cannot represent it (a step would take forever)" : ""));
+        }
+    }
 }

@@ -9,6 +9,9 @@ package org.memsfl.fleet;
  * @param uplinkBytesPerSecond   device-to-server bandwidth in bytes per second, > 0
  * @param downlinkBytesPerSecond server-to-device bandwidth in bytes per second, > 0
  * @param latencySeconds         one-way latency added to every message, >= 0
+ *
+ * <p>Speeds and bandwidths are at least 1 per second and latency at most a day, so that every time the delay model
+ * predicts from them stays finite (a compute speed of 4.9e-324 FLOP/s is a valid double but an infinite step).
  */
 public record DeviceProfile(String id, long memoryBudgetBytes, double flopsPerSecond, double uplinkBytesPerSecond,
                             double downlinkBytesPerSecond, double latencySeconds) {
@@ -24,5 +27,9 @@ public record DeviceProfile(String id, long memoryBudgetBytes, double flopsPerSe
         Checks.positive("device " + id + " uplinkBytesPerSecond", uplinkBytesPerSecond);
         Checks.positive("device " + id + " downlinkBytesPerSecond", downlinkBytesPerSecond);
         Checks.nonNegative("device " + id + " latencySeconds", latencySeconds);
+        Checks.within("device " + id + " flopsPerSecond", flopsPerSecond, 1, 1e24, "FLOP/s");
+        Checks.within("device " + id + " uplinkBytesPerSecond", uplinkBytesPerSecond, 1, 1e18, "B/s");
+        Checks.within("device " + id + " downlinkBytesPerSecond", downlinkBytesPerSecond, 1, 1e18, "B/s");
+        Checks.within("device " + id + " latencySeconds", latencySeconds, 0, 86400, "s");
     }
 }

@@ -10,6 +10,7 @@ public record ServerProfile(double flopsPerSecond, long memoryBytes) {
 
     public ServerProfile {
         Checks.positive("server flopsPerSecond", flopsPerSecond);
+        Checks.within("server flopsPerSecond", flopsPerSecond, 1, 1e24, "FLOP/s");
         if (memoryBytes <= 0) {
             throw new IllegalArgumentException("server memoryBytes must be > 0, got " + memoryBytes);
         }

@@ -12,6 +12,8 @@ public final class ServerDevice {
 
     private final String id;
     private final int cut;
+    private final long maxExamples;
+    private AdapterSet start; // device-side adapters it starts the current round with (server-owned copy)
     private DevicePhase phase = DevicePhase.REGISTERED;
     private int stepsDone;
     private AdapterSet upload;
@@ -19,9 +21,54 @@ public final class ServerDevice {
     private boolean missedLast;
     private final List<Integer> missedRounds = new ArrayList<>();
 
-    ServerDevice(String id, int cut) {
+    ServerDevice(String id, int cut, long maxExamples, AdapterSet start) {
+        if (maxExamples <= 0) {
+            throw new IllegalArgumentException("device " + id + ": the bound on num_examples must be > 0, got "
+                    + maxExamples);
+        }
         this.id = id;
         this.cut = cut;
+        this.maxExamples = maxExamples;
+        this.start = start;
+    }
+
+    /** The largest {@code num_examples} this device may claim (its partition's size when the driver knows it). */
+    public long maxExamples() {
+        return maxExamples;
+    }
+
+    /** The device-side adapters it starts the current round with (the reference of its update's norm). */
+    AdapterSet start() {
+        return start;
+    }
+
+    /** The next round starts from a copy of {@code next}. */
+    void startNext(AdapterSet next) {
+        if (next != start) {
+            AdapterSet old = start;
+            start = next.copy();
+            old.close();
+        }
+    }
+
+    /**
+     * The device restarted inside the open round: it redoes the round from its start (its upload, if any, is handed
+     * back for the caller to free). A left-out device stays out; between rounds nothing changes.
+     */
+    AdapterSet restart() {
+        if (phase != DevicePhase.TRAINING && phase != DevicePhase.UPLOADED) {
+            return null;
+        }
+        AdapterSet u = upload;
+        phase = DevicePhase.TRAINING;
+        stepsDone = 0;
+        upload = null;
+        numExamples = 0;
+        return u;
+    }
+
+    void close() {
+        start.close();
     }
 
     public String id() {
@@ -73,6 +120,41 @@ public final class ServerDevice {
         numExamples = 0;
     }
 
+    /** This device in round {@code claimed}, refused unless that is the open round {@code round} and it is in it. */
+    ServerDevice requireIn(int round, int claimed, String what) {
+        if (claimed != round) {
+            throw new RoundRefusal(RoundRefusal.Kind.PRECONDITION, "stale " + what + " of round " + claimed
+                    + ": the server is in round " + round);
+        }
+        if (phase == DevicePhase.LEFT_OUT) {
+            throw new RoundRefusal(RoundRefusal.Kind.PRECONDITION, "device " + id + " was left out of round " + round
+                    + " after its deadline; it may rejoin at round " + (round + 1));
+        }
+        return this;
+    }
+
+    void requireNextStep(int round, int localStep, int localSteps) {
+        if (localStep != stepsDone + 1 || localStep > localSteps || phase != DevicePhase.TRAINING) {
+            throw new RoundRefusal(RoundRefusal.Kind.PRECONDITION, "device " + id + " sent local step " + localStep
+                    + " of round " + round + " but the server expects step " + (stepsDone + 1) + " of " + localSteps);
+        }
+    }
+
+    void requireUpload(long examples, int localSteps) {
+        if (phase == DevicePhase.UPLOADED) {
+            throw new RoundRefusal(RoundRefusal.Kind.ALREADY_DONE, "device " + id + " already uploaded its adapters for"
+                    + " this round");
+        }
+        if (stepsDone != localSteps) {
+            throw new RoundRefusal(RoundRefusal.Kind.PRECONDITION, "device " + id + " uploaded after " + stepsDone
+                    + " of " + localSteps + " local steps");
+        }
+        if (examples <= 0 || examples > maxExamples) {
+            throw new RoundRefusal(RoundRefusal.Kind.INVALID, "num_examples must be in [1, " + maxExamples
+                    + "] for device " + id + ", got " + examples);
+        }
+    }
+
     void served() {
         stepsDone++;
     }
@@ -86,6 +168,12 @@ public final class ServerDevice {
 
     void leaveOut() {
         phase = DevicePhase.LEFT_OUT;
+    }
+
+    /** {@link #leaveOut()}, for a caller that expects an upload back (there is none). */
+    AdapterSet leaveOutNow() {
+        leaveOut();
+        return null;
     }
 
     /** The round is over: a device without an upload missed it. */

@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.IntFunction;
+import java.util.function.ToLongFunction;
 import org.bytedeco.pytorch.Tensor;
 import org.memsfl.cost.DelayModel;
 import org.memsfl.data.Batch;
@@ -40,23 +41,25 @@ import org.memsfl.train.LrSchedule;
 public final class SplitServer implements AutoCloseable {
 
     private final RoundSettings s;
+    final RoundGuards guards;
     private final ServerDesign design;
-    private final DecoderModel model;
+    final DecoderModel model;
     private final AggregationStrategy aggregation;
     private final IntFunction<LoadedModel> serverCopy;
     private final LrSchedule schedule;
-    private final ServerSegment segment;
+    final ServerSegment segment;
     private final AdapterSet init;
     private final int nLayers;
-    private final Map<String, ServerDevice> devices = new LinkedHashMap<>();
+    final Map<String, ServerDevice> devices = new LinkedHashMap<>();
     private final List<LoadedModel> copies = new ArrayList<>();
     private final List<String> serveOrder = new ArrayList<>();
     private ServerState shared;
-    private AdapterSet global;
-    private boolean globalSharesServerSide; // splitlora after a round: the global set's server part is the live state
-    private int round;
+    AdapterSet global;
+    boolean globalSharesServerSide; // splitlora after a round: the global set's server part is the live state
+    int round;
     private double lossSum;
     private long lossTokens;
+    RoundStart roundStart;       // the state when this round opened (guards.keepRoundStart())
 
     /**
      * @param model       the frozen model, all layers (sfl-v1 keeps it for evaluation only)
@@ -64,13 +67,15 @@ public final class SplitServer implements AutoCloseable {
      * @param aggregation the round-end strategy (splitlora: device sides only)
      * @param recompute   memsfl's server recomputes each layer's activations before its backward (ignored otherwise)
      * @param serverCopy  sfl-v1: loads layers [cut, N) anew for a device with that cut (null for the other designs)
+     * @param guards      what it does not take on trust from devices ({@link RoundGuards})
      */
-    public SplitServer(RoundSettings s, ServerDesign design, DecoderModel model, LoraConfig lora,
+    public SplitServer(RoundSettings s, RoundGuards guards, ServerDesign design, DecoderModel model, LoraConfig lora,
                        AggregationStrategy aggregation, boolean recompute, IntFunction<LoadedModel> serverCopy) {
         if (design.modelCopyPerDevice() && serverCopy == null) {
             throw new IllegalArgumentException(design.id() + " needs a loader for its per-device server copies");
         }
         this.s = s;
+        this.guards = guards;
         this.design = design;
         this.model = model;
         this.aggregation = aggregation;
@@ -86,9 +91,10 @@ public final class SplitServer implements AutoCloseable {
 
     /**
      * Registers a device with its cut: its server side starts from the initial adapters of layers [cut, N) with a
-     * fresh AdamW (splitlora: the one shared state, created by the first device).
+     * fresh AdamW (splitlora: the one shared state, created by the first device). Its {@code num_examples} claims may
+     * not exceed {@code maxExamples} (its partition's size where the driver knows it, a configured bound otherwise).
      */
-    public ServerDevice register(String id, int cut) {
+    public ServerDevice register(String id, int cut, long maxExamples) {
         if (devices.containsKey(id)) {
             throw new IllegalArgumentException("device " + id + " is already registered");
         }
@@ -112,8 +118,8 @@ public final class SplitServer implements AutoCloseable {
         } else {
             state = newState(cut, model);
         }
+        ServerDevice d = new ServerDevice(id, cut, maxExamples, init.slice(0, cut, true).copy());
         segment.register(id, state);
-        ServerDevice d = new ServerDevice(id, cut);
         devices.put(id, d);
         return d;
     }
@@ -135,10 +141,6 @@ public final class SplitServer implements AutoCloseable {
             throw new RoundRefusal(RoundRefusal.Kind.PRECONDITION, "device " + id + " has not registered");
         }
         return d;
-    }
-
-    public boolean registered(String id) {
-        return devices.containsKey(id);
     }
 
     /** Registered devices in registration order. */
@@ -169,6 +171,34 @@ public final class SplitServer implements AutoCloseable {
         if (shared != null) {
             shared.beginRound(s.seed(), "splitlora-shared", r);
         }
+        if (guards.keepRoundStart()) {
+            if (roundStart != null) {
+                roundStart.close();
+            }
+            roundStart = new RoundStart(global, segment.states().values());
+        }
+    }
+
+    /**
+     * A registered device started again (a new process under the same id): inside an open round it redoes the round
+     * from its start, its server side put back to the round's start (with {@link RoundGuards#keepRoundStart()};
+     * without it, or with splitlora's shared state, it is left out and rejoins at the next round).
+     *
+     * @return its upload of this round, if it had one, for the caller to free (null otherwise)
+     */
+    public AdapterSet restart(String id) {
+        ServerDevice d = device(id);
+        if (round < 1 || round > s.rounds()) {
+            return null;
+        }
+        if (roundStart == null || design.sharedServerState()) {
+            return d.phase() == DevicePhase.TRAINING ? d.leaveOutNow() : null;
+        }
+        AdapterSet upload = d.restart();
+        if (d.phase() == DevicePhase.TRAINING && roundStart.restore(segment.state(id))) {
+            segment.state(id).beginRound(s.seed(), id, round);
+        }
+        return upload;
     }
 
     /** The round open now (0 before round 1). */
@@ -191,26 +221,12 @@ public final class SplitServer implements AutoCloseable {
      * @throws RoundRefusal a stale round, or a device left out of this round after its deadline
      */
     public ServerDevice requireInRound(String id, int claimed, String what) {
-        ServerDevice d = device(id);
-        if (claimed != round) {
-            throw new RoundRefusal(RoundRefusal.Kind.PRECONDITION, "stale " + what + " of round " + claimed
-                    + ": the server is in round " + round);
-        }
-        if (d.phase() == DevicePhase.LEFT_OUT) {
-            throw new RoundRefusal(RoundRefusal.Kind.PRECONDITION, "device " + id + " was left out of round " + round
-                    + " after its deadline; it may rejoin at round " + (round + 1));
-        }
-        return d;
+        return device(id).requireIn(round, claimed, what);
     }
 
     /** Refuses a local step that is not the device's next one in round {@code claimed}. */
     public void checkStep(String id, int claimed, int localStep) {
-        ServerDevice d = requireInRound(id, claimed, "activations");
-        if (localStep != d.stepsDone() + 1 || localStep > s.localSteps() || d.phase() != DevicePhase.TRAINING) {
-            throw new RoundRefusal(RoundRefusal.Kind.PRECONDITION, "device " + id + " sent local step " + localStep
-                    + " of round " + claimed + " but the server expects step " + (d.stepsDone() + 1) + " of "
-                    + s.localSteps());
-        }
+        device(id).requireIn(round, claimed, "activations").requireNextStep(claimed, localStep, s.localSteps());
     }
 
     /**
@@ -228,20 +244,9 @@ public final class SplitServer implements AutoCloseable {
         return g;
     }
 
-    /** Refuses an upload before the device's local steps are done, a second one, or a weight that is not > 0. */
+    /** Refuses an upload before the device's local steps are done, a second one, or a weight out of its bound. */
     public void checkUpload(String id, int claimed, long numExamples) {
-        ServerDevice d = requireInRound(id, claimed, "adapters");
-        if (d.phase() == DevicePhase.UPLOADED) {
-            throw new RoundRefusal(RoundRefusal.Kind.ALREADY_DONE, "device " + id + " already uploaded its adapters for"
-                    + " round " + round);
-        }
-        if (d.stepsDone() != s.localSteps()) {
-            throw new RoundRefusal(RoundRefusal.Kind.PRECONDITION, "device " + id + " uploaded after " + d.stepsDone()
-                    + " of " + s.localSteps() + " local steps of round " + round);
-        }
-        if (numExamples <= 0) {
-            throw new RoundRefusal(RoundRefusal.Kind.INVALID, "num_examples must be > 0, got " + numExamples);
-        }
+        device(id).requireIn(round, claimed, "adapters").requireUpload(numExamples, s.localSteps());
     }
 
     /**
@@ -250,7 +255,9 @@ public final class SplitServer implements AutoCloseable {
      */
     public void upload(String id, int claimed, AdapterSet deviceSide, long numExamples) {
         checkUpload(id, claimed, numExamples);
-        devices.get(id).uploaded(deviceSide, numExamples);
+        ServerDevice d = devices.get(id);
+        UploadCheck.check(id, deviceSide, d.start(), guards, s);
+        d.uploaded(deviceSide, numExamples);
     }
 
     /** Hands a device's upload of this round back to the caller who passed it in (to free it on shutdown). */
@@ -276,12 +283,24 @@ public final class SplitServer implements AutoCloseable {
                 || d.phase() == DevicePhase.LEFT_OUT);
     }
 
+    /** Ends the round with the finiteness gate only: {@link #endRound(List, double)} without held-out batches. */
+    public RoundEnd endRound() {
+        return endRound(List.of(), Double.NaN);
+    }
+
     /**
      * Ends the round: aggregates over the devices that uploaded (their device side and their server side; splitlora:
      * device sides only), writes the result back into both in place (server-side tensors keep their optimizer), and
-     * restarts each left-out device from the aggregate on both sides.
+     * restarts each left-out device from the aggregate on both sides. Then the guards ({@link RoundGuards}): below the
+     * quorum nothing is aggregated and the round is rolled back; aggregated adapters that are not finite, or whose
+     * held-out loss is not finite or above {@code maxLossRatio} times {@code lastGoodLoss}, roll the round back too.
+     * A rolled-back round hands every device the adapters it started the round with ({@link RoundEnd#discarded()}).
+     *
+     * @param heldOut      batches the health gate scores the aggregate on (empty: finiteness only)
+     * @param lastGoodLoss the held-out loss of the last round kept (NaN: none yet)
+     * @throws IllegalStateException the gate failed and there is no round-start copy to roll back to
      */
-    public RoundEnd endRound() {
+    public RoundEnd endRound(List<Batch> heldOut, double lastGoodLoss) {
         List<ClientUpdate> updates = new ArrayList<>();
         List<String> participants = new ArrayList<>();
         List<String> leftOut = new ArrayList<>();
@@ -295,22 +314,24 @@ public final class SplitServer implements AutoCloseable {
                 leftOut.add(d.id());
             }
         }
-        if (!updates.isEmpty()) {
-            AdapterSet aggregated = aggregation.aggregateInPlace(updates);
-            if (shared != null) {
-                // the shared server side is not averaged: the global set is the aggregate's device part and it
-                AdapterSet union = AdapterSet.union(aggregated.config(), aggregated.slice(0, shared.cut(), true),
-                        shared.adapters());
-                aggregated.slice(shared.cut(), nLayers, false).close();
-                aggregated = union;
-            }
-            closeGlobal();
-            global = aggregated;
-            globalSharesServerSide = shared != null;
+        String discarded = null;
+        if (updates.size() < guards.minDevices()) {
+            discarded = "no quorum: " + updates.size() + " of " + devices.size() + " devices uploaded, below the "
+                    + guards.minDevices() + " required";
+            rollBack(); // without a round-start copy nobody uploaded and nothing changed
+        } else {
+            aggregate(updates);
+        }
+        double[] eval = {Double.NaN}; // the held-out loss of the adapters kept
+        discarded = discarded != null ? discarded : HealthGate.check(this, heldOut, lastGoodLoss, eval);
+        if (discarded != null && !heldOut.isEmpty()) {
+            eval[0] = evaluate(heldOut);
         }
         Map<String, AdapterSet> next = new LinkedHashMap<>();
         for (ServerDevice d : devices.values()) {
-            if (d.phase() == DevicePhase.UPLOADED) {
+            if (discarded != null) {
+                next.put(d.id(), d.start()); // the round never happened, for every device
+            } else if (d.phase() == DevicePhase.UPLOADED) {
                 next.put(d.id(), d.upload());
             } else {
                 // left out: it restarts from the aggregate on both sides, as a fresh participant would
@@ -320,9 +341,35 @@ public final class SplitServer implements AutoCloseable {
                 next.put(d.id(), global.slice(0, d.cut(), true));
             }
             d.endRound(round);
+            d.startNext(next.get(d.id()));
         }
         double loss = lossTokens == 0 ? Double.NaN : lossSum / lossTokens;
-        return new RoundEnd(round, participants, leftOut, next, loss, serveOrder);
+        return new RoundEnd(round, participants, leftOut, next, loss, serveOrder, eval[0], discarded);
+    }
+
+    private void aggregate(List<ClientUpdate> updates) {
+        AdapterSet aggregated = aggregation.aggregateInPlace(updates);
+        if (shared != null) {
+            // the shared server side is not averaged: the global set is the aggregate's device part and it
+            AdapterSet union = AdapterSet.union(aggregated.config(), aggregated.slice(0, shared.cut(), true),
+                    shared.adapters());
+            aggregated.slice(shared.cut(), nLayers, false).close();
+            aggregated = union;
+        }
+        closeGlobal();
+        global = aggregated;
+        globalSharesServerSide = shared != null;
+    }
+
+    /** Puts the global adapters and every server-side state back to the round's start (when a copy was kept). */
+    void rollBack() {
+        if (roundStart == null) {
+            return;
+        }
+        segment.states().values().forEach(roundStart::restore);
+        closeGlobal();
+        global = roundStart.global();
+        globalSharesServerSide = false;
     }
 
     /** The global adapters now (the server owns them; valid until the next round end). */
@@ -356,40 +403,21 @@ public final class SplitServer implements AutoCloseable {
      * @param next what each device starts the next round with ({@link RoundEnd#next()})
      */
     public ServerCheckpoint checkpoint(Map<String, AdapterSet> next) {
-        List<ServerCheckpoint.Device> ds = new ArrayList<>();
-        for (ServerDevice d : devices.values()) {
-            ServerState st = segment.state(d.id());
-            ds.add(new ServerCheckpoint.Device(d.id(), d.cut(), d.missedRounds(), d.missedLast(),
-                    st.optimizer().steps(), st.adapters(), st.optimizer().state(), next.get(d.id())));
-        }
-        return new ServerCheckpoint(round, ds, global);
+        return ServerCheckpoints.of(this, next);
     }
 
     /**
      * Rebuilds the state of a completed round on a fresh server (before any registration); the round after it is
      * opened by the caller. Takes ownership of the checkpoint's server-side adapters and global set, and frees its
      * optimizer tensors; the device-side {@code next} sets stay the caller's.
+     *
+     * @param maxExamples each device's bound on {@code num_examples}, as at its registration
      */
-    public void restore(ServerCheckpoint c) {
-        if (!devices.isEmpty()) {
-            throw new IllegalStateException("restore needs a server without registrations");
-        }
-        for (ServerCheckpoint.Device d : c.devices()) {
-            AdamW opt = new AdamW(d.serverSide().namedParameters(), AdamW.Settings.defaults());
-            opt.loadState(d.optimizer(), d.serverSteps());
-            d.optimizer().values().forEach(Tensor::close);
-            segment.register(d.id(), new ServerState(d.cut(), model, d.serverSide(), opt));
-            ServerDevice dev = new ServerDevice(d.id(), d.cut());
-            dev.restore(d.missedRounds(), d.missedLast());
-            devices.put(d.id(), dev);
-        }
-        closeGlobal();
-        global = c.global();
-        globalSharesServerSide = false;
-        round = c.completedRound();
+    public void restore(ServerCheckpoint c, ToLongFunction<String> maxExamples) {
+        ServerCheckpoints.restore(this, c, maxExamples);
     }
 
-    private void closeGlobal() {
+    void closeGlobal() {
         if (global == null) {
             return;
         }
@@ -405,6 +433,10 @@ public final class SplitServer implements AutoCloseable {
     @Override
     public void close() {
         closeGlobal();
+        if (roundStart != null) {
+            roundStart.close();
+        }
+        devices.values().forEach(ServerDevice::close);
         java.util.Set<ServerState> closed = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         for (ServerState st : segment.states().values()) {
             if (closed.add(st)) {

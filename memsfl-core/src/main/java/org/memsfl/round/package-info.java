@@ -6,6 +6,11 @@
  * redo snapshot), with {@link org.memsfl.round.CutPlanner} for cuts at registration. memsfl and its split
  * baselines differ only in the {@link org.memsfl.round.ServerDesign}.
  *
+ * <p>What the round does not take on trust from devices lives here too, so that both drivers apply it: the
+ * {@link org.memsfl.round.RoundGuards} (bounded {@code num_examples}, finite uploads within
+ * {@link org.memsfl.round.UpdateBound}'s norm, a quorum, the held-out health gate) and restarts, all resting on a
+ * copy of the server's state at the round's start that a round or one device can be rolled back to.
+ *
  * <p>Like Flower's ServerApp/ClientApp under a simulation or a gRPC driver, the simulator (memsfl-sim) and the edge
  * server and device processes (memsfl-grpc) drive these same objects; transports only move bytes, keep time and
  * handle processes. Which step the server takes next is theirs to ask a {@code schedule.StepDispatcher}.

@@ -75,6 +75,13 @@ public final class StepDispatcher<T> {
         return waiting.stream().anyMatch(w -> w.deviceId().equals(deviceId));
     }
 
+    /** Removes and returns every waiting step of {@code deviceId} (a device that restarted), in arrival order. */
+    public List<Waiting<T>> remove(String deviceId) {
+        List<Waiting<T>> out = new ArrayList<>();
+        waiting.removeIf(w -> w.deviceId().equals(deviceId) && out.add(w));
+        return out;
+    }
+
     /** Removes and returns the step to serve now; null when none waits. */
     public Waiting<T> next() {
         if (waiting.isEmpty()) {

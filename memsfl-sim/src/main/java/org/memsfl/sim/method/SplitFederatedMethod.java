@@ -14,6 +14,7 @@ import org.memsfl.model.DecoderModel;
 import org.memsfl.model.LayerRange;
 import org.memsfl.model.ModelResolver;
 import org.memsfl.round.RoundEnd;
+import org.memsfl.round.RoundGuards;
 import org.memsfl.round.RoundSettings;
 import org.memsfl.round.ServerDesign;
 import org.memsfl.round.SplitDevice;
@@ -79,7 +80,7 @@ public final class SplitFederatedMethod implements FederatedMethod {
         int n = model.config().nLayers();
         // memsfl's sequential server can spend its idle compute on recomputation; the baselines run as published
         this.server = new SplitServer(new RoundSettings(s.rounds(), s.localSteps(), s.lr(), s.warmup(), s.maxGradNorm(),
-                s.seed()), design, model, ctx.lora(), aggregation, s.serverRecompute(),
+                s.seed()), RoundGuards.defaults(), design, model, ctx.lora(), aggregation, s.serverRecompute(),
                 cut -> ModelResolver.resolve(s.model(), LayerRange.serverSegment(cut, n), DType.F32));
         this.dispatcher = new StepDispatcher<>(policy, s.seed());
         int minCut = ctx.cuts().values().stream().mapToInt(Integer::intValue).min().orElseThrow();
@@ -87,10 +88,12 @@ public final class SplitFederatedMethod implements FederatedMethod {
             int cut = design.sharedServerState() ? minCut : ctx.cuts().get(d.id());
             cuts.put(d.id(), cut);
             profiles.put(d.id(), d);
-            server.register(d.id(), cut);
+            ClientData mine = ctx.clientData(d.id());
+            // the simulator knows each partition: a device's num_examples is exactly its size
+            server.register(d.id(), cut, mine.numExamples());
             devices.put(d.id(), new SplitDevice(d.id(), cut, model, server.initialDeviceSide(d.id()).copy(),
                     server.settings()));
-            data.put(d.id(), ctx.clientData(d.id()));
+            data.put(d.id(), mine);
         }
     }
 
