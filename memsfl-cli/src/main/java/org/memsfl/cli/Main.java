@@ -19,6 +19,8 @@ public final class Main implements Runnable {
     public static final int EXIT_OK = 0;
     public static final int EXIT_INTERNAL = 1;
     public static final int EXIT_BAD_INPUT = 2;
+    /** Training stopped before its last round for a reason that is neither bad input nor a bug (no quorum, no storage). */
+    public static final int EXIT_STOPPED = 4;
 
     @Override
     public void run() {

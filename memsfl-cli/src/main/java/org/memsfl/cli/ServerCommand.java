@@ -10,8 +10,10 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeoutException;
 import org.memsfl.engine.DType;
+import org.memsfl.round.RoundGuards;
 import org.memsfl.grpc.DeviceTokens;
 import org.memsfl.grpc.EdgeServer;
+import org.memsfl.grpc.RunStopped;
 import org.memsfl.grpc.ServerSettings;
 import org.memsfl.grpc.Transport;
 import org.memsfl.util.BadInputException;
@@ -112,6 +114,32 @@ public final class ServerCommand implements Callable<Integer> {
             description = "Seconds after a round opens until devices that have not uploaded are left out (default: ${DEFAULT-VALUE}).")
     long roundTimeoutS;
 
+    @Option(names = "--min-devices", defaultValue = "1", description = "Quorum: a round with fewer uploads is not"
+            + " aggregated (rolled back) and the server stops with exit 4; --resume continues (default: ${DEFAULT-VALUE}).")
+    int minDevices;
+
+    @Option(names = "--max-num-examples", defaultValue = "1000000", description = "The largest num_examples (FedAvg"
+            + " weight) one device may claim; an upload claiming more is refused (default: ${DEFAULT-VALUE}).")
+    long maxNumExamples;
+
+    @Option(names = "--max-update-norm", defaultValue = "auto", description = "Bound on the L2 norm of a device's"
+            + " update in one round: auto (the most an honest device's AdamW can move in --local-steps steps at --lr),"
+            + " 0 (off) or a number. An update above it is refused, or clipped with --clip-updates (default: ${DEFAULT-VALUE}).")
+    String maxUpdateNorm;
+
+    @Option(names = "--clip-updates", description = "Scale an update above --max-update-norm down onto the bound instead"
+            + " of refusing it.")
+    boolean clipUpdates;
+
+    @Option(names = "--max-loss-ratio", defaultValue = "2.0", description = "Health gate: with --eval-data, a round whose"
+            + " held-out loss is not finite or above this times the last good round's is rolled back (0: finiteness"
+            + " only) (default: ${DEFAULT-VALUE}).")
+    double maxLossRatio;
+
+    @Option(names = "--storage-retry-s", defaultValue = "600", description = "How long a failing checkpoint write is"
+            + " retried (health NOT_SERVING meanwhile) before the server stops with exit 4 (default: ${DEFAULT-VALUE}).")
+    long storageRetryS;
+
     @Option(names = "--out", required = true, description = "Output directory.")
     Path out;
 
@@ -164,7 +192,9 @@ public final class ServerCommand implements Callable<Integer> {
                     .optCut(cut).optSafetyMargin(safetyMargin)
                     .optEvalData(evalData).optEvalExamples(evalExamples).optMaxChunkBytes(maxChunkBytes)
                     .optStepTimeout(Duration.ofSeconds(stepTimeoutS)).optRoundTimeout(Duration.ofSeconds(roundTimeoutS))
-                    .optResume(resume).build();
+                    .optResume(resume).optMinDevices(minDevices).optMaxNumExamples(maxNumExamples)
+                    .optMaxUpdateNorm(updateNorm(maxUpdateNorm)).optClipUpdates(clipUpdates)
+                    .optMaxLossRatio(maxLossRatio).optStorageRetry(Duration.ofSeconds(storageRetryS)).build();
         } catch (IllegalArgumentException e) {
             throw new BadInputException(e.getMessage(), e);
         }
@@ -186,6 +216,9 @@ public final class ServerCommand implements Callable<Integer> {
                 summary = server.awaitFinished(Duration.ofDays(3650), Duration.ofSeconds(graceS));
             } catch (TimeoutException e) {
                 throw new IllegalStateException("training did not finish", e);
+            } catch (RunStopped e) {
+                System.err.println("memsfl server: training stopped: " + e.getMessage());
+                return Main.EXIT_STOPPED;
             }
             if (common.json) {
                 System.out.println(Json.pretty(summary));
@@ -201,6 +234,22 @@ public final class ServerCommand implements Callable<Integer> {
             }
         }
         return Main.EXIT_OK;
+    }
+
+    /** {@code --max-update-norm}: auto, 0 (off) or a finite number > 0. */
+    static double updateNorm(String v) {
+        if (v.strip().equalsIgnoreCase("auto")) {
+            return RoundGuards.AUTO;
+        }
+        try {
+            double d = Double.parseDouble(v.strip());
+            if (d >= 0 && Double.isFinite(d)) {
+                return d;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new BadInputException("--max-update-norm must be auto, 0 (off) or a finite number > 0, got '" + v + "'");
     }
 
     /** One token for the whole fleet, kept owner-readable beside the results; never printed. */

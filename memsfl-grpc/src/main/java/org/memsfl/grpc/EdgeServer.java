@@ -41,7 +41,12 @@ public final class EdgeServer implements AutoCloseable {
 
     private EdgeServer(ServerSettings settings, DeviceTokens tokens, ServerBuilder<?> builder, Consumer<String> log) {
         this.log = log;
-        this.coordinator = new RoundCoordinator(settings, log);
+        // NOT_SERVING while a round cannot be saved (the coordinator retries), SERVING again when it can
+        this.coordinator = new RoundCoordinator(settings, log, ok -> {
+            ServingStatus st = ok ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
+            health.setStatus("", st);
+            health.setStatus(SERVICE, st);
+        });
         // a client stream silent for longer than a device waits for one gradient is abandoned
         this.limits = new CallLimits(CALLS_PER_DEVICE, CALLS_PER_DEVICE * Math.max(8, settings.fleetSize()),
                 settings.stepTimeout(), log);
@@ -97,12 +102,17 @@ public final class EdgeServer implements AutoCloseable {
     /**
      * Waits until the last round is aggregated (at most {@code timeout}), then at most {@code grace} more for every
      * device to fetch its final adapters; returns summary.json's content.
+     *
+     * @throws RunStopped training stopped before its last round (no quorum, or the checkpoint could not be written)
      */
     public Map<String, Object> awaitFinished(Duration timeout, Duration grace) throws InterruptedException, TimeoutException {
         Map<String, Object> summary;
         try {
             summary = coordinator.finished().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
+            if (e.getCause() instanceof RunStopped stopped) {
+                throw stopped;
+            }
             throw new IllegalStateException("training failed: " + e.getCause().getMessage(), e.getCause());
         }
         long until = System.nanoTime() + grace.toNanos();

@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import org.memsfl.fleet.DeviceProfile;
 import org.memsfl.grpc.proto.Assignment;
@@ -18,6 +19,7 @@ import org.memsfl.round.DevicePhase;
 import org.memsfl.round.RoundRefusal;
 import org.memsfl.round.ServerDevice;
 import org.memsfl.round.SplitServer;
+import org.memsfl.schedule.DeviceTiming;
 
 /**
  * Registration over the wire (worker thread only): the Register request checked (authenticated id, protocol version,
@@ -56,6 +58,9 @@ final class Registrations {
     private final Consumer<String> log;
     private final Map<String, Peer> peers = new LinkedHashMap<>();
 
+    /** The longest step the delay model may predict for a registering profile (a year): beyond it a profile is wrong. */
+    static final double MAX_PREDICTED_SECONDS = 365 * 86400.0;
+
     Registrations(ServerSettings s, CutPlanner planner, Assignment template, Consumer<String> log) {
         this.s = s;
         this.planner = planner;
@@ -85,8 +90,14 @@ final class Registrations {
         return st.withDescription(description).asRuntimeException();
     }
 
-    /** Registers a device, or answers the restart of a registered one that may rejoin. */
-    Outcome register(String authenticatedId, RegisterRequest req, SplitServer server, int round) {
+    /**
+     * Registers a device, or answers the restart of a registered one (same authenticated id, same partition: the
+     * caller drops what it had in flight).
+     *
+     * @param predict the delay model's step timing of a profile at a cut: a profile it cannot represent is refused
+     */
+    Outcome register(String authenticatedId, RegisterRequest req, SplitServer server, int round,
+                     BiFunction<DeviceProfile, Integer, DeviceTiming> predict) {
         if (!authenticatedId.equals(req.getDeviceId())) {
             throw status(Status.PERMISSION_DENIED, "device_id '" + req.getDeviceId() + "' differs from the authenticated"
                     + " device id '" + authenticatedId + "'");
@@ -99,15 +110,15 @@ final class Registrations {
         Peer existing = peers.get(id);
         if (existing != null) {
             ServerDevice d = server.device(id);
-            // the same device restarting: before training starts nothing is lost; after a missed deadline it rejoins
-            if ((round == 0 || d.phase() == DevicePhase.LEFT_OUT || d.missedLast())
-                    && existing.partition == req.getPartitionIndex()) {
-                log.accept("device " + id + " re-registered (" + (round == 0 ? "before round 1" : "rejoins at round "
-                        + round) + ")");
+            // the same device restarting (a crash, a kill, a fixed input, a resumed server): that is normal
+            if (existing.partition == req.getPartitionIndex()) {
+                log.accept("device " + id + " re-registered (" + (round == 0 ? "before round 1"
+                        : d.phase() == DevicePhase.LEFT_OUT || d.missedLast() ? "rejoins at round " + round
+                        : "restarts inside round " + round) + ")");
                 return new Outcome(existing.assignment, false);
             }
-            throw status(Status.ALREADY_EXISTS, "device id '" + id + "' is already registered"
-                    + (existing.partition == req.getPartitionIndex() ? "" : " with partition " + existing.partition));
+            throw status(Status.ALREADY_EXISTS, "device id '" + id + "' is already registered with partition "
+                    + existing.partition + ", not " + Integer.toUnsignedString(req.getPartitionIndex()));
         }
         if (peers.size() >= s.fleetSize()) {
             throw status(Status.RESOURCE_EXHAUSTED, "the fleet of " + s.fleetSize() + " devices is full");
@@ -137,7 +148,17 @@ final class Registrations {
         } catch (RoundRefusal r) {
             throw status(Status.FAILED_PRECONDITION, r.getMessage());
         }
-        server.register(id, cut.cut());
+        DeviceTiming t = predict.apply(profile, cut.cut());
+        for (double v : new double[] {t.release(), t.server(), t.tail()}) {
+            if (!Double.isFinite(v) || v > MAX_PREDICTED_SECONDS) {
+                throw status(Status.INVALID_ARGUMENT, "profile: the delay model predicts a step of " + v + " s for"
+                        + " this profile (flops_per_second " + profile.flopsPerSecond() + ", uplink_bytes_per_second "
+                        + profile.uplinkBytesPerSecond() + ", downlink_bytes_per_second "
+                        + profile.downlinkBytesPerSecond() + ", latency_seconds " + profile.latencySeconds()
+                        + "); it must be finite and at most " + MAX_PREDICTED_SECONDS + " s");
+            }
+        }
+        server.register(id, cut.cut(), s.maxNumExamples());
         Assignment a = assignment(id, cut.cut(), cut.reason());
         peers.put(id, new Peer(partition, cut.reason(), profile, a));
         log.accept(String.format(Locale.ROOT, "registered %s (partition %d): %s [%d/%d]", id, partition, cut.reason(),

@@ -1,7 +1,6 @@
 package org.memsfl.grpc;
 
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -24,13 +23,11 @@ import org.memsfl.engine.DType;
 import org.memsfl.engine.Engine;
 import org.memsfl.fed.Aggregators;
 import org.memsfl.fleet.ServerProfile;
-import org.memsfl.grpc.proto.AdaptersHeader;
 import org.memsfl.grpc.proto.Assignment;
 import org.memsfl.grpc.proto.GradientMessage;
 import org.memsfl.grpc.proto.PutAdaptersHeader;
 import org.memsfl.grpc.proto.PutAdaptersReply;
 import org.memsfl.grpc.proto.RegisterRequest;
-import org.memsfl.grpc.proto.TensorChunk;
 import org.memsfl.lora.AdapterSet;
 import org.memsfl.lora.LoraConfig;
 import org.memsfl.model.LayerRange;
@@ -64,10 +61,6 @@ import org.memsfl.util.ProcessMemory;
  */
 final class RoundCoordinator implements AutoCloseable {
 
-    /** The device's view of one round's adapters: the round it starts and the chunks to send. */
-    record AdaptersReply(AdaptersHeader header, List<TensorChunk> chunks) {
-    }
-
     /** Where the worker sends a step's gradient, or the error that ends the device's stream. */
     interface StepSink {
         boolean closed();
@@ -93,12 +86,17 @@ final class RoundCoordinator implements AutoCloseable {
     private final RunRecords records;
     private final ExecutorService worker;
     private final ScheduledExecutorService timer;
-    private final Map<Integer, CompletableFuture<Void>> opened = new HashMap<>();
+    private final Map<String, AdapterSet> uploads = new HashMap<>(); // decoded here, freed once the round has ended
+    private final StorageRetry storage;
+    private volatile boolean ending;     // the open round has ended and its checkpoint is being written
     private final CompletableFuture<Map<String, Object>> finished = new CompletableFuture<>();
-    private int resumedRound;            // the round a resumed server opened first (0: not resumed)
+    private final AdapterHandout handout;
+    private volatile String stopped;     // why training stopped early (null while it goes on)
+    private final ExpectedShapes shapes;
     private volatile int round;
 
-    RoundCoordinator(ServerSettings s, Consumer<String> log) {
+    /** @param serving told false while the server cannot persist a round (health NOT_SERVING), true when it can again */
+    RoundCoordinator(ServerSettings s, Consumer<String> log, Consumer<Boolean> serving) {
         this.s = s;
         this.log = log;
         Engine.seed(s.seed());
@@ -125,13 +123,18 @@ final class RoundCoordinator implements AutoCloseable {
         this.evalBatches = s.evalData() == null ? List.of() : HeldOut.batches(DataResolver.resolve(s.evalData()),
                 loaded.requireTokenizer(), s.evalExamples(), s.batchSize(), seqLen);
         this.server = new SplitServer(new RoundSettings(s.rounds(), s.localSteps(), s.lr(), s.warmup(),
-                s.maxGradNorm(), s.seed()), ServerDesign.MEMSFL, loaded.model(), lora, Aggregators.of(s.aggregation()),
-                s.serverRecompute(), null);
+                s.maxGradNorm(), s.seed()), s.guards(), ServerDesign.MEMSFL, loaded.model(), lora,
+                Aggregators.of(s.aggregation()), s.serverRecompute(), null);
         this.delay = new DelayModel(config, lora, s.batchSize(), seqLen, s.wire().bytes());
         this.serverProfile = new ServerProfile(s.serverFlops(), Long.MAX_VALUE);
         this.worker = Executors.newSingleThreadExecutor(r -> daemon(r, "memsfl-server-worker"));
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "memsfl-round-timer"));
         this.records = new RunRecords(s, loaded.id(), rssBeforeModel);
+        this.shapes = new ExpectedShapes(s.batchSize(), seqLen, config.dim());
+        this.storage = new StorageRetry(s.storageRetry(), worker, timer, serving, log);
+        this.handout = new AdapterHandout(s.rounds(), registrations, this::device, worker, () -> round,
+                () -> stopped != null ? "the server stopped training: " + stopped : storage.failing()
+                        ? "the server cannot save round " + round + " yet; retry" : null);
         this.serving = new StepServing(server, new StepWire(s.batchSize(), seqLen, s.wire(), config), codec, s.wire(),
                 new StepDispatcher<>(Policies.of(s.scheduler()), s.seed()), records, worker, this::checkOpen, log);
         if (s.resume()) {
@@ -164,8 +167,8 @@ final class RoundCoordinator implements AutoCloseable {
         return codec;
     }
 
-    ServerSettings settings() {
-        return s;
+    ExpectedShapes shapes() {
+        return shapes;
     }
 
     CompletableFuture<Map<String, Object>> finished() {
@@ -183,19 +186,11 @@ final class RoundCoordinator implements AutoCloseable {
         return onWorker(() -> server.global().copy());
     }
 
-    private static StatusRuntimeException status(Status st, String description) {
-        return Statuses.of(st, description);
-    }
-
-    private static StatusRuntimeException status(RoundRefusal r) {
-        return Statuses.of(r);
-    }
-
     private ServerDevice device(String id) {
         try {
             return server.device(id);
         } catch (RoundRefusal r) {
-            throw status(r);
+            throw Statuses.of(r);
         }
     }
 
@@ -203,7 +198,19 @@ final class RoundCoordinator implements AutoCloseable {
 
     /** Registers a device (worker thread); the fleet's last registration opens round 1. */
     Assignment register(String authenticatedId, RegisterRequest req) {
-        Registrations.Outcome o = registrations.register(authenticatedId, req, server, round);
+        Registrations.Outcome o = registrations.register(authenticatedId, req, server, round,
+                (profile, cut) -> delay.step(profile, serverProfile, cut, s.serverRecompute()));
+        if (!o.added()) {
+            // the same device started again: whatever it had in flight this round is dropped, and it redoes the round
+            serving.drop(authenticatedId);
+            AdapterSet upload = server.restart(authenticatedId); // the one this transport decoded, if any
+            java.util.Optional.ofNullable(uploads.remove(authenticatedId)).ifPresent(AdapterSet::close);
+            log.accept("device " + authenticatedId + " restarted: " + (round == 0 ? "before round 1" : device(
+                    authenticatedId).phase() == DevicePhase.TRAINING ? "it redoes round " + round + " from its start"
+                    : "it rejoins at round " + (round + 1)) + (upload != null ? "; its upload is dropped" : ""));
+        } else {
+            shapes.register(authenticatedId, server.initialDeviceSide(authenticatedId));
+        }
         if (o.added() && registrations.size() == s.fleetSize() && round == 0) {
             registrations.all().forEach((id, p) -> p.adapters = AdapterWire.encode(codec, server.initialDeviceSide(id)));
             openRound(1);
@@ -211,39 +218,9 @@ final class RoundCoordinator implements AutoCloseable {
         return o.assignment();
     }
 
-    // ------------------------------------------------------------------ adapters for a round
-
-    /**
-     * Completes when round {@code requested} is open (or training is past it) with the device-side adapters of the
-     * current round. A device that asks for a round already past gets the current one: it rejoins there.
-     */
-    CompletableFuture<AdaptersReply> adapters(String id, int requested) {
-        return onWorker(() -> {
-            ServerDevice d = device(id);
-            if (requested < 1 || requested > s.rounds() + 1) {
-                throw status(Status.INVALID_ARGUMENT, "round " + Integer.toUnsignedString(requested)
-                        + " is out of range: rounds run 1.." + s.rounds() + ", and " + (s.rounds() + 1)
-                        + " asks for the final adapters");
-            }
-            // after --resume a device may ask for the round after the one the crash took from it: it redoes this one
-            boolean lost = resumedRound > 0 && round == resumedRound && requested == round + 1
-                    && d.phase() == DevicePhase.TRAINING && d.stepsDone() == 0;
-            if (requested <= round || lost) {
-                return CompletableFuture.<Void>completedFuture(null);
-            }
-            return opened.computeIfAbsent(requested, k -> new CompletableFuture<>());
-        }).thenCompose(f -> f).thenApplyAsync(v -> {
-            device(id);
-            Registrations.Peer p = registrations.peer(id);
-            boolean done = round > s.rounds();
-            if (done) {
-                p.fetchedFinal = true;
-            }
-            long count = p.adapters.stream().filter(c -> c.getChunkIndex() == 0).count();
-            AdaptersHeader h = AdaptersHeader.newBuilder().setRound(round).setTensorCount((int) count)
-                    .setTrainingFinished(done).build();
-            return new AdaptersReply(h, p.adapters);
-        }, worker);
+    /** GetAdapters: see {@link AdapterHandout#adapters}. */
+    CompletableFuture<AdapterHandout.AdaptersReply> adapters(String id, int requested) {
+        return handout.adapters(id, requested);
     }
 
     // ------------------------------------------------------------------ local steps
@@ -261,12 +238,16 @@ final class RoundCoordinator implements AutoCloseable {
 
     /** Refuses anything of a round before round 1 opens or after the last. */
     void checkOpen() {
+        if (ending || stopped != null) {
+            throw Statuses.of(Status.UNAVAILABLE, stopped != null ? "the server stopped training" : "round " + round
+                    + " is ending; retry");
+        }
         if (round == 0) {
-            throw status(Status.FAILED_PRECONDITION, "round 1 has not started: " + registrations.size() + " of " + s.fleetSize()
+            throw Statuses.of(Status.FAILED_PRECONDITION, "round 1 has not started: " + registrations.size() + " of " + s.fleetSize()
                     + " devices registered");
         }
         if (round > s.rounds()) {
-            throw status(Status.FAILED_PRECONDITION, "training finished after round " + s.rounds());
+            throw Statuses.of(Status.FAILED_PRECONDITION, "training finished after round " + s.rounds());
         }
     }
 
@@ -279,9 +260,15 @@ final class RoundCoordinator implements AutoCloseable {
             checkOpen();
             server.checkUpload(id, h.getRound(), h.getNumExamples());
             AdapterSet up = AdapterWire.decode(tensors, lora, config, AdapterWire.deviceKeys(lora, d.cut()));
-            server.upload(id, h.getRound(), up, h.getNumExamples());
+            try {
+                server.upload(id, h.getRound(), up, h.getNumExamples());
+            } catch (RuntimeException e) {
+                up.close();
+                throw e;
+            }
+            uploads.put(id, up);
         } catch (RoundRefusal e) {
-            throw status(e);
+            throw Statuses.of(e);
         }
         Registrations.Peer p = registrations.peer(id);
         p.peakRss = Math.max(p.peakRss, h.getPeakRssBytes());
@@ -295,29 +282,59 @@ final class RoundCoordinator implements AutoCloseable {
 
     /** Round deadline: devices that have not uploaded are left out and the round ends without them. */
     private void timeout(int r) {
-        if (round != r) {
+        if (round != r || ending) {
             return;
         }
         log.accept("round " + r + " deadline passed; left out: " + server.leaveOutLate());
         finishRound();
     }
 
-    /** The round's end in the core, then its records: checkpoint first, then the metrics line, then the next round. */
+    /**
+     * The round's end in the core (aggregation, quorum, health gate), then its records: checkpoint first (retried while
+     * the storage fails), then the metrics line, then the next round. Below the quorum the run stops.
+     */
     private void finishRound() {
-        RoundEnd end = server.endRound();
-        double eval = evalBatches.isEmpty() ? records.lastEvalLoss() : server.evaluate(evalBatches);
+        ending = true;
+        RoundEnd end = server.endRound(evalBatches, records.lastEvalLoss());
+        double eval = evalBatches.isEmpty() ? records.lastEvalLoss() : end.evalLoss();
         Map<String, Object> line = records.roundLine(end, eval);
+        line.put("discarded", end.discarded());
+        if (end.discarded() != null) {
+            log.accept("round " + end.round() + " " + end.discarded());
+        }
+        if (end.participants().size() < s.guards().minDevices()) {
+            records.append(line);
+            stop("round " + end.round() + " did not reach the quorum: " + end.participants().size() + " of "
+                    + s.fleetSize() + " devices uploaded (" + end.participants() + "), --min-devices is "
+                    + s.guards().minDevices() + "; its updates were discarded and the adapters stay those of round "
+                    + (end.round() - 1) + ". Start the missing devices and run the server again with --resume");
+            return;
+        }
         // the checkpoint comes before anything of this round becomes visible: a crash after it loses nothing
-        Checkpoint.write(s.out(), new Checkpoint.State(server.checkpoint(end.next()), s.toMap(), registrations.forCheckpoint(),
-                records.totals(), line));
+        Checkpoint.State state = new Checkpoint.State(server.checkpoint(end.next()), s.toMap(),
+                registrations.forCheckpoint(), records.totals(), line);
+        storage.run("checkpoint of round " + end.round(), () -> Checkpoint.write(s.out(), state),
+                new StorageRetry.Outcome() {
+                    @Override
+                    public void written(int attempts) {
+                        roundSaved(end, line);
+                    }
+
+                    @Override
+                    public void gaveUp(String why) {
+                        stop("cannot save round " + end.round() + ": " + why + ". Free the storage and run the server"
+                                + " again with --resume (it continues after round " + (end.round() - 1) + ")");
+                    }
+                });
+    }
+
+    private void roundSaved(RoundEnd end, Map<String, Object> line) {
         records.append(line);
         for (Map.Entry<String, Registrations.Peer> e : registrations.all().entrySet()) {
-            AdapterSet next = end.next().get(e.getKey());
-            e.getValue().adapters = AdapterWire.encode(codec, next);
-            if (end.participants().contains(e.getKey())) {
-                next.close(); // the upload this transport decoded; a left-out device's is a view of the global set
-            }
+            e.getValue().adapters = AdapterWire.encode(codec, end.next().get(e.getKey()));
         }
+        uploads.values().forEach(AdapterSet::close); // after encoding: a participant's next is its own upload
+        uploads.clear();
         log.accept(String.format(Locale.ROOT, "round %d/%d: train loss %s, eval loss %s, %.1f s, %d B up, %d B down%s",
                 end.round(), s.rounds(), fmt(end.trainLoss()), fmt(records.lastEvalLoss()), records.roundSecondsLast(),
                 records.roundBytesUp(), records.roundBytesDown(),
@@ -328,13 +345,26 @@ final class RoundCoordinator implements AutoCloseable {
         openRound(end.round() + 1);
     }
 
+    /** Ends training early: the adapters kept so far and summary.json are written, and the run fails with why. */
+    private void stop(String why) {
+        log.accept("stopping: " + why);
+        stopped = why;
+        try {
+            finish();
+        } catch (RuntimeException e) {
+            log.accept("could not write the final records: " + e.getMessage());
+        }
+        finished.completeExceptionally(new RunStopped(why));
+    }
+
     /** Rebuilds the state of a completed round and opens the next (constructor, before the server serves). */
     private void restore(Checkpoint.State c) {
         Checkpoint.requireResumable(c, s);
-        server.restore(c.round());
+        server.restore(c.round(), id -> s.maxNumExamples());
         for (ServerCheckpoint.Device d : c.round().devices()) {
             Registrations.Peer p = registrations.restore(c.registrations().get(d.id()), d.cut());
             p.adapters = AdapterWire.encode(codec, d.next());
+            shapes.register(d.id(), d.next());
             d.next().close();
         }
         records.resume(c.totals(), c.completedRound(), c.metricsLine(), log);
@@ -344,7 +374,7 @@ final class RoundCoordinator implements AutoCloseable {
         if (round == s.rounds()) {
             finish();
         }
-        resumedRound = round + 1;
+        handout.resumedAt(round + 1);
         openRound(round + 1);
     }
 
@@ -352,20 +382,25 @@ final class RoundCoordinator implements AutoCloseable {
         return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.4f", v);
     }
 
+    /**
+     * Opens round {@code r} atomically: what can fail (the devices' predicted timings) is computed first; the deadline
+     * is set before anything else can fail, so a round never stays open without one.
+     */
     private void openRound(int r) {
-        round = r;
-        records.roundOpened();
-        opened.forEach((k, f) -> {
-            if (k <= r) {
-                f.complete(null);
-            }
-        });
+        Map<String, org.memsfl.schedule.DeviceTiming> timings = r <= s.rounds()
+                ? server.timings(delay, registrations.profiles(), serverProfile) : Map.of();
         if (r <= s.rounds()) {
-            server.beginRound(r);
-            serving.beginRound(r, server.timings(delay, registrations.profiles(), serverProfile));
-            log.accept("round " + r + "/" + s.rounds() + " open");
             timer.schedule(() -> worker.execute(() -> timeout(r)), s.roundTimeout().toMillis(), TimeUnit.MILLISECONDS);
         }
+        round = r;
+        ending = false;
+        records.roundOpened();
+        if (r <= s.rounds()) {
+            server.beginRound(r);
+            serving.beginRound(r, timings);
+            log.accept("round " + r + "/" + s.rounds() + " open");
+        }
+        handout.opened(r);
     }
 
     private void finish() {
@@ -375,9 +410,12 @@ final class RoundCoordinator implements AutoCloseable {
             lines.add(new RunRecords.DeviceLine(d.id(), d.cut(), p.peakRss, p.rssBefore, d.missedRounds()));
         }
         Map<String, Object> summary = records.finish(server.global(), loaded, lines);
-        log.accept(String.format(Locale.ROOT, "training finished: %d rounds in %.1f s; wrote %s (adapter/, metrics.jsonl,"
-                + " summary.json, manifest.json)", s.rounds(), records.wallSeconds(), s.out()));
-        finished.complete(summary);
+        log.accept(String.format(Locale.ROOT, "training %s: %d rounds in %.1f s; wrote %s (adapter/, metrics.jsonl,"
+                + " summary.json, manifest.json)", stopped == null ? "finished" : "stopped", s.rounds(),
+                records.wallSeconds(), s.out()));
+        if (stopped == null) {
+            finished.complete(summary);
+        }
     }
 
     @Override
@@ -387,9 +425,10 @@ final class RoundCoordinator implements AutoCloseable {
             worker.submit(() -> {
                 for (ServerDevice d : server.devices()) {
                     if (d.phase() == DevicePhase.UPLOADED) {
-                        server.releaseUpload(d.id()).close();
+                        server.releaseUpload(d.id());
                     }
                 }
+                uploads.values().forEach(AdapterSet::close);
                 server.close();
                 loaded.close();
             }).get(30, TimeUnit.SECONDS);

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Objects;
 import org.memsfl.engine.DType;
 import org.memsfl.lora.LoraConfig;
+import org.memsfl.round.RoundGuards;
 
 /**
  * What the edge server trains, with the simulator's defaults ({@code SimSettings}), so that a deployment and a
@@ -42,13 +43,17 @@ import org.memsfl.lora.LoraConfig;
  * @param serverRecompute recompute each server layer's activations just before its backward ({@code ServerSegment})
  * @param out            output directory (metrics.jsonl, summary.json, manifest.json, adapter/, checkpoint/)
  * @param resume         continue from the last checkpoint in {@code out} instead of starting over
+ * @param guards         what the round does not take on trust from devices: quorum, update norm bound, health gate
+ *                       ({@link RoundGuards}; the edge server always keeps the round's start, for restarts)
+ * @param maxNumExamples the largest {@code num_examples} (FedAvg weight) one device may claim
+ * @param storageRetry   how long a failing checkpoint write is retried (with backoff) before the server stops
  */
 public record ServerSettings(String model, String planShape, int fleetSize, int rounds, int localSteps, int batchSize,
                              int seqLen, LoraConfig lora, double lr, int warmup, double maxGradNorm, long seed,
                              String partitioner, String aggregation, DType wire, int cut, double safetyMargin,
                              String evalData, int evalExamples, int maxChunkBytes, Duration stepTimeout,
                              Duration roundTimeout, String scheduler, double serverFlops, boolean serverRecompute, Path out,
-                             boolean resume) {
+                             boolean resume, RoundGuards guards, long maxNumExamples, Duration storageRetry) {
 
     public ServerSettings {
         if (model == null || model.isBlank()) {
@@ -95,6 +100,15 @@ public record ServerSettings(String model, String planShape, int fleetSize, int 
         if (!(serverFlops > 0) || Double.isInfinite(serverFlops)) {
             throw new IllegalArgumentException("server compute must be a positive FLOP/s figure, got " + serverFlops);
         }
+        Objects.requireNonNull(guards, "guards");
+        if (guards.minDevices() > fleetSize) {
+            throw new IllegalArgumentException("min devices " + guards.minDevices() + " is above the fleet size "
+                    + fleetSize + ": no round could reach the quorum");
+        }
+        if (maxNumExamples <= 0) {
+            throw new IllegalArgumentException("max num_examples must be > 0, got " + maxNumExamples);
+        }
+        requirePositive("storage retry", storageRetry);
     }
 
     private static void positive(String name, int v) {
@@ -118,7 +132,8 @@ public record ServerSettings(String model, String planShape, int fleetSize, int 
     public ServerSettings resuming() {
         return new ServerSettings(model, planShape, fleetSize, rounds, localSteps, batchSize, seqLen, lora, lr, warmup,
                 maxGradNorm, seed, partitioner, aggregation, wire, cut, safetyMargin, evalData, evalExamples,
-                maxChunkBytes, stepTimeout, roundTimeout, scheduler, serverFlops, serverRecompute, out, true);
+                maxChunkBytes, stepTimeout, roundTimeout, scheduler, serverFlops, serverRecompute, out, true, guards,
+                maxNumExamples, storageRetry);
     }
 
     public static Builder builder() {
@@ -154,6 +169,12 @@ public record ServerSettings(String model, String planShape, int fleetSize, int 
         m.put("step_timeout_ms", stepTimeout.toMillis());
         m.put("round_timeout_ms", roundTimeout.toMillis());
         m.put("seed", seed);
+        m.put("min_devices", guards.minDevices());
+        m.put("max_num_examples", maxNumExamples);
+        m.put("max_update_norm", guards.maxUpdateNorm() == RoundGuards.AUTO ? "auto" : guards.maxUpdateNorm());
+        m.put("clip_updates", guards.clipUpdates());
+        m.put("max_loss_ratio", guards.maxLossRatio());
+        m.put("storage_retry_s", storageRetry.toSeconds());
         return m;
     }
 
@@ -186,6 +207,12 @@ public record ServerSettings(String model, String planShape, int fleetSize, int 
         private boolean serverRecompute = true;
         private Path out;
         private boolean resume;
+        private int minDevices = 1;
+        private double maxUpdateNorm = RoundGuards.AUTO;
+        private boolean clipUpdates;
+        private double maxLossRatio = 2.0;
+        private long maxNumExamples = 1_000_000;
+        private Duration storageRetry = Duration.ofMinutes(10);
 
         private Builder() {
         }
@@ -217,11 +244,19 @@ public record ServerSettings(String model, String planShape, int fleetSize, int 
         public Builder optScheduler(String v) { scheduler = v; return this; }
         public Builder optServerFlops(double v) { serverFlops = v; return this; }
         public Builder optServerRecompute(boolean v) { serverRecompute = v; return this; }
+        public Builder optMinDevices(int v) { minDevices = v; return this; }
+        public Builder optMaxUpdateNorm(double v) { maxUpdateNorm = v; return this; }
+        public Builder optClipUpdates(boolean v) { clipUpdates = v; return this; }
+        public Builder optMaxLossRatio(double v) { maxLossRatio = v; return this; }
+        public Builder optMaxNumExamples(long v) { maxNumExamples = v; return this; }
+        public Builder optStorageRetry(Duration v) { storageRetry = v; return this; }
 
         public ServerSettings build() {
             return new ServerSettings(model, planShape, fleetSize, rounds, localSteps, batchSize, seqLen, lora, lr, warmup,
                     maxGradNorm, seed, partitioner, aggregation, wire, cut, safetyMargin, evalData, evalExamples,
-                    maxChunkBytes, stepTimeout, roundTimeout, scheduler, serverFlops, serverRecompute, out, resume);
+                    maxChunkBytes, stepTimeout, roundTimeout, scheduler, serverFlops, serverRecompute, out, resume,
+                    new RoundGuards(minDevices, maxUpdateNorm, clipUpdates, maxLossRatio, true), maxNumExamples,
+                    storageRetry);
         }
     }
 }

@@ -62,6 +62,16 @@ final class SplitFederationService extends SplitFederationGrpc.SplitFederationIm
         return Status.INTERNAL.withDescription("server error: " + c).asRuntimeException();
     }
 
+    /** The shapes of {@code id}'s upload; FAILED_PRECONDITION when it has not registered. */
+    private Map<String, long[]> requireRegistered(String id) {
+        Map<String, long[]> shapes = coordinator.shapes().upload(id);
+        if (shapes == null) {
+            throw Status.FAILED_PRECONDITION.withDescription("device " + id + " has not registered")
+                    .asRuntimeException();
+        }
+        return shapes;
+    }
+
     @Override
     public void register(RegisterRequest req, StreamObserver<Assignment> out) {
         String id = deviceId();
@@ -179,8 +189,11 @@ final class SplitFederationService extends SplitFederationGrpc.SplitFederationIm
                 expectedSeq++;
                 StepWire.checkHeader(m);
                 if (group == null) {
+                    // nothing is buffered for a device that has not registered, or outside an open round
+                    requireRegistered(id);
+                    coordinator.checkOpen();
                     group = new TensorGroup(codec, "local step " + m.getLocalStep() + " of round " + m.getRound(), 3,
-                            StepWire.STEP_TENSORS);
+                            StepWire.STEP_TENSORS, coordinator.shapes().step());
                     groupRound = m.getRound();
                     groupStep = m.getLocalStep();
                 } else if (m.getRound() != groupRound || m.getLocalStep() != groupStep) {
@@ -258,12 +271,13 @@ final class SplitFederationService extends SplitFederationGrpc.SplitFederationIm
                         throw TensorCodec.invalid("upload carries a second header");
                     }
                     header = m.getHeader();
+                    Map<String, long[]> expected = requireRegistered(id);
                     int count = header.getTensorCount();
-                    if (count < 1 || count > 100_000) {
+                    if (count != expected.size()) {
                         throw TensorCodec.invalid("upload announces " + Integer.toUnsignedString(count)
-                                + " tensors; expected 1..100000");
+                                + " tensors; the device's cut holds " + expected.size());
                     }
-                    group = new TensorGroup(codec, "adapter upload", count, null);
+                    group = new TensorGroup(codec, "adapter upload", count, expected.keySet(), expected);
                 } else if (m.hasChunk()) {
                     if (header == null) {
                         throw TensorCodec.invalid("upload chunk before the header");

@@ -87,6 +87,17 @@ final class StepServing {
         }
     }
 
+    /** A device restarted (worker thread): its waiting steps are dropped and their streams ended. */
+    void drop(String id) {
+        for (StepDispatcher.Waiting<StepWork> w : dispatcher.remove(id)) {
+            w.work().sink().fail(Status.ABORTED.withDescription("device " + id + " restarted").asRuntimeException());
+        }
+        Runnable then = afterServed.remove(id);
+        if (then != null) {
+            then.run();
+        }
+    }
+
     /** Runs {@code then} on the worker once no step of {@code id} waits any more (e.g. to end its stream). */
     void whenServed(String id, Runnable then) {
         worker.execute(() -> {

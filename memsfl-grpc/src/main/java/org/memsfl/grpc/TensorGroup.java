@@ -15,6 +15,7 @@ final class TensorGroup implements AutoCloseable {
     private final String what;
     private final int count;
     private final Set<String> names;
+    private final Map<String, long[]> maxShapes;
     private final TensorAssembler assembler;
     private final Map<String, TensorCodec.Decoded> done = new LinkedHashMap<>();
 
@@ -24,9 +25,20 @@ final class TensorGroup implements AutoCloseable {
      * @param names the allowed names (null: any name)
      */
     TensorGroup(TensorCodec codec, String what, int count, Set<String> names) {
+        this(codec, what, count, names, null);
+    }
+
+    /**
+     * A group whose tensors' shapes are known in advance (from the device's assignment): a tensor whose first chunk
+     * declares another rank, or a dimension above its bound, is refused before a byte is buffered.
+     *
+     * @param maxShapes by name, the largest shape allowed (null: any shape within the codec's limits)
+     */
+    TensorGroup(TensorCodec codec, String what, int count, Set<String> names, Map<String, long[]> maxShapes) {
         this.what = what;
         this.count = count;
         this.names = names;
+        this.maxShapes = maxShapes;
         this.assembler = codec.assembler();
     }
 
@@ -42,6 +54,19 @@ final class TensorGroup implements AutoCloseable {
             }
             if (done.containsKey(c.getName())) {
                 throw TensorCodec.invalid(what + ": tensor '" + c.getName() + "' sent twice");
+            }
+            if (maxShapes != null) {
+                long[] max = maxShapes.get(c.getName());
+                long[] shape = TensorCodec.shapeOf(c);
+                boolean fits = max != null && shape.length == max.length;
+                for (int i = 0; fits && i < shape.length; i++) {
+                    fits = shape[i] >= 0 && shape[i] <= max[i];
+                }
+                if (!fits) {
+                    throw TensorCodec.invalid(what + ": tensor '" + c.getName() + "' declares shape "
+                            + c.getShapeList() + "; the assignment allows " + (max == null ? "no such tensor"
+                            : "at most " + java.util.Arrays.toString(max)));
+                }
             }
         }
         TensorCodec.Decoded d = assembler.accept(c);
