@@ -47,6 +47,7 @@ class HostileInputTest {
     static EdgeServer server;
     static ManagedChannel channel;
     static final String TOKEN = "token-of-d0-0123456789";
+    static final String TOKEN_D1 = "token-of-d1-0123456789"; // a token holder that never registers
     static final int B = 2;
     static final int T = 8;
     static final int DIM = 64;        // stories260K
@@ -58,7 +59,7 @@ class HostileInputTest {
         ServerSettings s = ServerSettings.builder().setModel("stories260K").setFleetSize(1).setOut(tmp.resolve("out"))
                 .optLora(new LoraConfig(4, 8, 0, List.of("q", "v"))).optCut(2).optBatchSize(B).optSeqLen(16)
                 .optLocalSteps(3).optRounds(1).optMaxChunkBytes(4096).build();
-        server = EdgeServer.startInProcess(s, DeviceTokens.of(Map.of("d0", TOKEN)), name,
+        server = EdgeServer.startInProcess(s, DeviceTokens.of(Map.of("d0", TOKEN, "d1", TOKEN_D1)), name,
                 line -> System.err.println("[hostile] " + line));
         channel = InProcessChannelBuilder.forName(name).build();
         SplitFederationGrpc.SplitFederationBlockingStub stub = blocking();
@@ -100,10 +101,14 @@ class HostileInputTest {
 
     /** Sends messages on a fresh Train stream, half-closes, and returns the replies or the error. */
     static CompletableFuture<List<GradientMessage>> train(List<ActivationMessage> msgs) {
+        return train(msgs, new DeviceCredentials("d0", TOKEN));
+    }
+
+    static CompletableFuture<List<GradientMessage>> train(List<ActivationMessage> msgs, DeviceCredentials as) {
         CompletableFuture<List<GradientMessage>> done = new CompletableFuture<>();
         List<GradientMessage> got = new ArrayList<>();
         StreamObserver<ActivationMessage> req = SplitFederationGrpc.newStub(channel)
-                .withCallCredentials(new DeviceCredentials("d0", TOKEN)).withDeadlineAfter(30, TimeUnit.SECONDS)
+                .withCallCredentials(as).withDeadlineAfter(30, TimeUnit.SECONDS)
                 .train(new StreamObserver<>() {
                     @Override
                     public void onNext(GradientMessage m) {
@@ -205,11 +210,24 @@ class HostileInputTest {
         // an unknown tensor name
         assertRefused(messages(1, 1, tampered("lengths", c -> c.toBuilder().setName("labels").build())),
                 Status.Code.INVALID_ARGUMENT, "unexpected tensor 'labels'");
+        // a declared shape beyond what the assignment allows is refused before anything is buffered
+        assertRefused(messages(1, 1, tampered("hidden", c -> c.toBuilder().setShape(1, 100_000).build())),
+                Status.Code.INVALID_ARGUMENT, "the assignment allows at most [2, 16, 64]");
+        // a token holder that never registered gets nothing assembled
+        try {
+            train(messages(1, 1, validStep(0)), new DeviceCredentials("d1", TOKEN_D1)).get(30, TimeUnit.SECONDS);
+            throw new AssertionError("accepted");
+        } catch (java.util.concurrent.ExecutionException e) {
+            Status st = Status.fromThrowable(e.getCause());
+            assertThat(st.getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+            assertThat(st.getDescription()).isEqualTo("device d1 has not registered");
+        }
         // a stale round and a step out of order
         assertRefused(messages(2, 1, validStep(0)), Status.Code.FAILED_PRECONDITION, "stale activations of round 2");
         assertRefused(messages(1, 2, validStep(0)), Status.Code.FAILED_PRECONDITION, "expects step 1");
-        // an upload before the local steps are done
-        assertUploadRefused(Status.Code.FAILED_PRECONDITION, "after 0 of 3 local steps");
+        // an upload before the local steps are done, and one whose header announces what the cut does not hold
+        assertUploadRefused(Status.Code.FAILED_PRECONDITION, "after 0 of 3 local steps", false);
+        assertUploadRefused(Status.Code.INVALID_ARGUMENT, "announces 1 tensors; the device's cut holds 8", true);
 
         // after all that, a good step is served as usual
         List<GradientMessage> grads = train(messages(1, 1, validStep(0))).get(30, TimeUnit.SECONDS);
@@ -236,7 +254,8 @@ class HostileInputTest {
         return n;
     }
 
-    private static void assertUploadRefused(Status.Code code, String fragment) throws Exception {
+    /** @param oneTensor announce and send only the first tensor (else the whole, well-shaped device side of cut 2) */
+    private static void assertUploadRefused(Status.Code code, String fragment, boolean oneTensor) throws Exception {
         CompletableFuture<PutAdaptersReply> reply = new CompletableFuture<>();
         StreamObserver<PutAdaptersMessage> up = SplitFederationGrpc.newStub(channel)
                 .withCallCredentials(new DeviceCredentials("d0", TOKEN)).withDeadlineAfter(30, TimeUnit.SECONDS)
@@ -256,11 +275,19 @@ class HostileInputTest {
                     }
                 });
         List<TensorChunk> chunks;
-        try (Tensor a = Tensors.zeros(org.bytedeco.pytorch.global.torch.ScalarType.Float, 4, 64)) {
-            chunks = CODEC.encode("layers.0.q.lora_A", a, DType.F32);
+        org.memsfl.model.ModelConfig config = org.memsfl.model.ModelResolver.resolveConfig("stories260K");
+        try (org.memsfl.lora.AdapterSet all = org.memsfl.lora.AdapterSet.init(config,
+                new LoraConfig(4, 8, 0, List.of("q", "v")), org.memsfl.model.LayerRange.all(config.nLayers()), 1)) {
+            chunks = AdapterWire.encode(CODEC, all.slice(0, 2, true)); // the device side of cut 2 (a view)
+        }
+        int count = (int) chunks.stream().filter(c -> c.getChunkIndex() == 0).count();
+        if (oneTensor) {
+            String first = chunks.get(0).getName();
+            chunks = chunks.stream().filter(c -> c.getName().equals(first)).toList();
+            count = 1;
         }
         up.onNext(PutAdaptersMessage.newBuilder().setHeader(PutAdaptersHeader.newBuilder().setRound(1).setNumExamples(10)
-                .setTensorCount(1)).build());
+                .setTensorCount(count)).build());
         chunks.forEach(c -> up.onNext(PutAdaptersMessage.newBuilder().setChunk(c).build()));
         up.onCompleted();
         try {
