@@ -107,12 +107,6 @@ public final class ServerDevice {
         return upload;
     }
 
-    AdapterSet releaseUpload() {
-        AdapterSet u = upload;
-        upload = null;
-        return u;
-    }
-
     void beginRound() {
         phase = DevicePhase.TRAINING;
         stepsDone = 0;
@@ -150,9 +144,22 @@ public final class ServerDevice {
                     + " of " + localSteps + " local steps");
         }
         if (examples <= 0 || examples > maxExamples) {
+            leaveOut();
             throw new RoundRefusal(RoundRefusal.Kind.INVALID, "num_examples must be in [1, " + maxExamples
-                    + "] for device " + id + ", got " + examples);
+                    + "] for device " + id + ", got " + examples + "; the round goes on without it");
         }
+    }
+
+    /** Takes its upload after the checks; an invalid claim leaves it out of the round (the refusal says so). */
+    void accept(AdapterSet adapters, long examples, RoundGuards guards, RoundSettings s) {
+        requireUpload(examples, s.localSteps());
+        try {
+            UploadCheck.check(id, adapters, start, guards, s);
+        } catch (RoundRefusal r) {
+            leaveOut();
+            throw new RoundRefusal(r.kind(), r.getMessage() + "; the round goes on without it");
+        }
+        uploaded(adapters, examples);
     }
 
     void served() {

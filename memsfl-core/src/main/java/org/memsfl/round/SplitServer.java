@@ -251,18 +251,15 @@ public final class SplitServer implements AutoCloseable {
 
     /**
      * Takes a device's adapters after its local steps. In process these are the device's live adapters; the round
-     * end writes the aggregate into them.
+     * end writes the aggregate into them. An invalid claim ({@link RoundGuards}) leaves the device out of the round.
      */
     public void upload(String id, int claimed, AdapterSet deviceSide, long numExamples) {
-        checkUpload(id, claimed, numExamples);
-        ServerDevice d = devices.get(id);
-        UploadCheck.check(id, deviceSide, d.start(), guards, s);
-        d.uploaded(deviceSide, numExamples);
+        device(id).requireIn(round, claimed, "adapters").accept(deviceSide, numExamples, guards, s);
     }
 
-    /** Hands a device's upload of this round back to the caller who passed it in (to free it on shutdown). */
-    public AdapterSet releaseUpload(String id) {
-        return device(id).releaseUpload();
+    /** Leaves a device out of the open round at once (its upload was refused as invalid): the round goes on. */
+    public void leaveOut(String id) {
+        device(id).leaveOut();
     }
 
     /** The round's deadline passed: every device that has not uploaded is left out; returns their ids. */

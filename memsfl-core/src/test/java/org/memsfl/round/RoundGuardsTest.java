@@ -92,26 +92,35 @@ class RoundGuardsTest {
     }
 
     @Test
-    void hostileUploadsAreRefusedAndHonestOnesKept() {
-        try (SplitServer s = server(new RoundGuards(1, RoundGuards.AUTO, false, 0, true))) {
-            s.beginRound(1);
-            try (SplitDevice a = train(s, "a", s.initialDeviceSide("a"), 2, 1);
-                 SplitDevice b = train(s, "b", s.initialDeviceSide("b"), 2, 2);
-                 AdapterSet huge = shifted(b.adapters(), 1e30);
-                 AdapterSet nan = shifted(b.adapters(), Double.NaN)) {
-                assertThatThrownBy(() -> s.upload("b", 1, huge, 10)).isInstanceOf(RoundRefusal.class)
-                        .hasMessageContaining("above the bound").hasMessageContaining("honest device");
-                assertThatThrownBy(() -> s.upload("b", 1, nan, 10)).hasMessageContaining("NaN or infinite");
-                assertThatThrownBy(() -> s.upload("b", 1, b.adapters(), 1L << 62))
-                        .hasMessageContaining("num_examples must be in [1, 100]");
-                assertThat(s.device("b").phase()).isEqualTo(DevicePhase.TRAINING);
-                // the honest updates pass the automatic bound (an honest AdamW cannot exceed it)
-                s.upload("a", 1, a.adapters(), 40);
-                s.upload("b", 1, b.adapters(), 60);
-                RoundEnd end = s.endRound();
-                assertThat(end.discarded()).isNull();
-                assertThat(end.participants()).containsExactly("a", "b");
-                assertThat(UploadCheck.finite(s.global())).isTrue();
+    void hostileUploadsAreRefusedAndTheRoundGoesOnWithoutThem() {
+        for (String attack : List.of("1e30", "NaN", "2^62 examples")) {
+            try (SplitServer s = server(new RoundGuards(1, RoundGuards.AUTO, false, 0, true))) {
+                s.beginRound(1);
+                try (SplitDevice a = train(s, "a", s.initialDeviceSide("a"), 2, 1);
+                     SplitDevice b = train(s, "b", s.initialDeviceSide("b"), 2, 2);
+                     AdapterSet huge = shifted(b.adapters(), 1e30);
+                     AdapterSet nan = shifted(b.adapters(), Double.NaN)) {
+                    var refused = switch (attack) {
+                        case "1e30" -> assertThatThrownBy(() -> s.upload("b", 1, huge, 10))
+                                .hasMessageContaining("above the bound").hasMessageContaining("honest device");
+                        case "NaN" -> assertThatThrownBy(() -> s.upload("b", 1, nan, 10))
+                                .hasMessageContaining("NaN or infinite");
+                        default -> assertThatThrownBy(() -> s.upload("b", 1, b.adapters(), 1L << 62))
+                                .hasMessageContaining("num_examples must be in [1, 100]");
+                    };
+                    refused.isInstanceOfSatisfying(RoundRefusal.class,
+                            r -> assertThat(r.kind()).isEqualTo(RoundRefusal.Kind.INVALID))
+                            .hasMessageContaining("the round goes on without it");
+                    assertThat(s.device("b").phase()).as(attack).isEqualTo(DevicePhase.LEFT_OUT);
+                    // the honest update passes the automatic bound (an honest AdamW cannot exceed it)
+                    s.upload("a", 1, a.adapters(), 40);
+                    assertThat(s.complete()).isTrue();
+                    RoundEnd end = s.endRound();
+                    assertThat(end.discarded()).isNull();
+                    assertThat(end.participants()).containsExactly("a");
+                    assertThat(end.leftOut()).containsExactly("b");
+                    assertThat(UploadCheck.finite(s.global())).isTrue();
+                }
             }
         }
     }

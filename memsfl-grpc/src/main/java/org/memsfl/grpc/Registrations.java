@@ -194,6 +194,12 @@ final class Registrations {
         return out;
     }
 
+    /** Each registered device as the summary reports it. */
+    List<RunRecords.DeviceLine> deviceLines(SplitServer server) {
+        return server.devices().stream().map(d -> new RunRecords.DeviceLine(d.id(), d.cut(), peers.get(d.id()).peakRss,
+                peers.get(d.id()).rssBefore, d.missedRounds())).toList();
+    }
+
     /** Each device's registration for a checkpoint. */
     Map<String, Checkpoint.Registration> forCheckpoint() {
         Map<String, Checkpoint.Registration> out = new LinkedHashMap<>();

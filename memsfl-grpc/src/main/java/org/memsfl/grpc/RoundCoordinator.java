@@ -1,7 +1,7 @@
 package org.memsfl.grpc;
 
 import io.grpc.Status;
-import java.util.ArrayList;
+import io.grpc.StatusRuntimeException;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -256,10 +256,16 @@ final class RoundCoordinator implements AutoCloseable {
     /** Takes a device's adapters after its local steps (worker thread); ends the round when it is complete. */
     PutAdaptersReply upload(String id, PutAdaptersHeader h, Map<String, TensorCodec.Decoded> tensors) {
         ServerDevice d = device(id);
+        checkOpen();
         try {
-            checkOpen();
             server.checkUpload(id, h.getRound(), h.getNumExamples());
-            AdapterSet up = AdapterWire.decode(tensors, lora, config, AdapterWire.deviceKeys(lora, d.cut()));
+            AdapterSet up;
+            try {
+                up = AdapterWire.decode(tensors, lora, config, AdapterWire.deviceKeys(lora, d.cut()));
+            } catch (StatusRuntimeException e) {
+                server.leaveOut(id); // values the round cannot take (NaN, wrong shapes): it goes on without them
+                throw e;
+            }
             try {
                 server.upload(id, h.getRound(), up, h.getNumExamples());
             } catch (RuntimeException e) {
@@ -267,8 +273,11 @@ final class RoundCoordinator implements AutoCloseable {
                 throw e;
             }
             uploads.put(id, up);
-        } catch (RoundRefusal e) {
-            throw Statuses.of(e);
+        } catch (RoundRefusal | StatusRuntimeException e) {
+            if (d.phase() == DevicePhase.LEFT_OUT && server.complete()) {
+                finishRound(); // the refused device was the last one the round waited for
+            }
+            throw e instanceof RoundRefusal r ? Statuses.of(r) : (StatusRuntimeException) e;
         }
         Registrations.Peer p = registrations.peer(id);
         p.peakRss = Math.max(p.peakRss, h.getPeakRssBytes());
@@ -335,10 +344,7 @@ final class RoundCoordinator implements AutoCloseable {
         }
         uploads.values().forEach(AdapterSet::close); // after encoding: a participant's next is its own upload
         uploads.clear();
-        log.accept(String.format(Locale.ROOT, "round %d/%d: train loss %s, eval loss %s, %.1f s, %d B up, %d B down%s",
-                end.round(), s.rounds(), fmt(end.trainLoss()), fmt(records.lastEvalLoss()), records.roundSecondsLast(),
-                records.roundBytesUp(), records.roundBytesDown(),
-                end.leftOut().isEmpty() ? "" : ", left out " + end.leftOut()));
+        log.accept(records.roundSummary(end));
         if (end.round() == s.rounds()) {
             finish();
         }
@@ -378,10 +384,6 @@ final class RoundCoordinator implements AutoCloseable {
         openRound(round + 1);
     }
 
-    private static String fmt(double v) {
-        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.4f", v);
-    }
-
     /**
      * Opens round {@code r} atomically: what can fail (the devices' predicted timings) is computed first; the deadline
      * is set before anything else can fail, so a round never stays open without one.
@@ -404,12 +406,7 @@ final class RoundCoordinator implements AutoCloseable {
     }
 
     private void finish() {
-        List<RunRecords.DeviceLine> lines = new ArrayList<>();
-        for (ServerDevice d : server.devices()) {
-            Registrations.Peer p = registrations.peer(d.id());
-            lines.add(new RunRecords.DeviceLine(d.id(), d.cut(), p.peakRss, p.rssBefore, d.missedRounds()));
-        }
-        Map<String, Object> summary = records.finish(server.global(), loaded, lines);
+        Map<String, Object> summary = records.finish(server.global(), loaded, registrations.deviceLines(server));
         log.accept(String.format(Locale.ROOT, "training %s: %d rounds in %.1f s; wrote %s (adapter/, metrics.jsonl,"
                 + " summary.json, manifest.json)", stopped == null ? "finished" : "stopped", s.rounds(),
                 records.wallSeconds(), s.out()));
@@ -423,12 +420,7 @@ final class RoundCoordinator implements AutoCloseable {
         timer.shutdownNow();
         try {
             worker.submit(() -> {
-                for (ServerDevice d : server.devices()) {
-                    if (d.phase() == DevicePhase.UPLOADED) {
-                        server.releaseUpload(d.id());
-                    }
-                }
-                uploads.values().forEach(AdapterSet::close);
+                uploads.values().forEach(AdapterSet::close); // the uploads this transport decoded
                 server.close();
                 loaded.close();
             }).get(30, TimeUnit.SECONDS);

@@ -127,6 +127,17 @@ final class RunRecords {
         return m;
     }
 
+    /** The round's line on the server's log. */
+    String roundSummary(RoundEnd end) {
+        return String.format(java.util.Locale.ROOT, "round %d/%d: train loss %s, eval loss %s, %.1f s, %d B up, %d B"
+                + " down%s", end.round(), s.rounds(), fmt(end.trainLoss()), fmt(lastEvalLoss), roundSecondsLast(),
+                roundBytesUp(), roundBytesDown(), end.leftOut().isEmpty() ? "" : ", left out " + end.leftOut());
+    }
+
+    private static String fmt(double v) {
+        return Double.isNaN(v) ? "-" : String.format(java.util.Locale.ROOT, "%.4f", v);
+    }
+
     void append(Map<String, Object> line) {
         Json.appendLine(metrics, line);
     }
