@@ -136,6 +136,18 @@ class OperatorMistakesTest {
                 "--insecure", "--ca", certs.ca().toString(), "--token-file", token.toString()), "--insecure and --ca");
     }
 
+    /** Issue 10: a profile the delay model cannot represent, and guard settings that cannot hold. */
+    @Test
+    void unrepresentableProfilesAndImpossibleGuardsAreRefused() throws Exception {
+        Path token = secret("profile-token", "token-of-d0-0123456789\n", "rw-------");
+        assertBadInput(Cli.run("device", "--server", "localhost:1", "--device-id", "d0", "--partition", "0",
+                "--insecure", "--token-file", token.toString(), "--compute", "4.9e-324"), "flopsPerSecond", "4.9E-324");
+        assertBadInput(server(dir.resolve("q-out"), "--insecure", "--min-devices", "3"),
+                "min devices 3 is above the fleet size 1");
+        assertBadInput(server(dir.resolve("q-out"), "--insecure", "--max-update-norm", "huge"), "--max-update-norm");
+        assertBadInput(server(dir.resolve("q-out"), "--insecure", "--max-loss-ratio", "0.5"), "max loss ratio");
+    }
+
     @Test
     void aKeyThatIsNotTheCertificatesIsRefusedBeforeLoading() {
         assertBadInput(server(dir.resolve("k-out"), "--cert", certs.cert().toString(), "--key",
