@@ -5,7 +5,13 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 
-/** The LoRA forward: a frozen linear plus the scaled low-rank update. */
+/**
+ * The LoRA forward (Hu et al., LoRA, 2021): a frozen linear plus the scaled low-rank update.
+ *
+ * <p>Mixed precision follows PEFT's default ({@code autocast_adapter_dtype=True}): the factors stay float32, the
+ * update is computed in float32 from the input cast up, and its result is cast back to the frozen path's dtype before
+ * the sum. So bf16/fp16 frozen weights train fp32 factors whose gradients never pass through a half-precision matmul.
+ */
 public final class Lora {
 
     private Lora() {
@@ -30,7 +36,10 @@ public final class Lora {
 
     /** {@code scale * B A dropout(x)}: (..., in) to (..., out). */
     public static Tensor update(Tensor x, LoraWeights lora, double scale, LoraDropout dropout) {
-        Tensor in = dropout.apply(x);
-        return torch.linear(torch.linear(in, lora.a()), lora.b()).mul(new Scalar(scale));
+        torch.ScalarType factors = lora.a().scalar_type().intern();
+        torch.ScalarType act = x.scalar_type().intern();
+        Tensor in = dropout.apply(act == factors ? x : x.to(factors));
+        Tensor u = torch.linear(torch.linear(in, lora.a()), lora.b()).mul(new Scalar(scale));
+        return act == factors ? u : u.to(act);
     }
 }

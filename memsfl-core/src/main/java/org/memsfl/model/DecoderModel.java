@@ -28,6 +28,7 @@ public abstract class DecoderModel implements AutoCloseable {
     protected final LayerRange range;
     private final Map<String, Tensor> weights;
     private final String source;
+    private final DType dtype;
 
     protected DecoderModel(ModelConfig config, LayerRange range, Map<String, Tensor> weights, DType compute,
                            String source) {
@@ -35,6 +36,7 @@ public abstract class DecoderModel implements AutoCloseable {
         this.config = config;
         this.range = range;
         this.source = source;
+        this.dtype = compute;
         if (range.to() > config.nLayers()) {
             throw new IllegalArgumentException("layer range [" + range.from() + ", " + range.to() + ") exceeds the model's "
                     + config.nLayers() + " layers");
@@ -130,13 +132,23 @@ public abstract class DecoderModel implements AutoCloseable {
     /** Applies the embedding adapter, if any, to looked-up rows: (B, T, dim). */
     protected Tensor embedWithAdapter(Tensor ids, Tensor table, ForwardContext ctx) {
         Tensor h = torch.embedding(table, ids);
-        Tensor update = embeddingUpdate(ids, ctx);
-        return update == null ? h : h.add(update);
+        return addUpdate(h, embeddingUpdate(ids, ctx));
     }
 
     /** The embedding adapter's update for these ids (B, T, dim), or null when the set has none. */
     protected Tensor embeddingUpdate(Tensor ids, ForwardContext ctx) {
         return ctx.adapters() == null ? null : ctx.adapters().embeddingUpdate(ids);
+    }
+
+    /**
+     * {@code h + update}, or h when update is null. fp32 factors beside bf16/fp16 frozen weights give an fp32
+     * update; the residual stream keeps the weights' dtype, as PEFT casts the adapter's output back.
+     */
+    protected static Tensor addUpdate(Tensor h, Tensor update) {
+        if (update == null) {
+            return h;
+        }
+        return h.add(update.scalar_type().intern() == h.scalar_type().intern() ? update : update.to(h.scalar_type()));
     }
 
     protected Tensor w(String name) {
@@ -168,6 +180,11 @@ public abstract class DecoderModel implements AutoCloseable {
 
     public ModelConfig config() {
         return config;
+    }
+
+    /** The dtype of the frozen weights and the activations between layers (LoRA factors and the loss stay fp32). */
+    public DType dtype() {
+        return dtype;
     }
 
     public LayerRange range() {

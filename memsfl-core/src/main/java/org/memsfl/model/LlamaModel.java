@@ -100,8 +100,7 @@ public final class LlamaModel extends DecoderModel {
         if (style == ModelVariant.Style.GEMMA3) {
             // Gemma-3's scaled embedding module scales its own lookup; a PEFT adapter on it adds after the scale
             Tensor scaled = gemmaEmbedScale(torch.embedding(table, ids));
-            Tensor update = embeddingUpdate(ids, ctx);
-            return update == null ? scaled : scaled.add(update);
+            return addUpdate(scaled, embeddingUpdate(ids, ctx));
         }
         Tensor h = embedWithAdapter(ids, table, ctx);
         return style == ModelVariant.Style.GEMMA2 ? gemmaEmbedScale(h) : h;

@@ -61,7 +61,10 @@ public final class DeviceSegment implements AutoCloseable {
     /** Back-propagates the server's gradient into the device adapters (their .grad() are filled, no step). */
     public void backward(Tensor hidden, Tensor gradAtCut) {
         optimizer.zeroGrad();
-        hidden.backward(gradAtCut, new BoolOptional(), false, new TensorArrayRefOptional());
+        // the wire may carry another dtype than the segment computes in (fp32 gradient, bf16 activations)
+        Tensor g = gradAtCut.scalar_type().intern() == hidden.scalar_type().intern() ? gradAtCut
+                : gradAtCut.to(hidden.scalar_type());
+        hidden.backward(g, new BoolOptional(), false, new TensorArrayRefOptional());
     }
 
     /**

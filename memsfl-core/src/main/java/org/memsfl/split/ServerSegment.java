@@ -136,7 +136,8 @@ public final class ServerSegment {
             long n = Math.min(step, rows - from);
             // one scope per micro-batch: its forward outputs and logits are freed before the next one starts
             try (NativeScope micro = new NativeScope()) {
-                Tensor sent = p.hidden().narrow(0, from, n).detach().clone(); // (n, T, dim): a leaf of the server's graph
+                // (n, T, dim): a leaf of the server's graph, in the server model's dtype whatever the wire carried
+                Tensor sent = p.hidden().narrow(0, from, n).detach().to(s.model().dtype().scalarType()).clone();
                 Tensor targets = p.targets().narrow(0, from, n);
                 if (recompute) {
                     double[] part = new double[1];

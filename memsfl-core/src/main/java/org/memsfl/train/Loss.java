@@ -4,7 +4,11 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 
-/** Next-token cross entropy, mean over target tokens; positions with target -100 (prompt, padding) carry no loss. */
+/**
+ * Next-token cross entropy, mean over target tokens; positions with target -100 (prompt, padding) carry no loss.
+ * Logits in bf16/fp16 are cast to float32 before the log-softmax (as Hugging Face's loss does with
+ * {@code logits.float()}), so the loss and its sum never snap to the half-precision grid.
+ */
 public final class Loss {
 
     public static final int IGNORE = -100;
@@ -19,12 +23,17 @@ public final class Loss {
      */
     public static Tensor crossEntropy(Tensor logits, Tensor targets) {
         long v = logits.size(2);
-        return torch.cross_entropy_loss(logits.reshape(-1, v), targets.reshape(-1), new TensorOptional(), 1, IGNORE, 0.0);
+        return torch.cross_entropy_loss(fp32(logits).reshape(-1, v), targets.reshape(-1), new TensorOptional(), 1, IGNORE, 0.0);
     }
 
     /** Summed (not averaged) loss, for exact means over many batches. */
     public static Tensor crossEntropySum(Tensor logits, Tensor targets) {
         long v = logits.size(2);
-        return torch.cross_entropy_loss(logits.reshape(-1, v), targets.reshape(-1), new TensorOptional(), 2, IGNORE, 0.0);
+        return torch.cross_entropy_loss(fp32(logits).reshape(-1, v), targets.reshape(-1), new TensorOptional(), 2, IGNORE, 0.0);
+    }
+
+    /** Logits as float32 (a no-op when they already are); the cast is differentiable. */
+    static Tensor fp32(Tensor logits) {
+        return logits.scalar_type().intern() == torch.ScalarType.Float ? logits : logits.to(torch.ScalarType.Float);
     }
 }
