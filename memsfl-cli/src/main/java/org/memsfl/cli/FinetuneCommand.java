@@ -106,6 +106,8 @@ public final class FinetuneCommand implements Callable<Integer> {
             RunManifest.write(out, "finetune", config, common.seed);
             EvalResult before = Evaluator.evaluate(loaded.model(), adapters, evalBatches);
             log("eval before: loss %.4f (ppl %.2f) over %d tokens", before.loss(), before.perplexity(), before.tokens());
+            // written only now: data, model, adapters and a forward through them have all been checked
+            RunManifest.write(out, "finetune", config, common.seed);
             Path metrics = out.resolve("metrics.jsonl");
             long tokens = 0;
             long start = System.nanoTime();

@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
 @Command(name = "memsfl", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, version = "memsfl 0.1.0",
         description = "Memory-efficient split federated LoRA fine-tuning of decoder-only LLMs (arXiv 2506.02940).",
         subcommands = {DemoCommand.class, PlanCommand.class, SimulateCommand.class, CompareCommand.class, InfoCommand.class, GenerateCommand.class, EvalCommand.class, ScoreCommand.class, FinetuneCommand.class, TokenizeCommand.class,
-                ExportCommand.class, ServerCommand.class, DeviceCommand.class, CommandLine.HelpCommand.class})
+                ExportCommand.class, ServerCommand.class, DeviceCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     public static final int EXIT_OK = 0;

@@ -38,6 +38,24 @@ public final class Engine {
         }
     }
 
+    /**
+     * Sets libtorch's intra-op (OpenMP) threads for computing in {@code dtype}, and returns the count. Float32
+     * GEMMs run in OpenBLAS on its own threads ({@code OPENBLAS_NUM_THREADS}, read once at load), and OpenMP threads
+     * beside them only fight for the cores: OpenMP gets {@code OMP_NUM_THREADS} (the launcher's 1). bf16 and fp16
+     * GEMMs run in oneDNN on the OpenMP threads, so a single one halves their speed: OpenMP gets every core, or
+     * {@code MEMSFL_HALF_OMP_THREADS} where set. Measured by {@code ./memsfl bench step} (README, "Threads").
+     */
+    public static int threadsFor(DType dtype) {
+        init();
+        int n = dtype == DType.BF16 || dtype == DType.F16
+                ? envInt("MEMSFL_HALF_OMP_THREADS", Runtime.getRuntime().availableProcessors())
+                : envInt("OMP_NUM_THREADS", 1);
+        if (torch.get_num_threads() != n) {
+            torch.set_num_threads(n);
+        }
+        return n;
+    }
+
     /** Seeds libtorch's global generator (dropout, random init); Java-side randomness is seeded by its callers. */
     public static void seed(long seed) {
         init();

@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.memsfl.engine.DType;
+import org.memsfl.engine.Engine;
 import org.memsfl.hub.HubRepo;
 import org.memsfl.hub.HubSnapshots;
 import org.memsfl.tokenizer.Llama2cTokenizer;
@@ -122,6 +123,8 @@ public final class ModelResolver {
     /** Loads the part {@code range} of the model {@code spec} names, with weights in {@code compute}. */
     public LoadedModel load(String spec, LayerRange range, DType compute) {
         Source s = source(spec);
+        // the compute dtype decides which library runs the GEMMs, and so the threads that are fastest (Engine)
+        Engine.threadsFor(compute);
         DecoderModel model = switch (s.kind) {
             case RANDOM -> RandomInit.create(s.config, range, compute, s.seed);
             case LLAMA2C -> Llama2cLoader.load(s.path, range, compute);
