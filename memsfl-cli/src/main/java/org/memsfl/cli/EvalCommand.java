@@ -15,6 +15,8 @@ import org.memsfl.data.HeldOutPrompt;
 import org.memsfl.metrics.PredictionsFile;
 import org.memsfl.train.TaskEvaluator;
 import org.memsfl.data.Tokenization;
+import org.memsfl.data.TextWindows;
+import org.memsfl.data.TokenizedExample;
 import org.memsfl.lora.AdapterSet;
 import org.memsfl.model.LoadedModel;
 import org.memsfl.train.EvalResult;
@@ -42,15 +44,24 @@ public final class EvalCommand implements Callable<Integer> {
     @Mixin
     GenerationOptions generation;
 
-    @Option(names = "--text", description = "Score this text (loss on every token after BOS).")
-    String text;
-
     @Option(names = "--out", description = "With --generate: write predictions.jsonl and metrics.json here "
             + "(refuses to replace an earlier run's files).")
     Path out;
 
     @Option(names = "--overwrite", description = "Replace predictions.jsonl and metrics.json of an earlier run in --out.")
     boolean overwrite;
+
+    @Option(names = "--text", description = "Score this text as the field computes perplexity: the tokenizer's own"
+            + " special tokens, no EOS appended, every token after the first a target. Longer than the context: strided"
+            + " windows.")
+    String text;
+
+    @Option(names = "--stride", description = "Tokens newly scored per window of a --text longer than the context"
+            + " (default: half the context).")
+    Integer stride;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() {
@@ -76,9 +87,24 @@ public final class EvalCommand implements Callable<Integer> {
             List<Batch> batches;
             String source;
             Dataset ds = null;
+            TextWindows windows = null;
             if (text != null) {
-                batches = List.of(Batcher.collate(List.of(new Tokenization(loaded.tokenizer(), seqLen).apply(Example.text(text))),
-                        seqLen));
+                // a free text sees the model's whole context unless --seq-len asks for less
+                boolean given = spec.commandLine().getParseResult().hasMatchedOption("--seq-len");
+                int context = given ? seqLen : loaded.config().maxSeqLen();
+                int s = stride == null ? Math.max(1, context / 2) : stride;
+                if (s < 1 || s > context) {
+                    throw new BadInputException("--stride must be in [1, " + context + "] (the context), got " + s);
+                }
+                windows = TextWindows.of(loaded.tokenizer(), text, context, s);
+                batches = new java.util.ArrayList<>();
+                for (TokenizedExample w : windows.windows()) {
+                    batches.add(Batcher.collate(List.of(w), context));
+                }
+                if (windows.windows().size() > 1) {
+                    System.err.printf("memsfl eval: the text is %d tokens, longer than the context of %d: scored in %d"
+                            + " windows, stride %d%n", windows.ids().length, context, windows.windows().size(), s);
+                }
                 source = "text";
             } else {
                 ds = DataResolver.resolve(dataOptions.data);
@@ -117,6 +143,16 @@ public final class EvalCommand implements Callable<Integer> {
                 if (gen != null) {
                     j.put("generated", gen.predictions().size());
                     j.put("task_metrics", gen.metrics());
+                }
+                if (windows != null) {
+                    Map<String, Object> added = new LinkedHashMap<>();
+                    added.put("bos", windows.addedBos());
+                    added.put("eos", windows.addedEos());
+                    j.put("added", added);
+                    j.put("context", windows.context());
+                    j.put("windows", windows.windows().size());
+                    j.put("strided", windows.windows().size() > 1);
+                    j.put("stride", windows.stride());
                 }
                 System.out.println(Json.pretty(j));
             } else {

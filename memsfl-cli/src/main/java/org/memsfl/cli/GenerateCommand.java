@@ -37,8 +37,18 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--top-p", defaultValue = "0.9", description = "Nucleus mass when sampling (default: ${DEFAULT-VALUE}).")
     double topP;
 
+    @Option(names = "--truncate", description = "left: drop the start of a prompt longer than the context, keeping the"
+            + " last tokens that leave room for --max-tokens (default: such a prompt is refused).")
+    String truncate;
+
     @Override
     public Integer call() {
+        if (truncate != null && !truncate.equals("left")) {
+            throw new BadInputException("--truncate must be 'left', got '" + truncate + "'");
+        }
+        if (maxTokens < 0) {
+            throw new BadInputException("--max-tokens must be >= 0, got " + maxTokens);
+        }
         try (LoadedModel loaded = modelOptions.load()) {
             Tokenizer tok = loaded.tokenizer();
             if (tok == null) {
@@ -46,12 +56,32 @@ public final class GenerateCommand implements Callable<Integer> {
             }
             AdapterSet adapters = adapterOption.load(loaded.config());
             int[] body = tok.encode(prompt);
-            int[] ids = tok.bosId().isPresent() ? prepend(tok.bosId().getAsInt(), body) : body;
+            // the checkpoint's own convention; an empty prompt starts from BOS where there is one (as HF generate does)
+            boolean bos = tok.bosId().isPresent() && (tok.addsBos() || body.length == 0);
+            int[] ids = bos ? prepend(tok.bosId().getAsInt(), body) : body;
             if (ids.length == 0) {
                 throw new BadInputException("--prompt is empty and the tokenizer has no BOS token to start from");
             }
+            int context = loaded.config().maxSeqLen();
+            int dropped = 0;
+            if (ids.length > context) {
+                if (truncate == null) {
+                    throw new BadInputException("--prompt is " + ids.length + " tokens but the model's context is "
+                            + context + " tokens; shorten it or pass --truncate left");
+                }
+                int keep = Math.max(1, context - maxTokens);
+                dropped = ids.length - keep;
+                ids = Arrays.copyOfRange(ids, dropped, ids.length);
+                System.err.printf("memsfl generate: --truncate left dropped the first %d of %d prompt tokens%n", dropped,
+                        dropped + keep);
+            }
             Generator.Settings s = new Generator.Settings(maxTokens, temperature, topP, common.seed, true);
-            int[] out = new Generator(loaded.model(), adapters).generate(ids, s, tok.eosId().orElse(-1));
+            Generator.Result result = new Generator(loaded.model(), adapters).run(ids, s, tok.eosId().orElse(-1));
+            int[] out = result.ids();
+            if (result.stopped() == Generator.Stop.CONTEXT) {
+                System.err.printf("memsfl generate: stopped after %d of %d tokens: the context of %d tokens is full%n",
+                        out.length, maxTokens, context);
+            }
             int[] all = concat(ids, out);
             String text = tok.decode(all);
             if (common.json) {
@@ -60,6 +90,8 @@ public final class GenerateCommand implements Callable<Integer> {
                 j.put("prompt", prompt);
                 j.put("prompt_ids", ids);
                 j.put("ids", out);
+                j.put("stopped", result.stopped().name().toLowerCase(java.util.Locale.ROOT));
+                j.put("prompt_tokens_dropped", dropped);
                 j.put("text", text);
                 j.put("temperature", temperature);
                 j.put("seed", common.seed);

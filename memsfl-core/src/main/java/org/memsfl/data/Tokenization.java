@@ -9,8 +9,9 @@ import org.memsfl.tokenizer.Tokenizer;
 /**
  * Tokenises examples for causal LM fine-tuning with loss on the response only.
  *
- * <p>The full sequence is {@code ids = [BOS] + tokens(prompt + response) + [EOS]} (BOS/EOS only when the tokenizer
- * has them), cut to {@code maxSeqLen + 1} ids so that the model sees at most {@code maxSeqLen} inputs. The
+ * <p>The full sequence is {@code ids = [BOS] + tokens(prompt + response) + [EOS]}: BOS where the checkpoint's
+ * tokenizer adds one ({@link Tokenizer#addsBos()}: Llama-2/3 yes, GPT-2 and Qwen2.5 no), EOS wherever the tokenizer
+ * has one, so that a fine-tuned model learns to stop after its response. Cut to {@code maxSeqLen + 1} ids so that the model sees at most {@code maxSeqLen} inputs. The
  * result is stored shifted: {@code inputs = ids[0 .. L-2]} and {@code targets[t] = ids[t+1]} when ids[t+1] belongs to
  * the response (EOS included), else {@link #IGNORE}. With an empty prompt every token after BOS is a target.
  *
@@ -43,7 +44,7 @@ public final class Tokenization {
     public TokenizedExample apply(Example example) {
         int[] full = tokenizer.encode(example.prompt() + example.response());
         int promptLen = example.prompt().isEmpty() ? 0 : commonPrefix(tokenizer.encode(example.prompt()), full);
-        int bos = tokenizer.bosId().isPresent() ? 1 : 0;
+        int bos = tokenizer.addsBos() ? 1 : 0;
         int eos = tokenizer.eosId().isPresent() ? 1 : 0;
         int[] ids = new int[bos + full.length + eos];
         if (bos == 1) {

@@ -41,8 +41,13 @@ public final class Gpt2BpeTokenizer implements Tokenizer {
     private final Integer endOfText;
     private final Integer unk;
     private final Map<String, int[]> cache = new ConcurrentHashMap<>();
+    private final OptionalInt bos;
+    private final OptionalInt eos;
+    private final boolean addBos;
+    private final boolean addEos;
 
-    private Gpt2BpeTokenizer(Map<String, Integer> vocab, Map<String, Integer> mergeRank, Set<String> specials) {
+    private Gpt2BpeTokenizer(Map<String, Integer> vocab, Map<String, Integer> mergeRank, SpecialTokens config) {
+        Set<String> specials = config.specialTokens();
         this.vocab = Map.copyOf(vocab);
         this.mergeRank = mergeRank;
         int size = vocab.values().stream().mapToInt(Integer::intValue).max().orElse(-1) + 1;
@@ -61,6 +66,26 @@ public final class Gpt2BpeTokenizer implements Tokenizer {
             ids.add(endOfText);
         }
         this.specialIds = Set.copyOf(ids);
+        // GPT2Tokenizer's defaults: BOS = EOS = <|endoftext|>, add_bos_token false; a config may name others or null
+        this.bos = declared(vocab, config.bosDeclared(), config.bos(), "bos_token");
+        this.eos = declared(vocab, config.eosDeclared(), config.eos(), "eos_token");
+        this.addBos = bos.isPresent() && config.addBos().orElse(false);
+        this.addEos = eos.isPresent() && config.addEos().orElse(false);
+    }
+
+    private OptionalInt declared(Map<String, Integer> vocab, boolean declared, java.util.Optional<String> name,
+                                 String field) {
+        if (!declared) {
+            return endOfText == null ? OptionalInt.empty() : OptionalInt.of(endOfText);
+        }
+        if (name.isEmpty()) {
+            return OptionalInt.empty();
+        }
+        Integer id = vocab.get(name.get());
+        if (id == null) {
+            throw new BadInputException("tokenizer config: " + field + " '" + name.get() + "' is not in vocab.json");
+        }
+        return OptionalInt.of(id);
     }
 
     /** Loads {@code vocab.json} and {@code merges.txt} from {@code dir}; special tokens from tokenizer_config.json. */
@@ -72,8 +97,11 @@ public final class Gpt2BpeTokenizer implements Tokenizer {
         Map<String, Integer> vocab = readVocab(vocabJson);
         Map<String, Integer> ranks = readMerges(mergesTxt);
         Path parent = vocabJson.toAbsolutePath().getParent();
-        Set<String> specials = parent == null ? Set.of() : SpecialTokens.read(parent).specialTokens();
-        return new Gpt2BpeTokenizer(vocab, ranks, specials);
+        SpecialTokens config = parent == null
+                ? new SpecialTokens(java.util.Optional.empty(), java.util.Optional.empty(), Set.of(), false, false,
+                        java.util.Optional.empty(), java.util.Optional.empty())
+                : SpecialTokens.read(parent);
+        return new Gpt2BpeTokenizer(vocab, ranks, config);
     }
 
     private static Map<String, Integer> readVocab(Path file) {
@@ -235,11 +263,21 @@ public final class Gpt2BpeTokenizer implements Tokenizer {
 
     @Override
     public OptionalInt bosId() {
-        return endOfText == null ? OptionalInt.empty() : OptionalInt.of(endOfText);
+        return bos;
     }
 
     @Override
     public OptionalInt eosId() {
-        return endOfText == null ? OptionalInt.empty() : OptionalInt.of(endOfText);
+        return eos;
+    }
+
+    @Override
+    public boolean addsBos() {
+        return addBos;
+    }
+
+    @Override
+    public boolean addsEos() {
+        return addEos;
     }
 }

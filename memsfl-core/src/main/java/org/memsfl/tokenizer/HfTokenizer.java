@@ -17,7 +17,11 @@ import org.memsfl.util.BadInputException;
 /**
  * A Hugging Face {@code tokenizer.json} run by DJL's native tokenizers library, offline. Special tokens are never
  * added by {@link #encode}: callers add BOS/EOS themselves through {@link #bosId()}/{@link #eosId()}, which come from
- * {@code tokenizer_config.json}/{@code special_tokens_map.json} beside the file when present.
+ * {@code tokenizer_config.json}/{@code special_tokens_map.json} beside the file when present ({@code "bos_token":
+ * null} means none, as in Qwen2.5). {@link #addsBos()}/{@link #addsEos()} follow {@code add_bos_token}/{@code
+ * add_eos_token} where the config sets them (as LlamaTokenizerFast does), else the post-processor's single-sequence
+ * template ({@code TemplateProcessing}, also inside a {@code Sequence}): special tokens before the sequence mean BOS,
+ * after it EOS. A {@code ByteLevel} or absent post-processor adds nothing.
  */
 public final class HfTokenizer implements Tokenizer, AutoCloseable {
 
@@ -29,12 +33,17 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
     private final int vocabSize;
     private final OptionalInt bos;
     private final OptionalInt eos;
+    private final boolean addBos;
+    private final boolean addEos;
 
-    private HfTokenizer(HuggingFaceTokenizer delegate, int vocabSize, OptionalInt bos, OptionalInt eos) {
+    private HfTokenizer(HuggingFaceTokenizer delegate, int vocabSize, OptionalInt bos, OptionalInt eos, boolean addBos,
+                        boolean addEos) {
         this.delegate = delegate;
         this.vocabSize = vocabSize;
         this.bos = bos;
         this.eos = eos;
+        this.addBos = addBos && bos.isPresent();
+        this.addEos = addEos && eos.isPresent();
     }
 
     /** Loads {@code tokenizerJson} (a file, or a directory holding tokenizer.json) without network access. */
@@ -44,12 +53,18 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
             throw new BadInputException("Hugging Face tokenizer file " + file + " does not exist");
         }
         goOffline();
-        Map<String, Integer> ids = readIds(file);
+        JsonNode root = readJson(file);
+        Map<String, Integer> ids = readIds(root, file);
         int vocabSize = ids.values().stream().mapToInt(Integer::intValue).max().orElse(-1) + 1;
         Path dir = file.toAbsolutePath().getParent();
         SpecialTokens specials = SpecialTokens.read(dir);
-        OptionalInt bos = resolve(ids, specials.bos(), FALLBACK_BOS, file, "bos_token");
-        OptionalInt eos = resolve(ids, specials.eos(), FALLBACK_EOS, file, "eos_token");
+        OptionalInt bos = specials.bosDeclared() && specials.bos().isEmpty() ? OptionalInt.empty()
+                : resolve(ids, specials.bos(), FALLBACK_BOS, file, "bos_token");
+        OptionalInt eos = specials.eosDeclared() && specials.eos().isEmpty() ? OptionalInt.empty()
+                : resolve(ids, specials.eos(), FALLBACK_EOS, file, "eos_token");
+        boolean[] template = template(root.path("post_processor"));
+        boolean addBos = specials.addBos().orElse(template[0]);
+        boolean addEos = specials.addEos().orElse(template[1]);
         HuggingFaceTokenizer delegate;
         try {
             delegate = HuggingFaceTokenizer.builder()
@@ -61,7 +76,33 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
         } catch (IOException | RuntimeException e) {
             throw new BadInputException("cannot load Hugging Face tokenizer " + file + ": " + e.getMessage(), e);
         }
-        return new HfTokenizer(delegate, vocabSize, bos, eos);
+        return new HfTokenizer(delegate, vocabSize, bos, eos, addBos, addEos);
+    }
+
+    /** {special tokens before the sequence, after it} in a post-processor's single-sequence template. */
+    static boolean[] template(JsonNode processor) {
+        boolean[] out = new boolean[2];
+        String type = processor.path("type").asText("");
+        if (type.equals("Sequence")) {
+            for (JsonNode p : processor.path("processors")) {
+                boolean[] inner = template(p);
+                out[0] |= inner[0];
+                out[1] |= inner[1];
+            }
+        } else if (type.equals("TemplateProcessing")) {
+            boolean seen = false;
+            for (JsonNode piece : processor.path("single")) {
+                if (piece.has("Sequence")) {
+                    seen = true;
+                } else if (piece.has("SpecialToken")) {
+                    out[seen ? 1 : 0] = true;
+                }
+            }
+        } else if (type.equals("BertProcessing") || type.equals("RobertaProcessing")) {
+            out[0] = true;
+            out[1] = true;
+        }
+        return out;
     }
 
     /** DJL would otherwise try to download and, outside tests, report telemetry; we only read local files. */
@@ -74,15 +115,17 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
         }
     }
 
-    /** Token -> id from model.vocab (object, or Unigram's [piece, score] list) and added_tokens. */
-    private static Map<String, Integer> readIds(Path file) {
-        JsonNode root;
+    private static JsonNode readJson(Path file) {
         try {
-            root = new ObjectMapper().readTree(file.toFile());
+            return new ObjectMapper().readTree(file.toFile());
         } catch (IOException e) {
             throw new BadInputException("cannot parse " + file + " as JSON: "
                     + e.getMessage().lines().findFirst().orElse(""), e);
         }
+    }
+
+    /** Token -> id from model.vocab (object, or Unigram's [piece, score] list) and added_tokens. */
+    private static Map<String, Integer> readIds(JsonNode root, Path file) {
         JsonNode vocab = root.path("model").path("vocab");
         if (!vocab.isObject() && !vocab.isArray()) {
             throw new BadInputException("Hugging Face tokenizer " + file
@@ -152,6 +195,16 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
     @Override
     public OptionalInt eosId() {
         return eos;
+    }
+
+    @Override
+    public boolean addsBos() {
+        return addBos;
+    }
+
+    @Override
+    public boolean addsEos() {
+        return addEos;
     }
 
     @Override

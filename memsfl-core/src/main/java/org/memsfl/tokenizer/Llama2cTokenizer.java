@@ -331,4 +331,10 @@ public final class Llama2cTokenizer implements Tokenizer {
     public OptionalInt eosId() {
         return OptionalInt.of(EOS);
     }
+
+    /** llama2.c's run.c encodes prompts with BOS and without EOS, as SentencePiece Llama tokenizers do. */
+    @Override
+    public boolean addsBos() {
+        return true;
+    }
 }

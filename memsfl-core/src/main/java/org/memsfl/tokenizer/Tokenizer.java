@@ -22,4 +22,18 @@ public interface Tokenizer {
 
     /** End-of-sequence id, if the tokenizer has one. */
     OptionalInt eosId();
+
+    /**
+     * Whether the checkpoint's own tokenizer puts BOS before a text it encodes with its special tokens (Hugging Face's
+     * {@code add_special_tokens=True}): {@code add_bos_token} where the tokenizer config sets it, else the
+     * {@code tokenizer.json} post-processor's template; never without a BOS token ({@code "bos_token": null}).
+     */
+    default boolean addsBos() {
+        return false;
+    }
+
+    /** As {@link #addsBos()} for EOS after the text ({@code add_eos_token}, or the template's suffix). */
+    default boolean addsEos() {
+        return false;
+    }
 }

@@ -51,12 +51,40 @@ public final class Generator {
         this.adapters = adapters;
     }
 
+    /** Why a generation ended: EOS sampled, {@code maxTokens} reached, or the model's context full. */
+    public enum Stop { EOS, MAX_TOKENS, CONTEXT }
+
+    /**
+     * A generation's ids and why it ended.
+     *
+     * @param ids     generated ids, the prompt not included
+     * @param stopped {@link Stop#CONTEXT} when fewer than {@code maxTokens} came because the context was full
+     */
+    public record Result(int[] ids, Stop stopped) {
+    }
+
     /** Generated ids after {@code prompt} (which should start with BOS where the model expects one). */
     public int[] generate(int[] prompt, Settings s, int eosId) {
+        return run(prompt, s, eosId).ids();
+    }
+
+    /**
+     * Generates after {@code prompt} until EOS, {@code maxTokens}, or the context: a prompt of L ids leaves room for
+     * {@code maxSeqLen - L + 1} new ids (the last one is predicted at position maxSeqLen - 1 and never fed back).
+     *
+     * @throws IllegalArgumentException when the prompt is empty or longer than the context (callers check first)
+     */
+    public Result run(int[] prompt, Settings s, int eosId) {
         if (prompt.length == 0) {
             throw new IllegalArgumentException("prompt must hold at least one token (e.g. BOS)");
         }
-        int limit = Math.min(s.maxTokens(), model.config().maxSeqLen() - prompt.length);
+        int context = model.config().maxSeqLen();
+        if (prompt.length > context) {
+            throw new IllegalArgumentException("prompt of " + prompt.length + " tokens exceeds the model's context of "
+                    + context + " tokens");
+        }
+        int room = context - prompt.length + 1;
+        int limit = Math.min(s.maxTokens(), room);
         SplittableRandom rng = new SplittableRandom(s.seed());
         List<Integer> out = new ArrayList<>();
         try (NoGradGuard ng = new NoGradGuard(); KvCache cache = new KvCache(model.config().nLayers())) {
@@ -81,7 +109,10 @@ public final class Generator {
                 ids = new long[] {next};
             }
         }
-        return out.stream().mapToInt(Integer::intValue).toArray();
+        int[] ids = out.stream().mapToInt(Integer::intValue).toArray();
+        Stop stop = ids.length > 0 && s.stopAtEos() && ids[ids.length - 1] == eosId ? Stop.EOS
+                : ids.length < s.maxTokens() && ids.length == room ? Stop.CONTEXT : Stop.MAX_TOKENS;
+        return new Result(ids, stop);
     }
 
     /**

@@ -66,7 +66,9 @@ class TokenizationTest {
         int[] supervised = Arrays.stream(te.targets()).filter(t -> t != Tokenization.IGNORE).toArray();
         assertThat(supervised).containsExactly(GPT2.encode(" 42")[0], 50256);
         assertThat(GPT2.decode(supervised)).isEqualTo(" 42");
-        assertThat(te.inputs()[0]).isEqualTo(50256);
+        // GPT-2's tokenizer adds no BOS (add_bos_token defaults to false), so neither do training examples
+        assertThat(GPT2.addsBos()).isFalse();
+        assertThat(te.inputs()[0]).isEqualTo(prompt[0]);
     }
 
     @Test
@@ -125,7 +127,7 @@ class TokenizationTest {
         // the whole response plus EOS fits in a quarter of the 33-id window, so all of it is supervised
         assertThat(supervised).isEqualTo(responseIds.length + 1);
         assertThat(t.inputs()).hasSize(max);
-        assertThat(t.inputs()[0]).isEqualTo(GPT2.bosId().getAsInt());
+        assertThat(t.inputs()[0]).isEqualTo(GPT2.encode("word")[0]);   // cut from the left, and no BOS for GPT-2
         // the last supervised targets are the response's final token and EOS
         assertThat(t.targets()[t.targets().length - 1]).isEqualTo(GPT2.eosId().getAsInt());
         assertThat(t.targets()[t.targets().length - 2]).isEqualTo(responseIds[responseIds.length - 1]);
