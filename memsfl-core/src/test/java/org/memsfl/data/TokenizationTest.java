@@ -127,7 +127,7 @@ class TokenizationTest {
         // the whole response plus EOS fits in a quarter of the 33-id window, so all of it is supervised
         assertThat(supervised).isEqualTo(responseIds.length + 1);
         assertThat(t.inputs()).hasSize(max);
-        assertThat(t.inputs()[0]).isEqualTo(GPT2.encode("word")[0]);   // cut from the left, and no BOS for GPT-2
+        assertThat(t.inputs()[0]).isEqualTo(GPT2.encode(" word")[0]);   // cut from the left, and no BOS for GPT-2
         // the last supervised targets are the response's final token and EOS
         assertThat(t.targets()[t.targets().length - 1]).isEqualTo(GPT2.eosId().getAsInt());
         assertThat(t.targets()[t.targets().length - 2]).isEqualTo(responseIds[responseIds.length - 1]);
