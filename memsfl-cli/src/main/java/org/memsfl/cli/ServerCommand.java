@@ -92,6 +92,11 @@ public final class ServerCommand implements Callable<Integer> {
     @Option(names = "--wire-dtype", defaultValue = "fp32", description = "Activations and gradients on the wire: fp32, fp16 or bf16 (default: ${DEFAULT-VALUE}).")
     String wireDtype;
 
+    @Option(names = "--dtype", defaultValue = "fp32", description = "Frozen weights and activations of the server and"
+            + " of every device segment: fp32, bf16 or fp16; LoRA factors, optimizer state and loss stay fp32"
+            + " (default: ${DEFAULT-VALUE}).")
+    String dtype;
+
     @Option(names = "--cut", defaultValue = "0", description = "Force this cut on every device (0: plan from each device's memory budget) (default: ${DEFAULT-VALUE}).")
     int cut;
 
@@ -188,7 +193,7 @@ public final class ServerCommand implements Callable<Integer> {
                     .optLora(lora.config()).optLr(lr).optWarmup(warmup)
                     .optMaxGradNorm(maxGradNorm).optSeed(common.seed).optPartitioner(partition)
                     .optAggregation(aggregation).optScheduler(scheduler).optServerRecompute(serverRecompute)
-                    .optServerFlops(org.memsfl.fleet.Units.flops(serverCompute)).optWire(DType.parse(wireDtype))
+                    .optServerFlops(org.memsfl.fleet.Units.flops(serverCompute)).optWire(DType.parse(wireDtype)).optDtype(DType.parse(dtype))
                     .optCut(cut).optSafetyMargin(safetyMargin)
                     .optEvalData(evalData).optEvalExamples(evalExamples).optMaxChunkBytes(maxChunkBytes)
                     .optStepTimeout(Duration.ofSeconds(stepTimeoutS)).optRoundTimeout(Duration.ofSeconds(roundTimeoutS))

@@ -68,10 +68,14 @@ public final class SimOptions {
     @picocli.CommandLine.Mixin
     LoraOptions lora;
 
+    @Option(names = "--dtype", defaultValue = "fp32", description = "Frozen weights and activations of every model"
+            + " copy: fp32, bf16 or fp16; LoRA factors, optimizer state and loss stay fp32 (default: ${DEFAULT-VALUE}).")
+    String dtype;
+
     SimSettings settings(long seed) {
         int wire = org.memsfl.engine.DType.parse(wireDtype).bytes();
         return UserInput.check(() -> new SimSettings(model, planShape, data, partition, fleet, rounds, localSteps,
                 scheduler, aggregation, batchSize, seqLen, lora.config(), lr, warmup, maxGradNorm, evalExamples,
-                safetyMargin, wire, seed, serverRecompute));
+                safetyMargin, wire, seed, serverRecompute, org.memsfl.engine.DType.parse(dtype)));
     }
 }

@@ -141,6 +141,48 @@ class CheckpointConventionsTest {
     }
 
     /**
+     * Row "--dtype bf16 ... in every command": a memsfl simulation with bf16 device segments and a bf16 server model
+     * (float32 on the wire) trains and records its dtype; its eval loss lands within bf16 noise of the fp32 run's.
+     */
+    @Test
+    void simulateTrainsInBf16(@TempDir Path out) throws Exception {
+        double[] after = new double[2];
+        String[] dtypes = {"fp32", "bf16"};
+        for (int i = 0; i < 2; i++) {
+            Path dir = out.resolve(dtypes[i]);
+            Cli.Result r = Cli.run("simulate", "--method", "memsfl", "--model", "stories260K", "--dtype", dtypes[i],
+                    "--rounds", "1", "--local-steps", "2", "--batch-size", "2", "--seq-len", "32", "--eval-examples", "8",
+                    "--out", dir.toString());
+            assertThat(r.exitCode()).as(r.err()).isZero();
+            assertThat(Files.readString(dir.resolve("manifest.json"))).contains("\"" + dtypes[i].toUpperCase().replace("FP", "F") + "\"");
+            JsonNode summary = Json.MAPPER.readTree(dir.resolve("summary.json").toFile());
+            after[i] = finalEvalLoss(summary);
+        }
+        assertThat(after[1]).isCloseTo(after[0], within(2e-2 * after[0]));
+    }
+
+    /** The last finite number under a key naming the eval loss after training, wherever summary.json keeps it. */
+    static double finalEvalLoss(JsonNode summary) {
+        double[] found = {Double.NaN};
+        summary.fields().forEachRemaining(e -> {
+            if (e.getKey().contains("eval_loss") && e.getValue().isNumber()) {
+                found[0] = e.getValue().asDouble();
+            }
+        });
+        if (Double.isNaN(found[0])) {
+            for (JsonNode child : summary) {
+                if (child.isContainerNode()) {
+                    double d = finalEvalLoss(child);
+                    if (!Double.isNaN(d)) {
+                        found[0] = d;
+                    }
+                }
+            }
+        }
+        return found[0];
+    }
+
+    /**
      * Row "eval in bf16/fp16": the loss is taken in float32, so bf16 compute differs from fp32 compute on the same
      * (bf16-stored) weights only by the forward's rounding; within 2e-3 relative (it snapped to the bf16 grid before).
      */

@@ -32,8 +32,9 @@ public final class Loss {
         return torch.cross_entropy_loss(fp32(logits).reshape(-1, v), targets.reshape(-1), new TensorOptional(), 2, IGNORE, 0.0);
     }
 
-    /** Logits as float32 (a no-op when they already are); the cast is differentiable. */
+    /** Half-precision logits as float32 (float32 and float64 logits are left as they are); the cast is differentiable. */
     static Tensor fp32(Tensor logits) {
-        return logits.scalar_type().intern() == torch.ScalarType.Float ? logits : logits.to(torch.ScalarType.Float);
+        torch.ScalarType t = logits.scalar_type().intern();
+        return t == torch.ScalarType.BFloat16 || t == torch.ScalarType.Half ? logits.to(torch.ScalarType.Float) : logits;
     }
 }

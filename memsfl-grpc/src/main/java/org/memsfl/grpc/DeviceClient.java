@@ -100,7 +100,8 @@ public final class DeviceClient {
                 a.getLora().getTargetsList());
         TensorCodec codec = new TensorCodec(a.getMaxChunkBytes(), TensorCodec.DEFAULT_MAX_TENSOR_BYTES);
         DType wire = TensorCodec.dtype(a.getWireDtype(), "wire");
-        try (LoadedModel segment = ModelResolver.resolve(a.getModelSpec(), LayerRange.deviceSegment(cut), DType.F32)) {
+        DType compute = a.getComputeDtype().isEmpty() ? DType.F32 : DType.parse(a.getComputeDtype());
+        try (LoadedModel segment = ModelResolver.resolve(a.getModelSpec(), LayerRange.deviceSegment(cut), compute)) {
             Map<String, String> bad = ModelFingerprint.mismatches(segment.model(), a.getWeightSha256Map());
             if (!bad.isEmpty()) {
                 throw new BadInputException("model '" + a.getModelSpec() + "' resolves here to other weights than the"

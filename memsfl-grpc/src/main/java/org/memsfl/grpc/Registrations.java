@@ -78,6 +78,7 @@ final class Registrations {
                 .setRounds(s.rounds()).setLocalSteps(s.localSteps()).setBatchSize(s.batchSize()).setSeqLen(seqLen)
                 .setLr(s.lr()).setWarmupSteps(s.warmup()).setMaxGradNorm(s.maxGradNorm()).setSeed(s.seed())
                 .setPartitioner(s.partitioner()).setNumPartitions(s.fleetSize()).setWireDtype(TensorCodec.wire(s.wire()))
+                .setComputeDtype(s.dtype().name())
                 .setMaxChunkBytes(s.maxChunkBytes()).setStepTimeoutMs((int) s.stepTimeout().toMillis())
                 .setRoundTimeoutMs((int) s.roundTimeout().toMillis()).build();
     }

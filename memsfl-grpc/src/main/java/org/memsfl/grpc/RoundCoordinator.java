@@ -112,7 +112,7 @@ final class RoundCoordinator implements AutoCloseable {
             throw new BadInputException(e.getMessage(), e);
         }
         this.lora = s.lora().forModel(trained); // the same target names as every other command
-        this.loaded = ModelResolver.resolve(s.model(), LayerRange.all(trained.nLayers()), DType.F32);
+        this.loaded = ModelResolver.resolve(s.model(), LayerRange.all(trained.nLayers()), s.dtype());
         this.config = loaded.config();
         this.seqLen = Math.min(s.seqLen(), config.maxSeqLen());
         this.registrations = new Registrations(s, planner, Registrations.template(s, lora, config.nLayers(), seqLen,

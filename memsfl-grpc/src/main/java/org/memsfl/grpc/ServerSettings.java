@@ -47,13 +47,15 @@ import org.memsfl.round.RoundGuards;
  *                       ({@link RoundGuards}; the edge server always keeps the round's start, for restarts)
  * @param maxNumExamples the largest {@code num_examples} (FedAvg weight) one device may claim
  * @param storageRetry   how long a failing checkpoint write is retried (with backoff) before the server stops
+ * @param dtype          frozen weights and activations of the server's model and of every device segment (sent in
+ *                       the assignment): F32, BF16 or F16; LoRA factors, optimizer state and loss stay float32
  */
 public record ServerSettings(String model, String planShape, int fleetSize, int rounds, int localSteps, int batchSize,
                              int seqLen, LoraConfig lora, double lr, int warmup, double maxGradNorm, long seed,
                              String partitioner, String aggregation, DType wire, int cut, double safetyMargin,
                              String evalData, int evalExamples, int maxChunkBytes, Duration stepTimeout,
                              Duration roundTimeout, String scheduler, double serverFlops, boolean serverRecompute, Path out,
-                             boolean resume, RoundGuards guards, long maxNumExamples, Duration storageRetry) {
+                             boolean resume, RoundGuards guards, long maxNumExamples, Duration storageRetry, DType dtype) {
 
     public ServerSettings {
         if (model == null || model.isBlank()) {
@@ -74,6 +76,9 @@ public record ServerSettings(String model, String planShape, int fleetSize, int 
         }
         if (!(maxGradNorm >= 0)) {
             throw new IllegalArgumentException("max grad norm must be >= 0 (0 = no clipping), got " + maxGradNorm);
+        }
+        if (dtype != DType.F32 && dtype != DType.F16 && dtype != DType.BF16) {
+            throw new IllegalArgumentException("compute dtype must be fp32, fp16 or bf16, got " + dtype);
         }
         if (wire != DType.F32 && wire != DType.F16 && wire != DType.BF16) {
             throw new IllegalArgumentException("wire dtype must be fp32, fp16 or bf16, got " + wire);
@@ -133,7 +138,7 @@ public record ServerSettings(String model, String planShape, int fleetSize, int 
         return new ServerSettings(model, planShape, fleetSize, rounds, localSteps, batchSize, seqLen, lora, lr, warmup,
                 maxGradNorm, seed, partitioner, aggregation, wire, cut, safetyMargin, evalData, evalExamples,
                 maxChunkBytes, stepTimeout, roundTimeout, scheduler, serverFlops, serverRecompute, out, true, guards,
-                maxNumExamples, storageRetry);
+                maxNumExamples, storageRetry, dtype);
     }
 
     public static Builder builder() {
@@ -164,6 +169,7 @@ public record ServerSettings(String model, String planShape, int fleetSize, int 
         m.put("safety_margin", safetyMargin);
         m.put("wire_dtype", wire.name());
         m.put("wire_bytes", wire.bytes());
+        m.put("dtype", dtype.name());
         m.put("cut_override", cut);
         m.put("max_chunk_bytes", maxChunkBytes);
         m.put("step_timeout_ms", stepTimeout.toMillis());
@@ -213,6 +219,7 @@ public record ServerSettings(String model, String planShape, int fleetSize, int 
         private double maxLossRatio = 2.0;
         private long maxNumExamples = 1_000_000;
         private Duration storageRetry = Duration.ofMinutes(10);
+        private DType dtype = DType.F32;
 
         private Builder() {
         }
@@ -250,13 +257,14 @@ public record ServerSettings(String model, String planShape, int fleetSize, int 
         public Builder optMaxLossRatio(double v) { maxLossRatio = v; return this; }
         public Builder optMaxNumExamples(long v) { maxNumExamples = v; return this; }
         public Builder optStorageRetry(Duration v) { storageRetry = v; return this; }
+        public Builder optDtype(DType v) { dtype = v; return this; }
 
         public ServerSettings build() {
             return new ServerSettings(model, planShape, fleetSize, rounds, localSteps, batchSize, seqLen, lora, lr, warmup,
                     maxGradNorm, seed, partitioner, aggregation, wire, cut, safetyMargin, evalData, evalExamples,
                     maxChunkBytes, stepTimeout, roundTimeout, scheduler, serverFlops, serverRecompute, out, resume,
                     new RoundGuards(minDevices, maxUpdateNorm, clipUpdates, maxLossRatio, true), maxNumExamples,
-                    storageRetry);
+                    storageRetry, dtype);
         }
     }
 }

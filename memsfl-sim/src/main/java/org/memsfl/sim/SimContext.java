@@ -16,7 +16,6 @@ import org.memsfl.data.Partitioner;
 import org.memsfl.data.Tokenization;
 import org.memsfl.data.HeldOut;
 import org.memsfl.data.TokenizedExample;
-import org.memsfl.engine.DType;
 import org.memsfl.fleet.DeviceProfile;
 import org.memsfl.fleet.Fleet;
 import org.memsfl.fleet.Fleets;
@@ -68,7 +67,7 @@ public final class SimContext implements AutoCloseable {
             throw new BadInputException("no device of fleet '" + fleet.name() + "' can hold even one layer of " + planConfig
                     .family() + " model " + (s.planShape() == null ? s.model() : s.planShape()) + "; see ./memsfl plan");
         }
-        this.loaded = ModelResolver.resolve(s.model(), LayerRange.all(trained.nLayers()), DType.F32);
+        this.loaded = ModelResolver.resolve(s.model(), LayerRange.all(trained.nLayers()), s.dtype());
         this.seqLen = Math.min(s.seqLen(), trained.maxSeqLen());
         Tokenization tok = new Tokenization(loaded.requireTokenizer(), seqLen);
         // the same partitions DeviceData gives the deployment's devices; the raw examples stay for per-device held-out prompts

@@ -29,11 +29,24 @@ import org.memsfl.lora.LoraConfig;
  * @param seed         seed of everything
  * @param serverRecompute memsfl's server recomputes each layer's activations just before its backward (one more
  *                     forward of the server layers for far less activation memory); the others never do
+ * @param dtype        frozen weights and activations of every model copy: F32, BF16 or F16 (LoRA factors, optimizer
+ *                     state and loss stay float32)
  */
 public record SimSettings(String model, String planShape, String data, String partition, String fleet, int rounds,
                           int localSteps, String scheduler, String aggregation, int batchSize, int seqLen,
                           LoraConfig lora, double lr, int warmup, double maxGradNorm, int evalExamples,
-                          double safetyMargin, int wireBytes, long seed, boolean serverRecompute) {
+                          double safetyMargin, int wireBytes, long seed, boolean serverRecompute,
+                          org.memsfl.engine.DType dtype) {
+
+    /** Settings computing in float32. */
+    public SimSettings(String model, String planShape, String data, String partition, String fleet, int rounds,
+                       int localSteps, String scheduler, String aggregation, int batchSize, int seqLen,
+                       LoraConfig lora, double lr, int warmup, double maxGradNorm, int evalExamples,
+                       double safetyMargin, int wireBytes, long seed, boolean serverRecompute) {
+        this(model, planShape, data, partition, fleet, rounds, localSteps, scheduler, aggregation, batchSize, seqLen,
+                lora, lr, warmup, maxGradNorm, evalExamples, safetyMargin, wireBytes, seed, serverRecompute,
+                org.memsfl.engine.DType.F32);
+    }
 
     /** Settings with memsfl's default server recompute (on). */
     public SimSettings(String model, String planShape, String data, String partition, String fleet, int rounds,
@@ -52,6 +65,10 @@ public record SimSettings(String model, String planShape, String data, String pa
         positive("eval examples", evalExamples);
         if (!(lr > 0)) {
             throw new IllegalArgumentException("learning rate must be > 0, got " + lr);
+        }
+        if (dtype != org.memsfl.engine.DType.F32 && dtype != org.memsfl.engine.DType.BF16
+                && dtype != org.memsfl.engine.DType.F16) {
+            throw new IllegalArgumentException("compute dtype must be fp32, bf16 or fp16, got " + dtype);
         }
         if (wireBytes != 2 && wireBytes != 4) {
             throw new IllegalArgumentException("wire bytes must be 2 or 4, got " + wireBytes);
@@ -85,6 +102,7 @@ public record SimSettings(String model, String planShape, String data, String pa
         m.put("eval_examples", evalExamples);
         m.put("safety_margin", safetyMargin);
         m.put("wire_bytes", wireBytes);
+        m.put("dtype", dtype.name());
         m.put("seed", seed);
         return m;
     }

@@ -81,7 +81,7 @@ public final class SplitFederatedMethod implements FederatedMethod {
         // memsfl's sequential server can spend its idle compute on recomputation; the baselines run as published
         this.server = new SplitServer(new RoundSettings(s.rounds(), s.localSteps(), s.lr(), s.warmup(), s.maxGradNorm(),
                 s.seed()), RoundGuards.defaults(), design, model, ctx.lora(), aggregation, s.serverRecompute(),
-                cut -> ModelResolver.resolve(s.model(), LayerRange.serverSegment(cut, n), DType.F32));
+                cut -> ModelResolver.resolve(s.model(), LayerRange.serverSegment(cut, n), s.dtype()));
         this.dispatcher = new StepDispatcher<>(policy, s.seed());
         int minCut = ctx.cuts().values().stream().mapToInt(Integer::intValue).min().orElseThrow();
         for (DeviceProfile d : ctx.participants()) {
