@@ -24,6 +24,7 @@ import org.memsfl.train.AdamW;
 import org.memsfl.train.BatchTensors;
 import org.memsfl.train.GradClip;
 import org.memsfl.train.Loss;
+import org.memsfl.util.ProcessMemory;
 
 /**
  * One LoRA training step (embedding, layers, head, float32 loss, backward into the adapters, clipping, AdamW) per
@@ -159,8 +160,8 @@ public final class StepBench {
         List<Double> steps = new ArrayList<>();
         List<Double> gemms = new ArrayList<>();
         System.gc();
-        long rssBefore = ProcStatus.rss();
-        boolean hwmReset = ProcStatus.resetHwm();
+        long rssBefore = ProcessMemory.rssBytes();
+        boolean hwmReset = ProcessMemory.resetPeak();
         System.err.printf("bench step: %s, %d OpenMP threads, %s, %d of %d layers, B=%d T=%d%n", dtype, threads,
                 s.modelId(), s.layers(), c.nLayers(), s.batch(), s.seqLen());
         try (DecoderModel model = RandomInit.create(c, range, dtype, s.seed());
@@ -194,7 +195,7 @@ public final class StepBench {
         e.put("gemm_gflops_per_s", gemmFlops / gemm / 1e9);
         e.put("ratio_to_gemm", (stepFlops / step) / (gemmFlops / gemm));
         e.put("rss_before_bytes", rssBefore);
-        e.put("peak_rss_bytes", hwmReset ? ProcStatus.hwm() : -1L);
+        e.put("peak_rss_bytes", hwmReset ? ProcessMemory.peakRssBytes() : -1L);
         return e;
     }
 

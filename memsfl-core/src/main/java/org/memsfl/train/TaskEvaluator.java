@@ -66,7 +66,8 @@ public final class TaskEvaluator {
             throw new IllegalArgumentException("max new tokens " + s.maxNewTokens() + " leaves no room for a prompt in "
                     + "the model's " + window + "-token window");
         }
-        int bos = tokenizer.bosId().orElse(-1);
+        // BOS only where the checkpoint's tokenizer adds one, as the training examples were built (Tokenization)
+        int bos = tokenizer.addsBos() ? tokenizer.bosId().orElse(-1) : -1;
         int eos = tokenizer.eosId().orElse(-1);
         int room = window - s.maxNewTokens() - (bos >= 0 ? 1 : 0);
         List<int[]> ids = new ArrayList<>();
