@@ -85,7 +85,7 @@ class CheckpointConventionsTest {
             ObjectNode o = Json.MAPPER.createObjectNode();
             o.put("prompt", rec.get("instruction").asText() + "\n");
             o.put("response", rec.get("response").asText());
-            lines.append(Json.MAPPER.writeValueAsString(o)).append('\n');
+            lines.append(Json.compact(o)).append('\n');
         }
         Files.writeString(data, lines);
     }
