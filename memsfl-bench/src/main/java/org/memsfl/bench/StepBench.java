@@ -151,7 +151,7 @@ public final class StepBench {
     private static Map<String, Object> variant(Settings s, DType dtype, int threads, boolean engineChoice) {
         torch.set_num_threads(threads);
         ModelConfig c = s.config();
-        LoraConfig lora = s.lora().forFamily(c.family());
+        LoraConfig lora = s.lora().forModel(c);
         LayerRange range = new LayerRange(true, 0, s.layers(), true);
         double stepFlops = Flops.layersForward(c, lora, s.batch(), s.seqLen(), 0, s.layers())
                 + Flops.layersBackward(c, lora, s.batch(), s.seqLen(), 0, s.layers())

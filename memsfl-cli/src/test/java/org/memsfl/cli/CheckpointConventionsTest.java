@@ -199,6 +199,47 @@ class CheckpointConventionsTest {
         assertThat(Math.abs(loss[1] - loss[0]) / loss[0]).isLessThan(2e-3);
     }
 
+    /**
+     * {@code --lora-targets} under the checkpoint's own names reaches the simulator as it reaches finetune: on a
+     * Phi-3-style directory (fused qkv_proj/gate_up_proj, phi3 config keys, bf16 storage) a memsfl round and a
+     * compare of the split methods train adapters on exactly the fused modules PEFT names.
+     */
+    @Test
+    void phi3CheckpointNamesReachSimulateAndCompare(@TempDir Path out) throws Exception {
+        Path phi = out.resolve("phi3-style");
+        Files.createDirectories(phi);
+        String phiConfig = """
+                {"architectures": ["Phi3ForCausalLM"], "model_type": "phi3", "vocab_size": 50257, "hidden_size": 32,
+                 "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 4,
+                 "max_position_embeddings": 512, "original_max_position_embeddings": 512, "rms_norm_eps": 1e-05,
+                 "rope_theta": 10000.0, "rope_scaling": null, "sliding_window": 511, "tie_word_embeddings": false,
+                 "hidden_act": "silu", "torch_dtype": "bfloat16", "attention_dropout": 0.0, "resid_pdrop": 0.0,
+                 "embd_pdrop": 0.0, "bos_token_id": 50256, "eos_token_id": 50256}""";
+        Files.writeString(phi.resolve("config.json"), phiConfig);
+        ModelConfig pc = HfModelLoader.readConfig(phi);
+        try (DecoderModel m = RandomInit.create(pc, LayerRange.all(pc.nLayers()), DType.F32, 23)) {
+            HfModelWriter.save(m, phi, DType.BF16);
+        }
+        Files.writeString(phi.resolve("config.json"), phiConfig);
+        Files.copy(qwen.resolve("tokenizer.json"), phi.resolve("tokenizer.json"));
+        Path sim = out.resolve("sim");
+        Cli.Result r = Cli.run("simulate", "--method", "memsfl", "--model", phi.toString(), "--data", data.toString(),
+                "--lora-targets", "qkv_proj,o_proj,gate_up_proj,down_proj", "--partition", "iid", "--rounds", "1", "--local-steps", "1",
+                "--batch-size", "2", "--seq-len", "32", "--eval-examples", "4", "--out", sim.toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(Files.readString(sim.resolve("manifest.json"))).contains("qkv_proj");
+        Cli.Result c = Cli.run("compare", "--methods", "memsfl,splitlora", "--model", phi.toString(), "--data",
+                data.toString(), "--lora-targets", "q_proj,k_proj,v_proj", "--partition", "iid", "--rounds", "1", "--local-steps", "1",
+                "--batch-size", "2", "--seq-len", "32", "--eval-examples", "4", "--out", out.resolve("cmp").toString());
+        assertThat(c.exitCode()).as(c.err()).isZero();
+        // a part of a fused module is refused before anything is written, naming the module
+        Cli.Result bad = Cli.run("simulate", "--method", "memsfl", "--model", phi.toString(), "--data", data.toString(),
+                "--lora-targets", "q_proj,v_proj", "--partition", "iid", "--rounds", "1", "--out", out.resolve("bad").toString());
+        assertThat(bad.exitCode()).isEqualTo(2);
+        assertThat(bad.err()).contains("qkv_proj").doesNotContain("Exception");
+        assertThat(out.resolve("bad").resolve("manifest.json")).doesNotExist();
+    }
+
     /** Row "Qwen2.5 tokenizer": no BOS at all, nothing prepended to prompts or examples, EOS after the response. */
     @Test
     void qwenTokenizerAddsNoBosAndTrainingKeepsEos() {

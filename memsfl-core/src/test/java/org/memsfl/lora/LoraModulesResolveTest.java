@@ -44,6 +44,24 @@ class LoraModulesResolveTest {
         assertThat(LoraModules.shape(PHI3, "gate_up")).containsExactly(3072, 16384);
     }
 
+    /**
+     * The one resolution every command uses ({@link LoraConfig#forModel}): PEFT's checkpoint names and memsfl's short
+     * names land on the same modules, fused on Phi-3 and unfused on Qwen3; a fused name is refused on an unfused model.
+     */
+    @Test
+    void checkpointNamesResolveForEveryCommand() {
+        LoraConfig peft = new LoraConfig(8, 16, 0, List.of("qkv_proj", "o_proj", "gate_up_proj", "down_proj"));
+        assertThat(peft.forModel(PHI3).targets()).containsExactly("qkv", "o", "gate_up", "down");
+        assertThat(new LoraConfig(8, 16, 0, List.of("q_proj", "k_proj", "v_proj")).forModel(PHI3).targets())
+                .containsExactly("qkv");
+        assertThat(new LoraConfig(8, 16, 0, List.of("q_proj", "gate_proj", "up_proj")).forModel(QWEN3).targets())
+                .containsExactly("q", "gate", "up");
+        assertThatThrownBy(() -> peft.forModel(QWEN3)).isInstanceOf(BadInputException.class)
+                .hasMessageContaining("qkv");
+        assertThatThrownBy(() -> new LoraConfig(8, 16, 0, List.of("q_proj", "v_proj")).forModel(PHI3))
+                .isInstanceOf(BadInputException.class).hasMessageContaining("qkv_proj");
+    }
+
     @Test
     void unknownModuleNamesTheModelsModules() {
         assertThatThrownBy(() -> LoraModules.resolve(PHI3, List.of("c_fc")))
