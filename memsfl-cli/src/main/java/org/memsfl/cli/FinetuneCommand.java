@@ -103,7 +103,6 @@ public final class FinetuneCommand implements Callable<Integer> {
             BatchSampler sampler = new BatchSampler(tok.applyAll(ds.train()), dataOptions.batchSize, seqLen, common.seed);
             AdapterSet adapters = AdapterSet.init(loaded.config(), lora, LayerRange.all(loaded.config().nLayers()),
                     common.seed);
-            RunManifest.write(out, "finetune", config, common.seed);
             EvalResult before = Evaluator.evaluate(loaded.model(), adapters, evalBatches);
             log("eval before: loss %.4f (ppl %.2f) over %d tokens", before.loss(), before.perplexity(), before.tokens());
             // written only now: data, model, adapters and a forward through them have all been checked
