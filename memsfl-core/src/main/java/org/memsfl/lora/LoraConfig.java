@@ -80,6 +80,41 @@ public record LoraConfig(int rank, double alpha, double dropout, List<String> ta
         }
     }
 
+    /**
+     * The adapters a plan sizes: {@link #forModel} for the trained model, and when the plan is made at another shape
+     * ({@code --plan-shape}) the same modules named for that shape's family, fused Phi-3 modules counted as their
+     * parts. So checkpoint names such as {@code qkv_proj} plan as they train.
+     *
+     * @throws org.memsfl.util.BadInputException when the targets do not name modules of the trained model
+     */
+    public LoraConfig forPlan(org.memsfl.model.ModelConfig trained, org.memsfl.model.ModelConfig planShape) {
+        LoraConfig t = forModel(trained);
+        if (planShape.equals(trained)) {
+            return t;
+        }
+        return t.forShape(planShape);
+    }
+
+    /**
+     * These adapters' modules named for a shape the run does not train (a plan or cost table at another model's
+     * size): a checkpoint's names as memsfl's ({@code q_proj} as q, {@code embed_tokens} as embed), fused Phi-3
+     * modules as their parts, then {@link #forFamily}. Not a validation: use {@link #forModel} for the trained model.
+     */
+    public LoraConfig forShape(org.memsfl.model.ModelConfig shape) {
+        java.util.LinkedHashSet<String> parts = new java.util.LinkedHashSet<>();
+        for (String t : targets) {
+            String m = t.equals("embed_tokens") ? LoraModules.EMBEDDING
+                    : t.endsWith("_proj") && !t.equals("c_proj") && !t.equals("mlp_c_proj")
+                    ? t.substring(0, t.length() - "_proj".length()) : t;
+            switch (m) {
+                case "qkv" -> parts.addAll(List.of("q", "k", "v"));
+                case "gate_up" -> parts.addAll(List.of("gate", "up"));
+                default -> parts.add(m);
+            }
+        }
+        return new LoraConfig(rank, alpha, dropout, List.copyOf(parts)).forFamily(shape.family());
+    }
+
     /** The settings as manifests record them: lora_rank, lora_alpha, lora_dropout, lora_targets, in that order. */
     public java.util.Map<String, Object> toSettings() {
         java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();

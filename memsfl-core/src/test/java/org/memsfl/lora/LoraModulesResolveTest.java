@@ -62,6 +62,16 @@ class LoraModulesResolveTest {
                 .isInstanceOf(BadInputException.class).hasMessageContaining("qkv_proj");
     }
 
+    /** A plan at another shape sizes the same modules: Phi-3's fused names as their parts, llama names on gpt2. */
+    @Test
+    void plansAtAnotherShapeSizeTheSameModules() {
+        LoraConfig peft = new LoraConfig(8, 16, 0, List.of("qkv_proj", "o_proj"));
+        assertThat(peft.forPlan(PHI3, PHI3).targets()).containsExactly("qkv", "o");
+        assertThat(peft.forPlan(PHI3, QWEN3).targets()).containsExactly("q", "k", "v", "o");
+        assertThat(peft.forPlan(PHI3, ModelPresets.get("gpt2-medium")).targets()).containsExactly("q", "k", "v", "c_proj");
+        assertThatThrownBy(() -> peft.forPlan(QWEN3, PHI3)).isInstanceOf(BadInputException.class);
+    }
+
     @Test
     void unknownModuleNamesTheModelsModules() {
         assertThatThrownBy(() -> LoraModules.resolve(PHI3, List.of("c_fc")))

@@ -103,7 +103,7 @@ final class RoundCoordinator implements AutoCloseable {
         long rssBeforeModel = ProcessMemory.rssBytes();
         ModelConfig trained = ModelResolver.resolveConfig(s.model());
         ModelConfig planConfig = s.planShape() == null ? trained : ModelResolver.resolveConfig(s.planShape());
-        MemoryModel planMemory = MemoryModel.of(planConfig, s.lora().forFamily(planConfig.family()), s.batchSize(),
+        MemoryModel planMemory = MemoryModel.of(planConfig, s.lora().forPlan(trained, planConfig), s.batchSize(),
                 s.seqLen());
         CutPlanner planner;
         try {

@@ -226,7 +226,7 @@ public final class Experiment {
     private List<String> fedLoraDropped() {
         SimSettings s = ctx.settings();
         ModelConfig shape = s.planShape() == null ? ctx.loaded().config() : ModelResolver.resolveConfig(s.planShape());
-        MemoryModel mm = MemoryModel.of(shape, s.lora().forFamily(shape.family()), s.batchSize(), s.seqLen());
+        MemoryModel mm = MemoryModel.of(shape, s.lora().forPlan(ctx.loaded().config(), shape), s.batchSize(), s.seqLen());
         Plan p = Planner.plan(mm, ctx.fleet(), s.safetyMargin());
         return MethodMemory.of(TrainingMethod.FEDLORA, mm, ctx.fleet(), p.cuts(), s.safetyMargin()).dropped();
     }

@@ -41,7 +41,7 @@ public final class ScaleStudy {
         this.model = ModelResolver.resolveConfig(modelSpec);
         this.fleet = fleet;
         this.s = s;
-        this.lora = s.lora().forFamily(model.family());
+        this.lora = s.lora().forShape(model);
         this.memory = MemoryModel.of(model, lora, s.batchSize(), s.seqLen());
         this.plan = Planner.plan(memory, fleet, s.safetyMargin());
         this.clock = new RoundClock(model, lora, new DelayModel(model, lora, s.batchSize(), s.seqLen(), s.wireBytes()),
