@@ -19,6 +19,9 @@ final class AnswerPanel {
     static final double LOSS_TOLERANCE = 0.02;
     static final double METRIC_TOLERANCE = 0.05;
 
+    /** The baseline whose server holds no model (plain federated LoRA). */
+    static final String FEDLORA = "fedlora";
+
     /** One comparison; {@code ratio} is memsfl / baseline. */
     record Row(String question, String baseline, String memsfl, String other, double ratio, String verdict) {
     }
@@ -39,8 +42,12 @@ final class AnswerPanel {
             boolean atScale = scale(in, ours) != null && scale(in, b) != null;
             double mine = atScale ? scale(in, ours).serverPeakBytes() : in.methods().get(ours).serverPeakBytes();
             double theirs = atScale ? scale(in, b).serverPeakBytes() : in.methods().get(b).serverPeakBytes();
+            String verdict = cost(mine / theirs, "less memory", "more memory");
+            if (b.equals(FEDLORA)) {
+                verdict = fedloraMemory(mine / theirs, atScale ? scale(in, b).dropped() : in.methods().get(b).droppedDevices());
+            }
             rows.add(new Row("server memory (" + shape(in, atScale) + ")", b, Fmt.mib((long) mine) + " MiB",
-                    Fmt.mib((long) theirs) + " MiB", mine / theirs, cost(mine / theirs, "less memory", "more memory")));
+                    Fmt.mib((long) theirs) + " MiB", mine / theirs, verdict));
         }
         for (String b : List.of("centralized", "splitlora")) {
             MethodSummary other = in.methods().get(b);
@@ -88,6 +95,21 @@ final class AnswerPanel {
             return "about the same";
         }
         return ratio < 1 ? pct(1 - ratio) + " " + better : pct(ratio - 1) + " " + worse;
+    }
+
+    /**
+     * The memory verdict against fedlora, which no ratio states alone: fedlora's server holds only adapters (no
+     * model), so it always needs less server memory, but every fedlora device must hold the full model, and a device
+     * that cannot is left out of training (which memsfl, cutting the model, keeps).
+     */
+    static String fedloraMemory(double ratio, List<String> dropped) {
+        String cost = Double.isFinite(ratio) ? cost(ratio, "less", "more") + "; " : "";
+        return cost + "fedlora's server holds only adapters, no model, so it needs less server memory, but each of its"
+                + " devices must hold the full model: " + (dropped.isEmpty()
+                ? "here every device could, so none was dropped"
+                : dropped.size() + " device" + (dropped.size() == 1 ? "" : "s") + " that could not ("
+                + String.join(", ", dropped) + ") " + (dropped.size() == 1 ? "was" : "were")
+                + " dropped from fedlora, while memsfl trains with " + (dropped.size() == 1 ? "it" : "them"));
     }
 
     static String lossVerdict(double mine, double theirs) {

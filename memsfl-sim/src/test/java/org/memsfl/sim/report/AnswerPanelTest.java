@@ -22,6 +22,13 @@ class AnswerPanelTest {
         AnswerPanel.Row splitloraMem = rows.stream().filter(r -> r.question().startsWith("server memory")
                 && r.baseline().equals("splitlora")).findFirst().orElseThrow();
         assertThat(splitloraMem.question()).contains("trained model"); // no scale row for splitlora: like with like
+        // fedlora's server holds no model: the verdict says so, and names the device it dropped, not a bare ratio
+        AnswerPanel.Row fedloraMem = rows.stream().filter(r -> r.question().startsWith("server memory")
+                && r.baseline().equals("fedlora")).findFirst().orElseThrow();
+        assertThat(fedloraMem.verdict()).contains("holds only adapters, no model")
+                .contains("must hold the full model").contains("2 devices that could not (phone-low, tablet-mid) were dropped");
+        assertThat(AnswerPanel.fedloraMemory(Double.POSITIVE_INFINITY, List.of())).contains("none was dropped")
+                .doesNotContain("%");
         AnswerPanel.Row loss = rows.stream().filter(r -> r.question().startsWith("held-out loss")
                 && r.baseline().equals("centralized")).findFirst().orElseThrow();
         double mine = in.methods().get("memsfl").finalEvalLoss();
