@@ -5,9 +5,6 @@ import org.memsfl.data.Batch;
 import org.memsfl.data.Batcher;
 import org.memsfl.data.Dataset;
 import org.memsfl.data.Example;
-import org.memsfl.data.Tokenization;
-import org.memsfl.data.TokenizedExample;
-import org.memsfl.tokenizer.Tokenizer;
 import picocli.CommandLine.Option;
 
 /** Dataset choice and batching shared by the training and evaluation commands. */
@@ -35,12 +32,5 @@ public final class DataOptions {
             int count) {
         List<Example> eval = ds.eval().subList(0, Math.min(count, ds.eval().size()));
         return Batcher.sequential(encoder.applyAll(eval), batchSize, seqLen);
-    }
-
-    /** The first {@code --eval-examples} of the held-out split, as fixed batches (the same every run). */
-    static List<Batch> evalBatches(Dataset ds, Tokenizer tok, int seqLen, int batchSize, int count) {
-        List<Example> eval = ds.eval().subList(0, Math.min(count, ds.eval().size()));
-        List<TokenizedExample> t = new Tokenization(tok, seqLen).applyAll(eval);
-        return Batcher.sequential(t, batchSize, seqLen);
     }
 }

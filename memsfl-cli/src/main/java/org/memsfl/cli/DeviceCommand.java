@@ -87,6 +87,10 @@ public final class DeviceCommand implements Callable<Integer> {
             description = "Seconds to wait for the server to answer before giving up, retrying with backoff (default: ${DEFAULT-VALUE}).")
     long connectTimeoutS;
 
+    @Option(names = "--template", description = "Prompt format (auto, chat, plain, a template name or a .jinja file);"
+            + " default: the server's --template. Must render as the server's does, or the device stops before training.")
+    String template;
+
     @Option(names = "--join-timeout-s", defaultValue = "86400", description = "Seconds to wait for a round to open (default: ${DEFAULT-VALUE}).")
     long joinTimeoutS;
 
@@ -104,7 +108,7 @@ public final class DeviceCommand implements Callable<Integer> {
         DeviceProfile profile = UserInput.check(() -> new DeviceProfile(deviceId, Units.bytes(memoryBudget),
                 Units.flops(compute), Units.bandwidth(uplink), Units.bandwidth(downlink), Units.seconds(latency)));
         DeviceSettings s = UserInput.check(() -> new DeviceSettings(profile, data, partition, out, Duration.ofMinutes(2),
-                Duration.ofSeconds(30), Duration.ofSeconds(joinTimeoutS)));
+                Duration.ofSeconds(30), Duration.ofSeconds(joinTimeoutS), template));
         ManagedChannel channel = Transport.channel(server, Transport.channelCredentials(insecure, ca));
         try {
             reach(channel);

@@ -43,6 +43,8 @@ public final class EvalCommand implements Callable<Integer> {
 
     @Mixin
     GenerationOptions generation;
+    @Mixin
+    TemplateOption templateOption;
 
     @Option(names = "--out", description = "With --generate: write predictions.jsonl and metrics.json here "
             + "(refuses to replace an earlier run's files).")
@@ -84,6 +86,9 @@ public final class EvalCommand implements Callable<Integer> {
             }
             AdapterSet adapters = adapterOption.load(loaded.config());
             int seqLen = dataOptions.seqLen(loaded.config().maxSeqLen());
+            // --template: held-out examples and generation prompts rendered as finetune trains on them
+            org.memsfl.chat.PromptEncoder encoder = new org.memsfl.chat.PromptEncoder(loaded.tokenizer(), seqLen,
+                    templateOption.resolve(modelOptions.model, loaded.id()).orElse(null));
             List<Batch> batches;
             String source;
             Dataset ds = null;
@@ -108,7 +113,7 @@ public final class EvalCommand implements Callable<Integer> {
                 source = "text";
             } else {
                 ds = DataResolver.resolve(dataOptions.data);
-                batches = DataOptions.evalBatches(ds, loaded.tokenizer(), seqLen, dataOptions.batchSize, dataOptions.evalExamples);
+                batches = DataOptions.evalBatches(ds, encoder, dataOptions.batchSize, seqLen, dataOptions.evalExamples);
                 source = ds.name();
             }
             EvalResult r = Evaluator.evaluate(loaded.model(), adapters, batches);
@@ -119,7 +124,7 @@ public final class EvalCommand implements Callable<Integer> {
                 if (prompts.isEmpty()) {
                     throw new BadInputException("--generate: dataset " + ds.name() + " has no held-out prompts");
                 }
-                gen = TaskEvaluator.evaluate(loaded.model(), adapters, loaded.tokenizer(), ds.name(),
+                gen = TaskEvaluator.evaluate(loaded.model(), adapters, loaded.tokenizer(), encoder, ds.name(),
                         Map.of("", prompts), genSettings);
                 if (out != null) {
                     PredictionsFile.write(out.resolve("predictions.jsonl"), gen.predictions());
@@ -129,6 +134,7 @@ public final class EvalCommand implements Callable<Integer> {
                     m.put("prompts", gen.predictions().size());
                     m.put("max_new_tokens", genSettings.maxNewTokens());
                     m.put("temperature", genSettings.temperature());
+                    m.put("template", encoder.usesChatTemplate() ? encoder.template().name() : "plain");
                     m.put("metrics", gen.metrics());
                     Json.write(out.resolve("metrics.json"), m);
                 }

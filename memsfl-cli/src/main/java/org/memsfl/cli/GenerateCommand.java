@@ -24,6 +24,8 @@ public final class GenerateCommand implements Callable<Integer> {
     AdapterOption adapterOption;
     @Mixin
     CommonOptions common;
+    @Mixin
+    TemplateOption templateOption;
 
     @Option(names = "--prompt", defaultValue = "", description = "Prompt text (default: empty, i.e. BOS only).")
     String prompt;
@@ -55,10 +57,18 @@ public final class GenerateCommand implements Callable<Integer> {
                 throw new BadInputException("model " + loaded.id() + " has no tokenizer; generate needs one");
             }
             AdapterSet adapters = adapterOption.load(loaded.config());
-            int[] body = tok.encode(prompt);
-            // the checkpoint's own convention; an empty prompt starts from BOS where there is one (as HF generate does)
-            boolean bos = tok.bosId().isPresent() && (tok.addsBos() || body.length == 0);
-            int[] ids = bos ? prepend(tok.bosId().getAsInt(), body) : body;
+            // --template: with a chat template the prompt is the user's turn, followed by the assistant header
+            java.util.Optional<org.memsfl.chat.ChatTemplate> template = prompt.isEmpty() ? java.util.Optional.empty()
+                    : templateOption.resolve(modelOptions.model, loaded.id());
+            int[] ids;
+            if (template.isPresent()) {
+                ids = tok.encode(template.get().render(java.util.List.of(org.memsfl.chat.ChatMessage.user(prompt)), true));
+            } else {
+                int[] body = tok.encode(prompt);
+                // the checkpoint's own convention; an empty prompt starts from BOS where there is one (as HF generate)
+                boolean bos = tok.bosId().isPresent() && (tok.addsBos() || body.length == 0);
+                ids = bos ? prepend(tok.bosId().getAsInt(), body) : body;
+            }
             if (ids.length == 0) {
                 throw new BadInputException("--prompt is empty and the tokenizer has no BOS token to start from");
             }
@@ -88,6 +98,7 @@ public final class GenerateCommand implements Callable<Integer> {
                 Map<String, Object> j = new LinkedHashMap<>();
                 j.put("model", loaded.id());
                 j.put("prompt", prompt);
+                j.put("template", template.map(org.memsfl.chat.ChatTemplate::name).orElse("plain"));
                 j.put("prompt_ids", ids);
                 j.put("ids", out);
                 j.put("stopped", result.stopped().name().toLowerCase(java.util.Locale.ROOT));

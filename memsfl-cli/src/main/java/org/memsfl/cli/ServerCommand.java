@@ -103,7 +103,9 @@ public final class ServerCommand implements Callable<Integer> {
     @Option(names = "--safety-margin", defaultValue = "0.1", description = "Planner memory margin (default: ${DEFAULT-VALUE}).")
     double safetyMargin;
 
-    @Option(names = "--eval-data", description = "Score the global adapters on this dataset's held-out split after each round (e.g. dolly).")
+    @Option(names = "--eval-data", description = "Score the global adapters on this dataset's held-out split after each round"
+            + " (e.g. dolly); with --generate also by generation, each device on the held-out prompts of its own partition"
+            + " (give the devices' --data).")
     String evalData;
 
     @Option(names = "--eval-examples", defaultValue = "96", description = "Held-out examples per evaluation (default: ${DEFAULT-VALUE}).")
@@ -166,6 +168,12 @@ public final class ServerCommand implements Callable<Integer> {
             + " instead of starting over; the training settings must match the checkpoint's.")
     boolean resume;
 
+    @picocli.CommandLine.Mixin
+    TemplateOption template;
+
+    @picocli.CommandLine.Mixin
+    GenerationOptions generation;
+
     @Option(names = "--overwrite", description = "Start over in an --out that holds an earlier run's results (without"
             + " --resume), replacing them.")
     boolean overwrite;
@@ -199,7 +207,8 @@ public final class ServerCommand implements Callable<Integer> {
                     .optStepTimeout(Duration.ofSeconds(stepTimeoutS)).optRoundTimeout(Duration.ofSeconds(roundTimeoutS))
                     .optResume(resume).optMinDevices(minDevices).optMaxNumExamples(maxNumExamples)
                     .optMaxUpdateNorm(updateNorm(maxUpdateNorm)).optClipUpdates(clipUpdates)
-                    .optMaxLossRatio(maxLossRatio).optStorageRetry(Duration.ofSeconds(storageRetryS)).build();
+                    .optMaxLossRatio(maxLossRatio).optStorageRetry(Duration.ofSeconds(storageRetryS))
+                    .optTemplate(template.template).optGeneration(generation.plan(common.seed)).build();
         } catch (IllegalArgumentException e) {
             throw new BadInputException(e.getMessage(), e);
         }

@@ -72,10 +72,14 @@ public final class SimOptions {
             + " copy: fp32, bf16 or fp16; LoRA factors, optimizer state and loss stay fp32 (default: ${DEFAULT-VALUE}).")
     String dtype;
 
+    @picocli.CommandLine.Mixin
+    TemplateOption template;
+
     SimSettings settings(long seed) {
         int wire = org.memsfl.engine.DType.parse(wireDtype).bytes();
         return UserInput.check(() -> new SimSettings(model, planShape, data, partition, fleet, rounds, localSteps,
                 scheduler, aggregation, batchSize, seqLen, lora.config(), lr, warmup, maxGradNorm, evalExamples,
-                safetyMargin, wire, seed, serverRecompute, org.memsfl.engine.DType.parse(dtype)));
+                safetyMargin, wire, seed, serverRecompute, org.memsfl.engine.DType.parse(dtype),
+                template.template));
     }
 }

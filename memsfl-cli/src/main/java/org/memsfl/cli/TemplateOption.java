@@ -3,7 +3,6 @@ package org.memsfl.cli;
 import java.util.Optional;
 import org.memsfl.chat.ChatTemplate;
 import org.memsfl.chat.TemplateChoice;
-import org.memsfl.model.ModelResolver;
 import picocli.CommandLine.Option;
 
 /** {@code --template auto|chat|plain|<name>|<file.jinja>}: how examples become prompts (see {@link TemplateChoice}). */
@@ -16,10 +15,6 @@ public final class TemplateOption {
 
     /** The chat template for {@code modelSpec}, or empty for the plain templates. */
     Optional<ChatTemplate> resolve(String modelSpec, String modelId) {
-        TemplateChoice choice = new TemplateChoice(template);
-        if (TemplateChoice.PLAIN.equals(choice.value())) {
-            return Optional.empty();
-        }
-        return choice.resolve(ModelResolver.fromEnvironment().directory(modelSpec).orElse(null), modelId);
+        return new TemplateChoice(template).resolveFor(modelSpec, modelId);
     }
 }

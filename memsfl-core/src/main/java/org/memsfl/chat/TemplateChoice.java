@@ -30,6 +30,18 @@ public record TemplateChoice(String value) {
     }
 
     /**
+     * The chat template for a model named as every command names it ({@link org.memsfl.model.ModelResolver} spec),
+     * or empty for the plain templates: the one resolution of {@code --template} in finetune, eval, generate,
+     * simulate, compare, server and device.
+     */
+    public Optional<ChatTemplate> resolveFor(String modelSpec, String modelId) {
+        if (PLAIN.equals(value)) {
+            return Optional.empty();
+        }
+        return resolve(org.memsfl.model.ModelResolver.fromEnvironment().directory(modelSpec).orElse(null), modelId);
+    }
+
+    /**
      * The chat template to format examples with, or empty for the plain templates.
      *
      * @param modelDir the model's Hugging Face directory, or null (llama2.c and random models have no template)

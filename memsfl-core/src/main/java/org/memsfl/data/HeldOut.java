@@ -14,7 +14,12 @@ public final class HeldOut {
      * batched in order (the last batch may be short).
      */
     public static List<Batch> batches(Dataset ds, Tokenizer tokenizer, int examples, int batchSize, int seqLen) {
+        return batches(ds, new Tokenization(tokenizer, seqLen), examples, batchSize, seqLen);
+    }
+
+    /** The same, formatted by {@code encoder} (the run's {@code --template}). */
+    public static List<Batch> batches(Dataset ds, ExampleEncoder encoder, int examples, int batchSize, int seqLen) {
         List<Example> eval = ds.eval().subList(0, Math.min(examples, ds.eval().size()));
-        return Batcher.sequential(new Tokenization(tokenizer, seqLen).applyAll(eval), batchSize, seqLen);
+        return Batcher.sequential(encoder.applyAll(eval), batchSize, seqLen);
     }
 }

@@ -8,12 +8,19 @@ import java.util.Objects;
 
 /**
  * One held-out prompt with every reference the dataset gives for it (E2E has several descriptions per meaning
- * representation, and its official scoring uses them together) and its natural client key.
+ * representation, and its official scoring uses them together), its natural client key, and its instruction (the
+ * user turn when a chat template formats it, see {@link Example#instruction}).
  */
-public record HeldOutPrompt(String prompt, List<String> references, String clientKey) {
+public record HeldOutPrompt(String prompt, List<String> references, String clientKey, String instruction) {
+
+    /** A prompt whose user turn is the prompt as is. */
+    public HeldOutPrompt(String prompt, List<String> references, String clientKey) {
+        this(prompt, references, clientKey, prompt);
+    }
 
     public HeldOutPrompt {
         Objects.requireNonNull(prompt, "prompt must not be null");
+        Objects.requireNonNull(instruction, "instruction must not be null");
         Objects.requireNonNull(clientKey, "clientKey must not be null");
         references = List.copyOf(references);
         if (references.isEmpty()) {
@@ -34,7 +41,7 @@ public record HeldOutPrompt(String prompt, List<String> references, String clien
         }
         List<HeldOutPrompt> out = new ArrayList<>(byPrompt.size());
         byPrompt.forEach((prompt, group) -> out.add(new HeldOutPrompt(prompt,
-                group.stream().map(Example::response).toList(), group.get(0).clientKey())));
+                group.stream().map(Example::response).toList(), group.get(0).clientKey(), group.get(0).instruction())));
         return out;
     }
 }

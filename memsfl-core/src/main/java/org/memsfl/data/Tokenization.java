@@ -20,7 +20,7 @@ import org.memsfl.tokenizer.Tokenizer;
  * common prefix of tokens(prompt) and tokens(prompt + response); a token straddling the boundary counts as
  * response, since it carries response text.
  */
-public final class Tokenization {
+public final class Tokenization implements ExampleEncoder {
 
     /** Target value that the loss skips (the PyTorch cross-entropy default). */
     public static final int IGNORE = -100;
@@ -41,6 +41,7 @@ public final class Tokenization {
     }
 
     /** May return an example with no targets (prompt fills the whole window); {@link #applyAll} drops those. */
+    @Override
     public TokenizedExample apply(Example example) {
         int[] full = tokenizer.encode(example.prompt() + example.response());
         int promptLen = example.prompt().isEmpty() ? 0 : commonPrefix(tokenizer.encode(example.prompt()), full);
@@ -79,16 +80,17 @@ public final class Tokenization {
         return new TokenizedExample(inputs, targets, example.clientKey());
     }
 
-    /** Tokenises every example, dropping those left without any target, which would only dilute a batch. */
-    public List<TokenizedExample> applyAll(List<Example> examples) {
-        List<TokenizedExample> out = new ArrayList<>(examples.size());
-        for (Example e : examples) {
-            TokenizedExample te = apply(e);
-            if (te.numTargets() > 0) {
-                out.add(te);
-            }
+    /** [BOS] + tokens(prompt), as training feeds the prompt: BOS only where the checkpoint's tokenizer adds one. */
+    @Override
+    public int[] promptIds(HeldOutPrompt p) {
+        int[] t = tokenizer.encode(p.prompt());
+        if (!tokenizer.addsBos() || tokenizer.bosId().isEmpty()) {
+            return t;
         }
-        return out;
+        int[] in = new int[t.length + 1];
+        in[0] = tokenizer.bosId().getAsInt();
+        System.arraycopy(t, 0, in, 1, t.length);
+        return in;
     }
 
     private static int commonPrefix(int[] a, int[] b) {

@@ -3,6 +3,7 @@ package org.memsfl.round;
 import java.util.List;
 import org.memsfl.data.Dataset;
 import org.memsfl.data.Example;
+import org.memsfl.data.ExampleEncoder;
 import org.memsfl.data.Partitioner;
 import org.memsfl.data.Tokenization;
 import org.memsfl.data.TokenizedExample;
@@ -18,7 +19,7 @@ public final class DeviceData {
     private DeviceData() {
     }
 
-    /** Every partition of the training split, tokenised, in partition order. */
+    /** Every partition of the training split, tokenised with the plain templates, in partition order. */
     public static List<List<TokenizedExample>> partitions(Dataset ds, String partitioner, int numPartitions, long seed,
                                                           Tokenizer tokenizer, int seqLen) {
         List<List<Example>> parts = Partitioner.of(partitioner).partition(ds.train(), numPartitions, seed);
@@ -26,11 +27,17 @@ public final class DeviceData {
         return parts.stream().map(tok::applyAll).toList();
     }
 
-    /** Partition {@code index} alone, tokenised. */
+    /** Partition {@code index} alone, tokenised with the plain templates. */
     public static List<TokenizedExample> partition(Dataset ds, String partitioner, int numPartitions, int index,
                                                    long seed, Tokenizer tokenizer, int seqLen) {
+        return partition(ds, partitioner, numPartitions, index, seed, new Tokenization(tokenizer, seqLen));
+    }
+
+    /** Partition {@code index} alone, formatted by {@code encoder} (the run's {@code --template}). */
+    public static List<TokenizedExample> partition(Dataset ds, String partitioner, int numPartitions, int index,
+                                                   long seed, ExampleEncoder encoder) {
         List<List<Example>> parts = Partitioner.of(partitioner).partition(ds.train(), numPartitions, seed);
-        return new Tokenization(tokenizer, seqLen).applyAll(parts.get(index));
+        return encoder.applyAll(parts.get(index));
     }
 
     /** The seed of the batch stream of the device that trains partition {@code index}. */

@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import org.memsfl.chat.PromptEncoder;
 import org.memsfl.data.DataResolver;
 import org.memsfl.data.Dataset;
 import org.memsfl.data.TokenizedExample;
@@ -139,13 +140,17 @@ public final class DeviceClient {
             throw new BadInputException("partition index " + s.partitionIndex() + " is out of range: the fleet splits the data"
                     + " into " + a.getNumPartitions() + " partitions (0.." + (a.getNumPartitions() - 1) + ")");
         }
+        // the server's --template (checked against this device's own copy of the model and its --template)
+        PromptEncoder encoder = new PromptEncoder(segment.requireTokenizer(), a.getSeqLen(),
+                TemplateSync.resolve(a, s.template()));
         List<TokenizedExample> mine = DeviceData.partition(ds, a.getPartitioner(), a.getNumPartitions(),
-                s.partitionIndex(), a.getSeed(), segment.requireTokenizer(), a.getSeqLen());
+                s.partitionIndex(), a.getSeed(), encoder);
         if (mine.isEmpty()) {
             throw new BadInputException("partition " + s.partitionIndex() + " of " + ds.name() + " has no usable example");
         }
         log.accept("data " + ds.name() + ", partition " + s.partitionIndex() + " of " + a.getNumPartitions() + " ("
-                + a.getPartitioner() + "): " + mine.size() + " examples");
+                + a.getPartitioner() + "): " + mine.size() + " examples"
+                + (encoder.usesChatTemplate() ? ", chat template " + encoder.template().name() : ""));
         return mine;
     }
 

@@ -15,9 +15,16 @@ import org.memsfl.fleet.DeviceProfile;
  * @param callTimeout     deadline of Register and PutAdapters
  * @param pollTimeout     deadline of one GetAdapters wait; the device asks again until {@code joinTimeout}
  * @param joinTimeout     how long the device waits in total for a round to open
+ * @param template        the device's {@code --template}, or null to follow the server's ({@link TemplateSync})
  */
 public record DeviceSettings(DeviceProfile profile, String data, int partitionIndex, Path outDir, Duration callTimeout,
-                             Duration pollTimeout, Duration joinTimeout) {
+                             Duration pollTimeout, Duration joinTimeout, String template) {
+
+    /** Settings that follow the server's {@code --template}. */
+    public DeviceSettings(DeviceProfile profile, String data, int partitionIndex, Path outDir, Duration callTimeout,
+                          Duration pollTimeout, Duration joinTimeout) {
+        this(profile, data, partitionIndex, outDir, callTimeout, pollTimeout, joinTimeout, null);
+    }
 
     public DeviceSettings {
         Objects.requireNonNull(profile, "profile");
@@ -26,6 +33,9 @@ public record DeviceSettings(DeviceProfile profile, String data, int partitionIn
         }
         if (partitionIndex < 0) {
             throw new IllegalArgumentException("partition index must be >= 0, got " + partitionIndex);
+        }
+        if (template != null) {
+            template = new org.memsfl.chat.TemplateChoice(template).value();
         }
         for (Duration d : new Duration[] {callTimeout, pollTimeout, joinTimeout}) {
             if (d == null || d.isNegative() || d.isZero()) {

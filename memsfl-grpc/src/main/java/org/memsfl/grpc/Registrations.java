@@ -70,7 +70,7 @@ final class Registrations {
 
     /** The assignment every device gets, without its id, cut and reason. */
     static Assignment template(ServerSettings s, LoraConfig l, int numLayers, int seqLen, String modelId,
-                               Map<String, String> weightHashes) {
+                               Map<String, String> weightHashes, String templateSha256) {
         return Assignment.newBuilder().setNumLayers(numLayers)
                 .setLora(LoraSettings.newBuilder().setRank(l.rank()).setAlpha(l.alpha()).setDropout(l.dropout())
                         .addAllTargets(l.targets()))
@@ -80,7 +80,8 @@ final class Registrations {
                 .setPartitioner(s.partitioner()).setNumPartitions(s.fleetSize()).setWireDtype(TensorCodec.wire(s.wire()))
                 .setComputeDtype(s.dtype().name())
                 .setMaxChunkBytes(s.maxChunkBytes()).setStepTimeoutMs((int) s.stepTimeout().toMillis())
-                .setRoundTimeoutMs((int) s.roundTimeout().toMillis()).build();
+                .setRoundTimeoutMs((int) s.roundTimeout().toMillis())
+                .setTemplate(s.template()).setTemplateSha256(templateSha256).build();
     }
 
     Assignment assignment(String id, int cut, String reason) {
@@ -181,6 +182,13 @@ final class Registrations {
     }
 
     /** Registered devices in registration order. */
+    /** The registered device of each partition index. */
+    Map<Integer, String> deviceByPartition() {
+        Map<Integer, String> m = new java.util.TreeMap<>();
+        peers.forEach((id, p) -> m.put(p.partition, id));
+        return m;
+    }
+
     Map<String, Peer> all() {
         return peers;
     }

@@ -16,8 +16,10 @@ import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.memsfl.cost.DelayModel;
 import org.memsfl.cost.MemoryModel;
+import org.memsfl.chat.PromptEncoder;
 import org.memsfl.data.Batch;
 import org.memsfl.data.DataResolver;
+import org.memsfl.data.Dataset;
 import org.memsfl.data.HeldOut;
 import org.memsfl.engine.DType;
 import org.memsfl.engine.Engine;
@@ -79,6 +81,7 @@ final class RoundCoordinator implements AutoCloseable {
     private final Registrations registrations;
     private final TensorCodec codec;
     private final List<Batch> evalBatches;
+    private final ServerTaskEval taskEval;
     private final SplitServer server;
     private final StepServing serving;
     private final DelayModel delay;
@@ -115,13 +118,16 @@ final class RoundCoordinator implements AutoCloseable {
         this.loaded = ModelResolver.resolve(s.model(), LayerRange.all(trained.nLayers()), s.dtype());
         this.config = loaded.config();
         this.seqLen = Math.min(s.seqLen(), config.maxSeqLen());
+        PromptEncoder encoder = TemplateSync.encoder(s.template(), s.model(), loaded, seqLen); // --template
         this.registrations = new Registrations(s, planner, Registrations.template(s, lora, config.nLayers(), seqLen,
-                loaded.id(), ModelFingerprint.of(loaded.model())), log);
+                loaded.id(), ModelFingerprint.of(loaded.model()), TemplateSync.sha256(encoder.template())), log);
         // one assembly budget for every stream of every device: memory follows what arrived, never what was declared
         this.codec = new TensorCodec(s.maxChunkBytes(), TensorCodec.DEFAULT_MAX_TENSOR_BYTES,
                 TensorCodec.DEFAULT_MAX_ASSEMBLY_BYTES);
-        this.evalBatches = s.evalData() == null ? List.of() : HeldOut.batches(DataResolver.resolve(s.evalData()),
-                loaded.requireTokenizer(), s.evalExamples(), s.batchSize(), seqLen);
+        Dataset evalSet = s.evalData() == null ? null : DataResolver.resolve(s.evalData());
+        this.evalBatches = evalSet == null ? List.of() : HeldOut.batches(evalSet, encoder, s.evalExamples(),
+                s.batchSize(), seqLen);
+        this.taskEval = new ServerTaskEval(s, evalSet, encoder, log);
         this.server = new SplitServer(new RoundSettings(s.rounds(), s.localSteps(), s.lr(), s.warmup(),
                 s.maxGradNorm(), s.seed()), s.guards(), ServerDesign.MEMSFL, loaded.model(), lora,
                 Aggregators.of(s.aggregation()), s.serverRecompute(), null);
@@ -319,6 +325,7 @@ final class RoundCoordinator implements AutoCloseable {
                     + (end.round() - 1) + ". Start the missing devices and run the server again with --resume");
             return;
         }
+        taskEval.afterRound(end.round(), loaded, server.global(), registrations.deviceByPartition(), line);
         // the checkpoint comes before anything of this round becomes visible: a crash after it loses nothing
         Checkpoint.State state = new Checkpoint.State(server.checkpoint(end.next()), s.toMap(),
                 registrations.forCheckpoint(), records.totals(), line);
@@ -406,7 +413,8 @@ final class RoundCoordinator implements AutoCloseable {
     }
 
     private void finish() {
-        Map<String, Object> summary = records.finish(server.global(), loaded, registrations.deviceLines(server));
+        Map<String, Object> summary = records.finish(server.global(), loaded, registrations.deviceLines(server),
+                ServerTaskEval.writeFinal(taskEval, s.out()));
         log.accept(String.format(Locale.ROOT, "training %s: %d rounds in %.1f s; wrote %s (adapter/, metrics.jsonl,"
                 + " summary.json, manifest.json)", stopped == null ? "finished" : "stopped", s.rounds(),
                 records.wallSeconds(), s.out()));

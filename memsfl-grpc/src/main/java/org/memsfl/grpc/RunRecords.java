@@ -194,8 +194,8 @@ final class RunRecords {
         return bytesDown.get() - downMark;
     }
 
-    /** The final adapters and summary.json (in the shape of compare's summary). */
-    Map<String, Object> finish(AdapterSet global, LoadedModel loaded, List<DeviceLine> devices) {
+    /** The final adapters and summary.json (in the shape of compare's summary); {@code task}: null or the final task evaluation. */
+    Map<String, Object> finish(AdapterSet global, LoadedModel loaded, List<DeviceLine> devices, Map<String, Object> task) {
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put(AdapterIO.META_MODEL, loaded.id());
         meta.put(AdapterIO.META_MODEL_FAMILY, loaded.config().family().name().toLowerCase(java.util.Locale.ROOT));
@@ -230,6 +230,9 @@ final class RunRecords {
         memsfl.put("activation_bytes", activationBytes + roundActivationBytes);
         memsfl.put("gradient_bytes", gradientBytes + roundGradientBytes);
         memsfl.put("dropped_devices", droppedAny);
+        if (task != null) {
+            memsfl.put("task", task); // generation-based evaluation of the final round (ServerTaskEval)
+        }
         Map<String, Object> memory = new LinkedHashMap<>();
         memory.put("measured", true);
         memory.put("server_rss_before_model_bytes", rssBeforeModel);

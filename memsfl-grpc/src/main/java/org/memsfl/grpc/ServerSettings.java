@@ -49,17 +49,26 @@ import org.memsfl.round.RoundGuards;
  * @param storageRetry   how long a failing checkpoint write is retried (with backoff) before the server stops
  * @param dtype          frozen weights and activations of the server's model and of every device segment (sent in
  *                       the assignment): F32, BF16 or F16; LoRA factors, optimizer state and loss stay float32
+ * @param template       {@code --template} (auto, chat, plain, a named template or a .jinja file): how the server's
+ *                       held-out examples and every device's training examples are rendered; devices follow it
+ * @param generation     generation-based task evaluation on {@code evalData} (final round, and every k rounds if
+ *                       asked; null: none), the simulator's {@code TaskEvaluator}
  */
 public record ServerSettings(String model, String planShape, int fleetSize, int rounds, int localSteps, int batchSize,
                              int seqLen, LoraConfig lora, double lr, int warmup, double maxGradNorm, long seed,
                              String partitioner, String aggregation, DType wire, int cut, double safetyMargin,
                              String evalData, int evalExamples, int maxChunkBytes, Duration stepTimeout,
                              Duration roundTimeout, String scheduler, double serverFlops, boolean serverRecompute, Path out,
-                             boolean resume, RoundGuards guards, long maxNumExamples, Duration storageRetry, DType dtype) {
+                             boolean resume, RoundGuards guards, long maxNumExamples, Duration storageRetry, DType dtype,
+                             String template, org.memsfl.train.TaskEvalPlan generation) {
 
     public ServerSettings {
         if (model == null || model.isBlank()) {
             throw new IllegalArgumentException("model must be set");
+        }
+        template = new org.memsfl.chat.TemplateChoice(template).value();
+        if (generation != null && evalData == null) {
+            throw new IllegalArgumentException("generation-based evaluation needs held-out prompts: give --eval-data");
         }
         positive("fleet size", fleetSize);
         positive("rounds", rounds);
@@ -138,7 +147,7 @@ public record ServerSettings(String model, String planShape, int fleetSize, int 
         return new ServerSettings(model, planShape, fleetSize, rounds, localSteps, batchSize, seqLen, lora, lr, warmup,
                 maxGradNorm, seed, partitioner, aggregation, wire, cut, safetyMargin, evalData, evalExamples,
                 maxChunkBytes, stepTimeout, roundTimeout, scheduler, serverFlops, serverRecompute, out, true, guards,
-                maxNumExamples, storageRetry, dtype);
+                maxNumExamples, storageRetry, dtype, template, generation);
     }
 
     public static Builder builder() {
@@ -181,6 +190,10 @@ public record ServerSettings(String model, String planShape, int fleetSize, int 
         m.put("clip_updates", guards.clipUpdates());
         m.put("max_loss_ratio", guards.maxLossRatio());
         m.put("storage_retry_s", storageRetry.toSeconds());
+        m.put("template", template);
+        if (generation != null) {
+            m.put("generation", generation.toMap());
+        }
         return m;
     }
 
@@ -220,6 +233,8 @@ public record ServerSettings(String model, String planShape, int fleetSize, int 
         private long maxNumExamples = 1_000_000;
         private Duration storageRetry = Duration.ofMinutes(10);
         private DType dtype = DType.F32;
+        private String template = org.memsfl.chat.TemplateChoice.AUTO;
+        private org.memsfl.train.TaskEvalPlan generation;
 
         private Builder() {
         }
@@ -248,6 +263,8 @@ public record ServerSettings(String model, String planShape, int fleetSize, int 
         public Builder optStepTimeout(Duration v) { stepTimeout = v; return this; }
         public Builder optRoundTimeout(Duration v) { roundTimeout = v; return this; }
         public Builder optResume(boolean v) { resume = v; return this; }
+        public Builder optTemplate(String v) { template = v; return this; }
+        public Builder optGeneration(org.memsfl.train.TaskEvalPlan v) { generation = v; return this; }
         public Builder optScheduler(String v) { scheduler = v; return this; }
         public Builder optServerFlops(double v) { serverFlops = v; return this; }
         public Builder optServerRecompute(boolean v) { serverRecompute = v; return this; }
@@ -264,7 +281,7 @@ public record ServerSettings(String model, String planShape, int fleetSize, int 
                     maxGradNorm, seed, partitioner, aggregation, wire, cut, safetyMargin, evalData, evalExamples,
                     maxChunkBytes, stepTimeout, roundTimeout, scheduler, serverFlops, serverRecompute, out, resume,
                     new RoundGuards(minDevices, maxUpdateNorm, clipUpdates, maxLossRatio, true), maxNumExamples,
-                    storageRetry, dtype);
+                    storageRetry, dtype, template, generation);
         }
     }
 }

@@ -41,11 +41,15 @@ import org.memsfl.grpc.proto.RegisterRequest;
 import org.memsfl.grpc.proto.SplitFederationGrpc;
 import org.memsfl.lora.AdapterSet;
 import org.memsfl.lora.LoraConfig;
+import org.memsfl.metrics.Prediction;
+import org.memsfl.metrics.PredictionsFile;
 import org.memsfl.schedule.Policies;
 import org.memsfl.sim.SimContext;
 import org.memsfl.sim.SimSettings;
 import org.memsfl.sim.method.RoundOutcome;
 import org.memsfl.sim.method.SplitFederatedMethod;
+import org.memsfl.train.TaskEvalPlan;
+import org.memsfl.train.TaskEvaluator;
 
 /**
  * The same core round ({@code round.SplitServer} and {@code round.SplitDevice}) driven in process by the simulator and
@@ -56,6 +60,10 @@ import org.memsfl.sim.method.SplitFederatedMethod;
  * <p>Over gRPC the arrival order is thread timing; a client interceptor lets each device send a step only when it is
  * that step's turn in the order the in-process dispatcher recorded, and only after the previous step's gradient came
  * back. So both transports see the same arrivals, and the same dispatcher must then serve, and record, the same order.
+ *
+ * <p>The edge server also evaluates the final round by generation, with the simulator's {@code TaskEvaluator} on
+ * each device's held-out prompts: its predictions.jsonl and metrics.json must hold what the simulator's code gives
+ * on the in-process adapters.
  */
 class OneRoundTwoTransportsTest {
 
@@ -78,8 +86,11 @@ class OneRoundTwoTransportsTest {
         SimSettings sim = new SimSettings("stories260K", "random:gpt2-medium", data, "iid", fleetFile.toString(), 2,
                 2, SCHEDULER, "fedavg", 2, 48, LORA, 3e-3, 1, 1.0, 8, 0.1, 4, 7);
 
+        // generation-based evaluation of the final round on both sides: 2 held-out prompts per device, 8 new tokens
+        TaskEvalPlan generation = new TaskEvalPlan(TaskEvaluator.Settings.greedy(8, 4), 2, 0);
         // in process: the simulator's driver, the late device left out of round 1
         Map<String, float[]> expected;
+        TaskEvaluator.Result expectedTask;
         Map<Integer, List<String>> expectedOrder = new HashMap<>();
         try (SimContext ctx = new SimContext(sim);
              SplitFederatedMethod m = new SplitFederatedMethod(SplitFederatedMethod.Variant.MEMSFL, ctx,
@@ -91,6 +102,8 @@ class OneRoundTwoTransportsTest {
                 assertThat(o.participants()).as("round " + r).hasSize(r == 1 ? 2 : 3);
             }
             expected = EndToEndTest.values(m.globalAdapters());
+            expectedTask = TaskEvaluator.evaluate(ctx.loaded().model(), m.globalAdapters(), ctx.loaded().requireTokenizer(),
+                    ctx.encoder(), ctx.datasetName(), ctx.heldOutByDevice(2), generation.settings());
         }
         assertThat(expectedOrder.get(1)).hasSize(2 * 2).noneMatch(x -> x.startsWith(late + ":"));
         assertThat(expectedOrder.get(2)).hasSize(3 * 2);
@@ -101,7 +114,7 @@ class OneRoundTwoTransportsTest {
                 .optPlanShape("random:gpt2-medium").optRounds(2).optLocalSteps(2).optBatchSize(2).optSeqLen(48)
                 .optLora(LORA).optLr(3e-3).optWarmup(1).optMaxGradNorm(1.0).optSeed(7).optEvalData(data)
                 .optEvalExamples(8).optSafetyMargin(0.1).optScheduler(SCHEDULER).optPartitioner("iid")
-                .optRoundTimeout(Duration.ofSeconds(60)).build();
+                .optRoundTimeout(Duration.ofSeconds(60)).optGeneration(generation).build();
         Turnstile turnstile = new Turnstile(expectedOrder);
         ExecutorService pool = Executors.newCachedThreadPool();
         List<ManagedChannel> channels = new ArrayList<>();
@@ -141,7 +154,18 @@ class OneRoundTwoTransportsTest {
             n.get("serve_order").forEach(x -> served.add(x.asText()));
             assertThat(served).as("serve order of round " + r).containsExactlyElementsOf(expectedOrder.get(r));
             assertThat(n.get("dropped").toString()).isEqualTo(r == 1 ? "[\"" + late + "\"]" : "[]");
+            assertThat(n.has("task_metrics")).as("generation in round " + r + " (final only)").isEqualTo(r == 2);
         }
+        // the server generated with the simulator's TaskEvaluator on the same adapters: the same answers and scores
+        List<Prediction> served = PredictionsFile.readByMethod(out.resolve("predictions.jsonl")).get("memsfl");
+        assertThat(served).isEqualTo(expectedTask.predictions());
+        JsonNode metricsJson = org.memsfl.util.Json.MAPPER.readTree(out.resolve("metrics.json").toFile());
+        JsonNode task = metricsJson.get("methods").get("memsfl");
+        assertThat(task.get("prompts").asInt()).isEqualTo(expectedTask.predictions().size()).isPositive();
+        expectedTask.metrics().forEach((k, v) -> assertThat(task.get("metrics").get(k).asDouble()).as(k).isEqualTo(v));
+        assertThat(task.get("per_device").get("devices").size()).isEqualTo(expectedTask.perDevice().perDevice().size());
+        JsonNode summary = org.memsfl.util.Json.MAPPER.readTree(out.resolve("summary.json").toFile());
+        assertThat(summary.get("methods").get("memsfl").get("task")).isEqualTo(task);
     }
 
     private static RegisterRequest request(DeviceProfile p, int partition) {

@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.memsfl.chat.PromptEncoder;
+import org.memsfl.chat.TemplateChoice;
 import org.memsfl.cost.DelayModel;
 import org.memsfl.cost.MemoryModel;
 import org.memsfl.data.Batch;
@@ -11,9 +13,9 @@ import org.memsfl.data.DataResolver;
 import org.memsfl.data.Dataset;
 import org.memsfl.data.DeviceHeldOut;
 import org.memsfl.data.Example;
+import org.memsfl.data.ExampleEncoder;
 import org.memsfl.data.HeldOutPrompt;
 import org.memsfl.data.Partitioner;
-import org.memsfl.data.Tokenization;
 import org.memsfl.data.HeldOut;
 import org.memsfl.data.TokenizedExample;
 import org.memsfl.fleet.DeviceProfile;
@@ -47,6 +49,7 @@ public final class SimContext implements AutoCloseable {
     private final int seqLen;
     private final Dataset dataset;
     private final List<List<Example>> trainParts;
+    private final PromptEncoder encoder;
 
     public SimContext(SimSettings s) {
         this.settings = s;
@@ -69,7 +72,10 @@ public final class SimContext implements AutoCloseable {
         }
         this.loaded = ModelResolver.resolve(s.model(), LayerRange.all(trained.nLayers()), s.dtype());
         this.seqLen = Math.min(s.seqLen(), trained.maxSeqLen());
-        Tokenization tok = new Tokenization(loaded.requireTokenizer(), seqLen);
+        // --template: the model's chat template or the plain ones, for training, held-out loss and generation alike
+        this.encoder = new PromptEncoder(loaded.requireTokenizer(), seqLen,
+                new TemplateChoice(s.template()).resolveFor(s.model(), loaded.id()).orElse(null));
+        ExampleEncoder tok = encoder;
         // the same partitions DeviceData gives the deployment's devices; the raw examples stay for per-device held-out prompts
         List<List<Example>> rawParts = Partitioner.of(s.partition()).partition(ds.train(), participants.size(), s.seed());
         this.dataset = ds;
@@ -84,7 +90,7 @@ public final class SimContext implements AutoCloseable {
             }
             partitions.put(participants.get(i).id(), t);
         }
-        this.evalBatches = HeldOut.batches(ds, loaded.requireTokenizer(), s.evalExamples(), s.batchSize(), seqLen);
+        this.evalBatches = HeldOut.batches(ds, encoder, s.evalExamples(), s.batchSize(), seqLen);
     }
 
     /** A fresh sampler over a device's partition: every method sees the same batches in the same order. */
@@ -155,6 +161,16 @@ public final class SimContext implements AutoCloseable {
     public Map<String, List<HeldOutPrompt>> heldOutByDevice(int perDevice) {
         List<String> ids = participants.stream().map(DeviceProfile::id).toList();
         return DeviceHeldOut.split(trainParts, ids, dataset.eval(), settings.partition(), settings.seed(), perDevice);
+    }
+
+    /** How examples and prompts become ids in this run ({@code --template}). */
+    public PromptEncoder encoder() {
+        return encoder;
+    }
+
+    /** The chat template's name, or plain. */
+    public String templateName() {
+        return encoder.usesChatTemplate() ? encoder.template().name() : TemplateChoice.PLAIN;
     }
 
     public int seqLen() {

@@ -31,21 +31,24 @@ import org.memsfl.lora.LoraConfig;
  *                     forward of the server layers for far less activation memory); the others never do
  * @param dtype        frozen weights and activations of every model copy: F32, BF16 or F16 (LoRA factors, optimizer
  *                     state and loss stay float32)
+ * @param template     {@code --template}: auto, chat, plain, a named template or a .jinja file
+ *                     ({@link org.memsfl.chat.TemplateChoice}); every method formats training, held-out and
+ *                     generation prompts with it
  */
 public record SimSettings(String model, String planShape, String data, String partition, String fleet, int rounds,
                           int localSteps, String scheduler, String aggregation, int batchSize, int seqLen,
                           LoraConfig lora, double lr, int warmup, double maxGradNorm, int evalExamples,
                           double safetyMargin, int wireBytes, long seed, boolean serverRecompute,
-                          org.memsfl.engine.DType dtype) {
+                          org.memsfl.engine.DType dtype, String template) {
 
-    /** Settings computing in float32. */
+    /** Settings computing in float32 with {@code --template auto}. */
     public SimSettings(String model, String planShape, String data, String partition, String fleet, int rounds,
                        int localSteps, String scheduler, String aggregation, int batchSize, int seqLen,
                        LoraConfig lora, double lr, int warmup, double maxGradNorm, int evalExamples,
                        double safetyMargin, int wireBytes, long seed, boolean serverRecompute) {
         this(model, planShape, data, partition, fleet, rounds, localSteps, scheduler, aggregation, batchSize, seqLen,
                 lora, lr, warmup, maxGradNorm, evalExamples, safetyMargin, wireBytes, seed, serverRecompute,
-                org.memsfl.engine.DType.F32);
+                org.memsfl.engine.DType.F32, org.memsfl.chat.TemplateChoice.AUTO);
     }
 
     /** Settings with memsfl's default server recompute (on). */
@@ -58,6 +61,7 @@ public record SimSettings(String model, String planShape, String data, String pa
     }
 
     public SimSettings {
+        template = new org.memsfl.chat.TemplateChoice(template).value();
         positive("rounds", rounds);
         positive("local steps", localSteps);
         positive("batch size", batchSize);
@@ -104,6 +108,7 @@ public record SimSettings(String model, String planShape, String data, String pa
         m.put("wire_bytes", wireBytes);
         m.put("dtype", dtype.name());
         m.put("seed", seed);
+        m.put("template", template);
         return m;
     }
 }

@@ -180,7 +180,8 @@ public final class Experiment {
                 TaskEvaluator.Result roundTask = null;
                 if (generation != null && generation.due(r, s.rounds())) {
                     roundTask = TaskEvaluator.evaluate(ctx.loaded().model(), m.globalAdapters(),
-                            ctx.loaded().requireTokenizer(), ctx.datasetName(), heldOut, generation.settings());
+                            ctx.loaded().requireTokenizer(), ctx.encoder(), ctx.datasetName(), heldOut,
+                            generation.settings());
                     task = roundTask;
                 }
                 up += o.bytesUp();
@@ -233,6 +234,7 @@ public final class Experiment {
 
     private Map<String, Object> settingsWithPlan() {
         Map<String, Object> m = new LinkedHashMap<>(ctx.settings().toMap());
+        m.put("template_name", ctx.templateName());
         m.put("cuts", ctx.cuts());
         m.put("plan", ctx.plan().toMap());
         return m;

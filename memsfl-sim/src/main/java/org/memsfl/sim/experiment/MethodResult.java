@@ -3,7 +3,6 @@ package org.memsfl.sim.experiment;
 import java.util.List;
 import java.util.Map;
 import org.memsfl.cost.MethodMemory;
-import org.memsfl.metrics.DeviceQuality;
 import org.memsfl.train.TaskEvaluator;
 
 /**
@@ -26,21 +25,7 @@ public record MethodResult(String name, List<RoundMetrics> rounds, MethodMemory 
 
     /** Task metrics over all devices' prompts, and the headline metric per device with its mean, worst and spread. */
     public static Map<String, Object> taskSummary(TaskEvaluator.Result task) {
-        Map<String, Object> m = new java.util.LinkedHashMap<>();
-        m.put("prompts", task.predictions().size());
-        m.put("metrics", task.metrics());
-        DeviceQuality q = task.perDevice();
-        if (q != null) {
-            Map<String, Object> d = new java.util.LinkedHashMap<>();
-            d.put("metric", q.metric());
-            d.put("mean", q.mean());
-            d.put("worst", q.worst());
-            d.put("worst_device", q.worstDevice());
-            d.put("spread", q.spread());
-            d.put("devices", q.perDevice());
-            m.put("per_device", d);
-        }
-        return m;
+        return task.toSummary();
     }
 
     /** The per-method object of summary.json. */

@@ -1,0 +1,66 @@
+package org.memsfl.grpc;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Optional;
+import org.memsfl.chat.ChatTemplate;
+import org.memsfl.chat.TemplateChoice;
+import org.memsfl.grpc.proto.Assignment;
+import org.memsfl.util.BadInputException;
+
+/**
+ * One prompt format across a deployment: the server sends its {@code --template} and the sha256 of the chat template
+ * source it renders with; each device resolves the same choice against its own copy of the model (or its own
+ * {@code --template}, which must agree) and refuses to train when its template differs, since examples rendered
+ * differently would train the adapters on another format than the server evaluates.
+ */
+final class TemplateSync {
+
+    private TemplateSync() {
+    }
+
+    /** The server's encoder: its held-out examples and every device's training examples render alike. */
+    static org.memsfl.chat.PromptEncoder encoder(String choice, String modelSpec, org.memsfl.model.LoadedModel loaded,
+            int seqLen) {
+        return new org.memsfl.chat.PromptEncoder(loaded.requireTokenizer(), seqLen,
+                new TemplateChoice(choice).resolveFor(modelSpec, loaded.id()).orElse(null));
+    }
+
+    /** Hex sha256 of the template's source, or "" for the plain templates (null). */
+    static String sha256(ChatTemplate t) {
+        if (t == null) {
+            return "";
+        }
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                    .digest(t.source().getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
+    }
+
+    /**
+     * The device's chat template (null: plain) for the server's assignment.
+     *
+     * @param own the device's {@code --template}, or null to follow the server's
+     * @throws BadInputException when the device's template is not the server's
+     */
+    static ChatTemplate resolve(Assignment a, String own) {
+        String choice = own != null ? own : a.getTemplate().isEmpty() ? TemplateChoice.AUTO : a.getTemplate();
+        Optional<ChatTemplate> t = new TemplateChoice(choice).resolveFor(a.getModelSpec(), a.getModelId());
+        String sha = sha256(t.orElse(null));
+        if (!sha.equals(a.getTemplateSha256())) {
+            throw new BadInputException("--template " + choice + " gives this device " + describe(t.orElse(null), sha)
+                    + ", but the server renders with " + (a.getTemplateSha256().isEmpty() ? "the plain templates"
+                    : "chat template sha256 " + a.getTemplateSha256().substring(0, 12)) + " (server --template "
+                    + a.getTemplate() + "); give both the same --template and the same model files");
+        }
+        return t.orElse(null);
+    }
+
+    private static String describe(ChatTemplate t, String sha) {
+        return t == null ? "the plain templates" : "chat template " + t.name() + " (sha256 " + sha.substring(0, 12) + ")";
+    }
+}
