@@ -140,7 +140,7 @@ public record ServerSettings(String model, String planShape, int fleetSize, int 
     /** The settings that decide what is trained: a resumed run must agree with its checkpoint on all of them. */
     static final java.util.List<String> TRAINING_KEYS = java.util.List.of("model", "plan_shape", "fleet_size", "partition",
             "local_steps", "aggregation", "batch_size", "seq_len", "lora_rank", "lora_alpha", "lora_dropout", "lora_targets",
-            "lr", "warmup", "max_grad_norm", "safety_margin", "wire_dtype", "cut_override", "seed");
+            "lr", "warmup", "max_grad_norm", "safety_margin", "wire_dtype", "cut_override", "seed", "template");
 
     /** A copy that resumes from the checkpoint in {@link #out()}. */
     public ServerSettings resuming() {
