@@ -322,7 +322,8 @@ public final class ServerMemoryBench {
         try (RssSampler sampler = RssSampler.start(SAMPLE_NANOS)) {
             // build phase: the server side as the method holds it
             long tb = System.nanoTime();
-            ServerSegment server = new ServerSegment(microBatch, recompute);
+            // memsfl's server runs its head in chunks of target tokens (ServerSegment(rows, recompute, true))
+            ServerSegment server = new ServerSegment(microBatch, recompute, method == TrainingMethod.MEMSFL);
             List<AutoCloseable> owned = new ArrayList<>();
             long staticTensorBytes = build(method, config, lora, fleet, cuts, server, owned);
             double buildSeconds = (System.nanoTime() - tb) / 1e9;

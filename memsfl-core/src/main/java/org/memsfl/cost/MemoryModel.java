@@ -5,6 +5,7 @@ import org.memsfl.lora.LoraConfig;
 import org.memsfl.model.LayerRange;
 import org.memsfl.model.ModelConfig;
 import org.memsfl.model.Models;
+import org.memsfl.train.ChunkedHeadLoss;
 
 /**
  * Peak bytes of a model part during one LoRA training step, by category (DESIGN.md section 5): frozen weights counted
@@ -117,6 +118,34 @@ public record MemoryModel(ModelConfig model, LoraConfig lora, int batch, int seq
         LayerRange r = LayerRange.serverSegment(cut, model.nLayers());
         long act = (model.nLayers() - cut) * layerActivationBytes() + tokens() * Activations.headPerToken(model) * activationBytes;
         long buffers = 2 * hiddenBytes() + tokens() * ID_BYTES + 2 * logitsBytes();
+        return part(r, act, buffers);
+    }
+
+    /**
+     * Target tokens the chunked head ({@code ChunkedHeadLoss}) pushes through the head at a time at this shape: its
+     * rule ({@link ChunkedHeadLoss#chunkTokens}), at most B x T.
+     */
+    public long headChunkTokens() {
+        return Math.min(tokens(), ChunkedHeadLoss.chunkTokens(model.vocabSize(), activationBytes));
+    }
+
+    /**
+     * The server side of a device with cut c, the final norm, head and loss run in chunks of target tokens
+     * ({@code ServerSegment(rows, recompute, true)}): as {@link #serverSegment} for the layers; the head keeps the
+     * chunk's norm input, statistics and head input (activations), and at its backward holds four chunk x vocab
+     * tensors (logits, the log-probabilities cross entropy keeps, their gradient and the logits' gradient) and the
+     * (B, T, d) gradient buffer of the final hidden state (buffers).
+     */
+    public MemoryBreakdown serverSegmentChunkedHead(int cut, boolean recompute) {
+        checkCut(cut);
+        LayerRange r = LayerRange.serverSegment(cut, model.nLayers());
+        int layers = model.nLayers() - cut;
+        long layerAct = recompute
+                ? layers * hiddenBytes() + (layers > 0 ? layerActivationBytes() : 0)
+                : layers * layerActivationBytes();
+        long chunk = headChunkTokens();
+        long act = layerAct + chunk * (Activations.headPerToken(model) - model.vocabSize()) * activationBytes;
+        long buffers = 3 * hiddenBytes() + tokens() * ID_BYTES + 4 * chunk * model.vocabSize() * activationBytes;
         return part(r, act, buffers);
     }
 

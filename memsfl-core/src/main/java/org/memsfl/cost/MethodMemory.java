@@ -14,7 +14,8 @@ import org.memsfl.model.LayerRange;
  * <ul>
  *   <li>{@code memsfl}: device u holds emb + [0, cut_u). The server holds ONE frozen full model, every device's
  *       server-side LoRA over [cut_u, N) with gradients and moments, and the workspace (activations and buffers) of
- *       one device at a time, since it serves devices sequentially: the largest over devices.</li>
+ *       one device at a time, since it serves devices sequentially: the largest over devices. Its head and loss run
+ *       in chunks of target tokens ({@link MemoryModel#serverSegmentChunkedHead}).</li>
  *   <li>{@code sfl-v1}: devices as memsfl. The server keeps a separate submodel [cut_u, N) + norm + head per device
  *       with its LoRA state, and serves all devices in parallel, so it holds every device's workspace at once.</li>
  *   <li>{@code splitlora}: every device uses c_min, the smallest of the devices' cuts. The server holds one frozen
@@ -119,7 +120,7 @@ public record MethodMemory(TrainingMethod method, MemoryBreakdown server, Map<St
             }
             devices.put(d.id(), mm.device(cut));
             server = server.plus(mm.loraState(LayerRange.serverSegment(cut, mm.nLayers())));
-            MemoryBreakdown seg = recompute ? work.serverSegmentRecomputed(cut) : work.serverSegment(cut);
+            MemoryBreakdown seg = work.serverSegmentChunkedHead(cut, recompute);
             if (seg.workspace() > busiest.workspace()) {
                 busiest = seg;
             }

@@ -81,7 +81,9 @@ public final class SplitServer implements AutoCloseable {
         this.aggregation = aggregation;
         this.serverCopy = serverCopy;
         this.schedule = s.schedule();
-        this.segment = new ServerSegment(0, design == ServerDesign.MEMSFL && recompute);
+        // memsfl's sequential server also runs its head and loss in chunks of target tokens; the baselines run as
+        // published, all logits at once
+        this.segment = new ServerSegment(0, design == ServerDesign.MEMSFL && recompute, design == ServerDesign.MEMSFL);
         this.nLayers = model.config().nLayers();
         this.init = AdapterSet.init(model.config(), lora, LayerRange.all(nLayers), s.seed());
         this.global = init.copy();

@@ -11,6 +11,7 @@ import org.memsfl.engine.NativeScope;
 import org.memsfl.engine.Tensors;
 import org.memsfl.model.DecoderModel;
 import org.memsfl.model.ForwardContext;
+import org.memsfl.train.ChunkedHeadLoss;
 import org.memsfl.train.GradClip;
 import org.memsfl.train.Loss;
 
@@ -31,6 +32,7 @@ public final class ServerSegment {
     private final Map<String, ServerState> states = new LinkedHashMap<>();
     private final int microBatchRows;
     private final boolean recompute;
+    private final boolean chunkedHead;
 
     /** A server that runs each device's whole batch through its segment at once. */
     public ServerSegment() {
@@ -52,15 +54,32 @@ public final class ServerSegment {
      *                       just before its backward; the loss and every gradient are those of the plain path
      */
     public ServerSegment(int microBatchRows, boolean recompute) {
+        this(microBatchRows, recompute, false);
+    }
+
+    /**
+     * @param microBatchRows as in {@link #ServerSegment(int)}
+     * @param recompute      as in {@link #ServerSegment(int, boolean)}
+     * @param chunkedHead    run the final norm, head and loss a chunk of target tokens at a time
+     *                       ({@link ChunkedHeadLoss}), so the (rows, T, vocab) logits and their gradient never exist at
+     *                       once; the gradients are those of the whole head. memsfl's server does; the baselines'
+     *                       servers run the head as published, on all logits at once
+     */
+    public ServerSegment(int microBatchRows, boolean recompute, boolean chunkedHead) {
         if (microBatchRows < 0) {
             throw new IllegalArgumentException("micro-batch rows must be >= 0, got " + microBatchRows);
         }
         this.microBatchRows = microBatchRows;
         this.recompute = recompute;
+        this.chunkedHead = chunkedHead;
     }
 
     public boolean recompute() {
         return recompute;
+    }
+
+    public boolean chunkedHead() {
+        return chunkedHead;
     }
 
     public void register(String deviceId, ServerState state) {
@@ -91,7 +110,7 @@ public final class ServerSegment {
                     + " but is registered with cut " + s.cut());
         }
         try (NativeScope scope = new NativeScope()) {
-            GradientPayload g = gradient(s, p, microBatchRows, recompute);
+            GradientPayload g = gradient(s, p, microBatchRows, recompute, chunkedHead);
             GradClip.clip(s.adapters().parameters(), maxGradNorm);
             s.optimizer().step(lr);
             // grad() is a view owned by the leaf, which dies with the scope: keep an owning handle instead
@@ -120,6 +139,15 @@ public final class ServerSegment {
      * device's dropout generator ends where the plain path leaves it.
      */
     public static GradientPayload gradient(ServerState s, ActivationPayload p, int microBatchRows, boolean recompute) {
+        return gradient(s, p, microBatchRows, recompute, false);
+    }
+
+    /**
+     * As {@link #gradient(ServerState, ActivationPayload, int, boolean)}; with {@code chunkedHead} the head and loss
+     * run a chunk of target tokens at a time ({@link ChunkedHeadLoss}), with the same loss and gradients.
+     */
+    public static GradientPayload gradient(ServerState s, ActivationPayload p, int microBatchRows, boolean recompute,
+                                           boolean chunkedHead) {
         long tokens = 0;
         for (long t : Tensors.toLongs(p.targets())) {
             if (t != Loss.IGNORE) {
@@ -142,16 +170,24 @@ public final class ServerSegment {
                 if (recompute) {
                     double[] part = new double[1];
                     // the recomputed step hands back a tensor no scope owns: escape gives it to the caller's scope
-                    grads.push_back(micro.escape(recomputedStep(s, ctx, sent, targets, tokens, part)));
+                    grads.push_back(micro.escape(recomputedStep(s, ctx, sent, targets, tokens, chunkedHead, part)));
                     loss += part[0];
                     continue;
                 }
                 sent.set_requires_grad(true);
                 Tensor h = s.model().forwardLayers(sent, s.cut(), s.model().config().nLayers(), ctx);
-                Tensor part = Loss.crossEntropySum(s.model().head(h, ctx), targets)
-                        .div(Tensors.scalar(Math.max(1, tokens)));
-                part.backward();
-                loss += part.item().toDouble();
+                if (chunkedHead) {
+                    // the head and loss a chunk of tokens at a time; their gradient then flows down the layers' graph
+                    ChunkedHeadLoss.Result head = ChunkedHeadLoss.lossAndGradient(s.model(), h, targets,
+                            Math.max(1, tokens), ctx);
+                    h.backward(head.grad(), new BoolOptional(), false, new TensorArrayRefOptional());
+                    loss += head.loss();
+                } else {
+                    Tensor part = Loss.crossEntropySum(s.model().head(h, ctx), targets)
+                            .div(Tensors.scalar(Math.max(1, tokens)));
+                    part.backward();
+                    loss += part.item().toDouble();
+                }
                 // grad() is a view owned by the leaf, which dies with this scope: an owning handle escapes instead
                 grads.push_back(micro.escape(sent.grad().detach()));
             }
@@ -165,8 +201,9 @@ public final class ServerSegment {
      * <ol>
      *   <li>without autograd, run the layers keeping only each layer's input, and the dropout generator's state
      *       before each layer (LoRA dropout draws its masks from the device's generator);</li>
-     *   <li>with autograd, norm, head and loss from a detached leaf of the last hidden state; backward; the leaf's
-     *       gradient goes down; note the generator's state (where the plain path leaves it);</li>
+     *   <li>with autograd, norm, head and loss from a detached leaf of the last hidden state (or a chunk of target
+     *       tokens at a time, {@link ChunkedHeadLoss}); backward; the gradient goes down; note the generator's state
+     *       (where the plain path leaves it);</li>
      *   <li>for layer N-1 down to cut: put the generator back to that layer's state, so its masks are drawn again
      *       exactly, rerun the layer with autograd from a leaf of its saved input, back-propagate the incoming
      *       gradient; the leaf's gradient goes down (adapter gradients accumulate in their .grad());</li>
@@ -177,11 +214,12 @@ public final class ServerSegment {
      * @param sent    (n, T, dim) the micro-batch's cut activations; the caller owns it
      * @param targets (n, T) int64
      * @param tokens  target tokens of the whole batch (the loss is their mean)
+     * @param chunkedHead the head and loss in chunks of target tokens
      * @param loss    receives this micro-batch's part of the loss
      * @return (n, T, dim) the gradient at the cut, owned by the caller
      */
     private static Tensor recomputedStep(ServerState s, ForwardContext ctx, Tensor sent, Tensor targets, long tokens,
-                                         double[] loss) {
+                                         boolean chunkedHead, double[] loss) {
         DecoderModel model = s.model();
         int cut = s.cut();
         int layers = model.config().nLayers() - cut;
@@ -207,13 +245,20 @@ public final class ServerSegment {
                 }
             }
             try (NativeScope head = new NativeScope()) {
-                Tensor last = inputs[layers].detach();
-                last.set_requires_grad(true);
-                Tensor part = Loss.crossEntropySum(model.head(last, ctx), targets)
-                        .div(Tensors.scalar(Math.max(1, tokens)));
-                part.backward();
-                loss[0] = part.item().toDouble();
-                grad = head.keep(last.grad().detach());
+                if (chunkedHead) {
+                    ChunkedHeadLoss.Result r = ChunkedHeadLoss.lossAndGradient(model, inputs[layers], targets,
+                            Math.max(1, tokens), ctx);
+                    loss[0] = r.loss();
+                    grad = head.keep(r.grad());
+                } else {
+                    Tensor last = inputs[layers].detach();
+                    last.set_requires_grad(true);
+                    Tensor part = Loss.crossEntropySum(model.head(last, ctx), targets)
+                            .div(Tensors.scalar(Math.max(1, tokens)));
+                    part.backward();
+                    loss[0] = part.item().toDouble();
+                    grad = head.keep(last.grad().detach());
+                }
                 if (rng != null) {
                     afterHead = head.keep(rng.get_state());
                 }

@@ -31,6 +31,12 @@ class MethodMemoryTest {
     private static final long BLOCK_ACT = TOKENS * 1162 * 4;
     private static final long HEAD_ACT = TOKENS * (2 * 64 + 1 + 512) * 4;
     private static final long SERVER_BUF = 2 * TOKENS * 64 * 4 + TOKENS * 8 + 2 * TOKENS * 512 * 4;
+    /**
+     * memsfl's chunked head at this shape: all 32 tokens fit one chunk; it keeps the norm and head inputs and
+     * statistics, and at its backward four chunk x vocab tensors and the (B, T, d) gradient buffer.
+     */
+    private static final long CHUNKED_HEAD_ACT = TOKENS * (2 * 64 + 1) * 4;
+    private static final long CHUNKED_BUF = 3 * TOKENS * 64 * 4 + TOKENS * 8 + 4 * TOKENS * 512 * 4;
 
     private final MemoryModel mm = MemoryModel.of(STORIES, QV8, 2, 16);
     /** a can hold the whole model, b only 1 MiB (the whole model needs about 2 MiB). */
@@ -48,8 +54,8 @@ class MethodMemoryTest {
         assertThat(s.loraParams()).isEqualTo((2 + 4) * LORA_LAYER * 4);
         assertThat(s.optimizerState()).isEqualTo(2 * (2 + 4) * LORA_LAYER * 4);
         // b (cut 1) leaves the server four blocks: the larger workspace
-        assertThat(s.activations()).isEqualTo(4 * BLOCK_ACT + HEAD_ACT);
-        assertThat(s.buffers()).isEqualTo(SERVER_BUF);
+        assertThat(s.activations()).isEqualTo(4 * BLOCK_ACT + CHUNKED_HEAD_ACT);
+        assertThat(s.buffers()).isEqualTo(CHUNKED_BUF);
         assertThat(m.devices()).containsEntry("a", mm.device(3)).containsEntry("b", mm.device(1));
         assertThat(m.dropped()).isEmpty();
     }
@@ -64,18 +70,36 @@ class MethodMemoryTest {
         MemoryBreakdown plain = MethodMemory.of(TrainingMethod.MEMSFL, mm, two, cuts, 0.1).server();
         MemoryBreakdown s = MethodMemory.memsfl(mm, two, cuts, 0, true).server();
         long hidden = TOKENS * 64 * 4;
-        assertThat(s.activations()).isEqualTo(4 * hidden + BLOCK_ACT + HEAD_ACT);
-        assertThat(s.buffers()).isEqualTo(SERVER_BUF);
+        assertThat(s.activations()).isEqualTo(4 * hidden + BLOCK_ACT + CHUNKED_HEAD_ACT);
+        assertThat(s.buffers()).isEqualTo(CHUNKED_BUF);
         assertThat(s.frozenWeights()).isEqualTo(plain.frozenWeights());
         assertThat(s.loraParams()).isEqualTo(plain.loraParams());
         assertThat(s.optimizerState()).isEqualTo(plain.optimizerState());
         assertThat(s.total()).isLessThan(plain.total());
         assertThat(MethodMemory.memsfl(mm, two, cuts, 0, false).server()).isEqualTo(plain);
         MemoryBreakdown mb1 = MethodMemory.memsfl(mm, two, cuts, 1, true).server();
-        assertThat(mb1.activations()).isEqualTo((4 * hidden + BLOCK_ACT + HEAD_ACT) / 2);
-        assertThat(mb1.buffers()).isEqualTo(SERVER_BUF / 2);
+        assertThat(mb1.activations()).isEqualTo((4 * hidden + BLOCK_ACT + CHUNKED_HEAD_ACT) / 2);
+        assertThat(mb1.buffers()).isEqualTo(CHUNKED_BUF / 2);
         // no server layers, nothing to recompute: the head's workspace alone
         assertThat(mm.serverSegmentRecomputed(5).activations()).isEqualTo(mm.serverSegment(5).activations());
+    }
+
+    /**
+     * At GPT-2-medium (vocab 50,257, B=4, T=128, fp32) the chunked head holds 41 target tokens' logits at a time
+     * (8 MiB each), four such tensors at its backward: about 32 MiB where the unchunked head holds two full (B, T, V)
+     * tensors and the log-probabilities (about 294 MiB).
+     */
+    @Test
+    void theChunkedHeadHoldsAFewChunksNotTheWholeLogits() {
+        MemoryModel medium = MemoryModel.of(org.memsfl.model.ModelPresets.get("gpt2-medium"), QV8, 4, 128);
+        assertThat(medium.headChunkTokens()).isEqualTo(41);
+        MemoryBreakdown chunked = medium.serverSegmentChunkedHead(20, true);
+        MemoryBreakdown whole = medium.serverSegmentRecomputed(20);
+        long logits = 512L * 50257 * 4;
+        long chunkLogits = 41L * 50257 * 4;
+        assertThat(whole.buffers() - chunked.buffers()).isEqualTo(2 * logits - 4 * chunkLogits - 512L * 1024 * 4);
+        assertThat(whole.activations() - chunked.activations()).isEqualTo((512L - 41) * (2 * 1024 + 2) * 4 + logits);
+        assertThat(chunked.frozenWeights()).isEqualTo(whole.frozenWeights());
     }
 
     @Test

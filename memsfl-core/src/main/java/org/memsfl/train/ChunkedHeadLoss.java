@@ -1,0 +1,100 @@
+package org.memsfl.train;
+
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.memsfl.engine.NativeScope;
+import org.memsfl.engine.Tensors;
+import org.memsfl.model.DecoderModel;
+import org.memsfl.model.ForwardContext;
+
+/**
+ * Final norm, LM head and cross entropy, forward and backward, a chunk of target tokens at a time, so that the full
+ * (rows, T, vocab) logits and their gradient never exist at once. The idea is the "chunked" or "fused linear cross
+ * entropy" of memory-efficient trainers (e.g. Liger-Kernel's FusedLinearCrossEntropy, Wijmans et al., "Cut Your
+ * Losses in Large-Vocabulary Language Models", 2024): the head and loss are per token, so the gradient of the summed
+ * loss with respect to each token's hidden state depends only on that token, and a chunk's backward gives exactly the
+ * gradient of those tokens. Positions whose target is {@link Loss#IGNORE} (prompt, padding) carry no loss and get a
+ * zero gradient; they are never pushed through the head at all.
+ *
+ * <p>Peak workspace: the selected hidden rows of one chunk, the chunk's logits, the log-probabilities cross entropy
+ * keeps, their gradient and the logits' gradient, that is about 4 x chunk x vocab elements, plus one (rows, T, d)
+ * gradient buffer. The head itself has no adapter (LoRA targets are layer modules and the embedding), so no
+ * parameter gradient crosses chunks.
+ */
+public final class ChunkedHeadLoss {
+
+    /**
+     * Bytes of one chunk's logits: 8 MiB keeps the head's workspace (four chunk-sized tensors) near 32 MiB at any
+     * vocabulary, while a chunk is still 41 tokens at GPT-2's vocabulary in float32, enough rows for the head's GEMM.
+     */
+    public static final long CHUNK_LOGIT_BYTES = 8L << 20;
+
+    private ChunkedHeadLoss() {
+    }
+
+    /**
+     * @param loss summed loss over the batch's target tokens divided by the caller's divisor
+     * @param grad (rows, T, d) gradient of that loss with respect to the final hidden state; the caller owns it
+     */
+    public record Result(double loss, Tensor grad) {
+    }
+
+    /** Target tokens per chunk at this vocabulary and element width: {@link #CHUNK_LOGIT_BYTES} of logits, at least 1. */
+    public static int chunkTokens(long vocab, int elementBytes) {
+        if (vocab < 1 || elementBytes < 1) {
+            throw new IllegalArgumentException("vocab and element bytes must be >= 1, got " + vocab + ", " + elementBytes);
+        }
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, CHUNK_LOGIT_BYTES / (vocab * elementBytes)));
+    }
+
+    /** As {@link #lossAndGradient(DecoderModel, Tensor, Tensor, double, ForwardContext, int)} with {@link #chunkTokens}. */
+    public static Result lossAndGradient(DecoderModel model, Tensor hidden, Tensor targets, double divisor,
+                                         ForwardContext ctx) {
+        return lossAndGradient(model, hidden, targets, divisor, ctx,
+                chunkTokens(model.config().vocabSize(), (int) hidden.element_size()));
+    }
+
+    /**
+     * Loss and gradient of {@code sum over target tokens of CE(head(hidden)) / divisor}.
+     *
+     * @param model       holds the final norm and the head
+     * @param hidden      (rows, T, d) final hidden state; only read (its graph, if any, is not touched)
+     * @param targets     (rows, T) int64, {@link Loss#IGNORE} where no loss is taken
+     * @param divisor     > 0, usually the batch's target count
+     * @param ctx         forward context passed to the head
+     * @param chunkTokens target tokens through the head at a time, >= 1
+     */
+    public static Result lossAndGradient(DecoderModel model, Tensor hidden, Tensor targets, double divisor,
+                                         ForwardContext ctx, int chunkTokens) {
+        if (!(divisor > 0)) {
+            throw new IllegalArgumentException("divisor must be > 0, got " + divisor);
+        }
+        if (chunkTokens < 1) {
+            throw new IllegalArgumentException("chunk tokens must be >= 1, got " + chunkTokens);
+        }
+        long d = hidden.size(2);
+        Tensor grad = torch.zeros_like(hidden).detach();              // (rows, T, d), returned
+        double loss = 0;
+        try (NativeScope scope = new NativeScope()) {
+            Tensor flat = hidden.detach().reshape(-1, d);              // (rows*T, d)
+            Tensor gradFlat = grad.view(-1, d);                        // (rows*T, d), a view of grad
+            Tensor targetFlat = targets.reshape(-1);                   // (rows*T)
+            Tensor positions = torch.nonzero(targetFlat.ne(Tensors.scalar(Loss.IGNORE))).reshape(-1); // (k) int64
+            long k = positions.size(0);
+            for (long from = 0; from < k; from += chunkTokens) {
+                long n = Math.min(chunkTokens, k - from);
+                try (NativeScope chunk = new NativeScope()) {
+                    Tensor rows = positions.narrow(0, from, n);        // (n)
+                    Tensor x = flat.index_select(0, rows).unsqueeze(0); // (1, n, d): a leaf of the chunk's graph
+                    x.set_requires_grad(true);
+                    Tensor part = Loss.crossEntropySum(model.head(x, ctx), targetFlat.index_select(0, rows).unsqueeze(0))
+                            .div(Tensors.scalar(divisor));
+                    part.backward();
+                    loss += part.item().toDouble();
+                    gradFlat.index_copy_(0, rows, x.grad().view(-1, d));
+                }
+            }
+        }
+        return new Result(loss, grad);
+    }
+}
