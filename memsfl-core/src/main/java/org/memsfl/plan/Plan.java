@@ -14,12 +14,14 @@ import java.util.Optional;
  * @param seqLen       T the memory was computed for
  * @param safetyMargin fraction added to every need before comparing with the budget
  * @param devices      one entry per device of the fleet, fitting or not
+ * @param server       what the edge server holds at these cuts, against its budget
  */
-public record Plan(String fleet, int nLayers, int batch, int seqLen, double safetyMargin, List<DevicePlan> devices) {
+public record Plan(String fleet, int nLayers, int batch, int seqLen, double safetyMargin, List<DevicePlan> devices,
+                   ServerPlan server) {
 
     public Plan {
-        if (fleet == null || devices == null) {
-            throw new IllegalArgumentException("plan needs a fleet name and its devices");
+        if (fleet == null || devices == null || server == null) {
+            throw new IllegalArgumentException("plan needs a fleet name, its devices and the server's plan");
         }
         devices = List.copyOf(devices);
     }
@@ -52,6 +54,7 @@ public record Plan(String fleet, int nLayers, int batch, int seqLen, double safe
         m.put("seq_len", seqLen);
         m.put("safety_margin", safetyMargin);
         m.put("devices", devices.stream().map(DevicePlan::toMap).toList());
+        m.put("server", server.toMap());
         return m;
     }
 }

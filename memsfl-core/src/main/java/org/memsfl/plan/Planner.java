@@ -1,10 +1,14 @@
 package org.memsfl.plan;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import org.memsfl.cost.MemoryBreakdown;
 import org.memsfl.cost.MemoryModel;
+import org.memsfl.cost.MethodMemory;
+import org.memsfl.util.BadInputException;
 import org.memsfl.fleet.DeviceProfile;
 import org.memsfl.fleet.Fleet;
 import org.memsfl.lora.LoraConfig;
@@ -16,7 +20,8 @@ import static org.memsfl.fleet.Units.human;
  * Chooses each device's cut (DESIGN.md sections 1 and 5): the largest c in [1, N-1] whose device memory times
  * (1 + margin) is within the budget. Device memory grows with c, so the largest fitting cut is also the one that
  * moves the most work and memory off the server; the margin absorbs allocator slack and what the memory model
- * leaves out.
+ * leaves out. Then the edge server: memsfl's server holds one frozen model, every device's server-side adapters and
+ * one device's workspace; a fleet whose server cannot hold that within {@code server.memory} is refused.
  */
 public final class Planner {
 
@@ -28,7 +33,20 @@ public final class Planner {
         return plan(MemoryModel.of(model, lora, batch, seqLen), fleet, safetyMargin);
     }
 
+    /** As {@link #plan(MemoryModel, Fleet, double, boolean)} for a server that recomputes (memsfl's default). */
     public static Plan plan(MemoryModel memory, Fleet fleet, double safetyMargin) {
+        return plan(memory, fleet, safetyMargin, true);
+    }
+
+    /**
+     * Each device's cut, then the edge server's check: at those cuts, the server must hold one frozen model, every
+     * device's server-side LoRA state and one device's workspace within {@code server.memory} (with the margin).
+     *
+     * @param serverRecompute the server recomputes its layers' activations during the backward
+     * @throws BadInputException when the server cannot hold the fleet, naming what it needs by category, its budget
+     *                           and how many devices it could hold
+     */
+    public static Plan plan(MemoryModel memory, Fleet fleet, double safetyMargin, boolean serverRecompute) {
         if (!(safetyMargin >= 0) || Double.isInfinite(safetyMargin)) {
             throw new IllegalArgumentException("safetyMargin must be a finite number >= 0, got " + safetyMargin);
         }
@@ -36,7 +54,46 @@ public final class Planner {
         for (DeviceProfile d : fleet.devices()) {
             out.add(device(memory, d, safetyMargin));
         }
-        return new Plan(fleet.name(), memory.nLayers(), memory.batch(), memory.seqLen(), safetyMargin, out);
+        Plan p = new Plan(fleet.name(), memory.nLayers(), memory.batch(), memory.seqLen(), safetyMargin, out,
+                server(memory, fleet, out, safetyMargin, serverRecompute));
+        if (!p.server().fits()) {
+            throw new BadInputException("fleet " + fleet.name() + ": the edge server cannot hold it: "
+                    + p.server().reason());
+        }
+        return p;
+    }
+
+    /** The server's need at the planned cuts, each device's share, and how many devices (in fleet order) fit. */
+    static ServerPlan server(MemoryModel memory, Fleet fleet, List<DevicePlan> devices, double margin,
+                             boolean recompute) {
+        long budget = fleet.server().memoryBytes();
+        Map<String, Integer> cuts = new LinkedHashMap<>();
+        Map<String, Long> shares = new LinkedHashMap<>();
+        int maxDevices = 0;
+        for (DevicePlan d : devices) {
+            if (!d.fits()) {
+                continue;
+            }
+            cuts.put(d.deviceId(), d.cut());
+            if (fits(MethodMemory.memsfl(memory, fleet, cuts, 0, recompute).server(), margin, budget)) {
+                maxDevices = cuts.size();
+            }
+            MemoryBreakdown seg = memory.serverSegmentChunkedHead(d.cut(), recompute);
+            shares.put(d.deviceId(), seg.loraState() + seg.workspace());
+        }
+        MemoryBreakdown m = MethodMemory.memsfl(memory, fleet, cuts, 0, recompute).server();
+        long needed = needed(m, margin);
+        String reason = String.format(Locale.ROOT, "needs %s with %s margin (one frozen model %s, %d devices' "
+                        + "server-side LoRA state %s, one device's workspace %s), server.memory is %s; ",
+                human(needed), percent(margin), human(m.frozenWeights()), cuts.size(), human(m.loraState()),
+                human(m.workspace()), human(budget));
+        reason += needed <= budget
+                ? "headroom " + human(budget - needed)
+                : "at these cuts it holds " + maxDevices + " of " + cuts.size() + " devices"
+                        + (maxDevices == 0 ? " (the frozen model and one device's workspace alone need "
+                        + human(needed(new MemoryBreakdown(m.frozenWeights(), 0, 0, 0, m.activations(), m.buffers()),
+                        margin)) + ")" : "");
+        return new ServerPlan(m, budget, needed, shares, maxDevices, reason);
     }
 
     public static DevicePlan device(MemoryModel memory, DeviceProfile d, double margin) {

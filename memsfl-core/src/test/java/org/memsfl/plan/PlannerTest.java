@@ -114,4 +114,37 @@ class PlannerTest {
     private static DeviceProfile device(String id, long budget) {
         return new DeviceProfile(id, budget, 1e12, 1e6, 4e6, 0.02);
     }
+
+    /**
+     * The server check: paper-5 at gpt2-medium needs one frozen model (1.32 GiB) plus five devices' server-side
+     * adapters and one workspace; a server.memory of 1 GiB is refused with the numbers, and the need computed by
+     * hand (the same categories through MethodMemory) sits exactly at the boundary the planner draws.
+     */
+    @Test
+    void aServerThatCannotHoldTheFleetIsRefusedWithTheNumbers() {
+        Fleet paper = Fleets.resolve("paper-5");
+        Plan ok = Planner.plan(medium, paper, 0.1);
+        ServerPlan s = ok.server();
+        assertThat(s.fits()).isTrue();
+        assertThat(s.maxDevices()).isEqualTo(5);
+        assertThat(s.memory().frozenWeights()).isEqualTo(medium.frozenBytes(org.memsfl.model.LayerRange.all(24)));
+        assertThat(s.shares()).hasSize(5).allSatisfy((id, bytes) -> assertThat(bytes).isPositive());
+        assertThat(s.neededBytes()).isEqualTo((long) Math.ceil(s.memory().total() * 1.1));
+
+        Fleet small = new Fleet("small-server", paper.devices(), new ServerProfile(30e12, 1L << 30));
+        assertThatThrownBy(() -> Planner.plan(medium, small, 0.1))
+                .isInstanceOf(org.memsfl.util.BadInputException.class)
+                .hasMessageContaining("fleet small-server: the edge server cannot hold it")
+                .hasMessageContaining("server.memory is 1.00 GiB")
+                .hasMessageContaining("one frozen model 1.32 GiB")
+                .hasMessageContaining("holds 0 of 5 devices");
+        // exactly the need fits; one byte less holds four of the five devices at most
+        Fleet exact = new Fleet("exact", paper.devices(), new ServerProfile(30e12, s.neededBytes()));
+        assertThat(Planner.plan(medium, exact, 0.1).server().headroomBytes()).isZero();
+        Fleet tight = new Fleet("tight", paper.devices(), new ServerProfile(30e12, s.neededBytes() - 1));
+        assertThatThrownBy(() -> Planner.plan(medium, tight, 0.1)).hasMessageContaining("it holds 4 of 5 devices");
+        // the table prints each device's server share and the server's row
+        String table = PlanTable.render(ok);
+        assertThat(table).contains("server share").contains("edge server").contains("headroom");
+    }
 }
