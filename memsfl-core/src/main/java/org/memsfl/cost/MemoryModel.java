@@ -5,6 +5,7 @@ import org.memsfl.lora.LoraConfig;
 import org.memsfl.model.LayerRange;
 import org.memsfl.model.ModelConfig;
 import org.memsfl.model.Models;
+import org.memsfl.quant.WeightStorage;
 import org.memsfl.train.ChunkedHeadLoss;
 
 /**
@@ -167,6 +168,59 @@ public record MemoryModel(ModelConfig model, LoraConfig lora, int batch, int seq
                 + tokens() * Activations.headPerToken(model) * activationBytes;
         long buffers = 2 * hiddenBytes() + tokens() * ID_BYTES + 2 * logitsBytes();
         return part(r, act, buffers);
+    }
+
+    /**
+     * A device with cut c whose layers' linear weights are stored as {@code storage} ({@code --device-weights}) and
+     * dequantized one layer at a time for compute. Frozen weights: the embedding, norms and biases at
+     * {@link #weightBytes}, each layer's 2-D projection weights at {@link WeightStorage#bytes}. Below float32 the
+     * device also recomputes: its forward keeps each layer's input only, and before each layer's backward it
+     * dequantizes that layer and runs it again, so activations are one (B, T, d) checkpoint per layer plus one
+     * layer's activations, and the buffers add one layer's dequantized float weights. With {@code FP32} this is
+     * {@link #device(int)}.
+     */
+    public MemoryBreakdown device(int cut, WeightStorage storage) {
+        if (storage == WeightStorage.FP32 && weightBytes == 4) {
+            return device(cut);
+        }
+        checkCut(cut);
+        LayerRange r = LayerRange.deviceSegment(cut);
+        long frozen = 0;
+        long largestLayer = 0;
+        Map<Integer, Long> perLayer = new java.util.HashMap<>();
+        for (Map.Entry<String, long[]> e : Models.shapes(model, r).entrySet()) {
+            long[] shape = e.getValue();
+            int layer = layerOf(e.getKey());
+            if (layer >= 0 && shape.length == 2) {
+                frozen += storage.bytes(shape[0], shape[1]);
+                perLayer.merge(layer, shape[0] * shape[1] * 4L, Long::sum);
+            } else {
+                long numel = 1;
+                for (long d : shape) {
+                    numel *= d;
+                }
+                frozen += numel * weightBytes;
+            }
+        }
+        for (long b : perLayer.values()) {
+            largestLayer = Math.max(largestLayer, b);
+        }
+        long act = cut * hiddenBytes() + (cut > 0 ? layerActivationBytes() : 0)
+                + tokens() * Activations.embeddingPerToken(model, lora) * activationBytes;
+        long buffers = 2 * hiddenBytes() + 2 * tokens() * ID_BYTES + largestLayer;
+        MemoryBreakdown s = loraState(r);
+        return new MemoryBreakdown(frozen, s.loraParams(), s.loraGrads(), s.optimizerState(), act, buffers);
+    }
+
+    /** The layer index of a weight name under Hugging Face naming ({@code h.<i>.} or {@code model.layers.<i>.}), else -1. */
+    static int layerOf(String name) {
+        String rest = name.startsWith("h.") ? name.substring(2)
+                : name.startsWith("model.layers.") ? name.substring("model.layers.".length()) : null;
+        if (rest == null) {
+            return -1;
+        }
+        int dot = rest.indexOf('.');
+        return dot < 0 ? -1 : Integer.parseInt(rest.substring(0, dot));
     }
 
     /** The whole model trained in one process (fedlora's device, the centralized server): no split buffers. */

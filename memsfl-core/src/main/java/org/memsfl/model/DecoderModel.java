@@ -12,6 +12,8 @@ import org.memsfl.engine.DType;
 import org.memsfl.engine.Engine;
 import org.memsfl.engine.NativeScope;
 import org.memsfl.engine.Tensors;
+import org.memsfl.quant.QuantizedWeight;
+import org.memsfl.quant.WeightStorage;
 import org.memsfl.util.BadInputException;
 
 /**
@@ -26,7 +28,10 @@ public abstract class DecoderModel implements AutoCloseable {
 
     protected final ModelConfig config;
     protected final LayerRange range;
-    private final Map<String, Tensor> weights;
+    private Map<String, Tensor> weights;
+    /** Layer weights held in a storage form below the compute dtype, dequantized at each use ({@link #quantizeLayers}). */
+    private final Map<String, QuantizedWeight> quantized = new LinkedHashMap<>();
+    private final DType compute;
     private final String source;
     private final DType dtype;
 
@@ -61,6 +66,41 @@ public abstract class DecoderModel implements AutoCloseable {
             held.put(e.getKey(), c);
         }
         this.weights = Collections.unmodifiableMap(held);
+        this.compute = compute;
+    }
+
+    /**
+     * Stores every held layer's 2-D projection weight as {@code storage} (QLoRA-style storage: embeddings, norms,
+     * biases and the head stay as they are). Each use then dequantizes the weight to the compute dtype, so a forward
+     * holds one layer's float weights at a time unless autograd keeps them: run such a model's training with
+     * layer recomputation ({@code DeviceSegment}). A no-op for {@code FP32} on a float32 model.
+     */
+    public void quantizeLayers(WeightStorage storage) {
+        if (storage == WeightStorage.FP32 && compute == DType.F32) {
+            return;
+        }
+        Map<String, Tensor> held = new LinkedHashMap<>(weights);
+        for (Map.Entry<String, Tensor> e : weights.entrySet()) {
+            Tensor t = e.getValue();
+            if (isLayerWeight(e.getKey()) && t.dim() == 2) {
+                try (NativeScope scope = new NativeScope()) {
+                    QuantizedWeight q = storage.quantize(t);
+                    quantized.put(e.getKey(), q);
+                }
+                held.remove(e.getKey());
+                t.close();
+            }
+        }
+        weights = Collections.unmodifiableMap(held);
+    }
+
+    /** Whether some layer weights are held in a quantized storage form. */
+    public boolean hasQuantizedLayers() {
+        return !quantized.isEmpty();
+    }
+
+    private static boolean isLayerWeight(String name) {
+        return (name.startsWith("h.") || name.startsWith("model.layers.")) && name.endsWith(".weight");
     }
 
     /** Names and shapes of the tensors a model with this config holds for this range, in the linear layout. */
@@ -152,6 +192,10 @@ public abstract class DecoderModel implements AutoCloseable {
     }
 
     protected Tensor w(String name) {
+        QuantizedWeight q = quantized.get(name);
+        if (q != null) {
+            return q.dequantize(compute.scalarType()); // (out, in), freed with the caller's scope
+        }
         Tensor t = weights.get(name);
         if (t == null) {
             throw new IllegalStateException("weight " + name + " is not held by this model part " + range);
@@ -205,6 +249,9 @@ public abstract class DecoderModel implements AutoCloseable {
         for (Tensor t : weights.values()) {
             n += t.numel();
         }
+        for (QuantizedWeight q : quantized.values()) {
+            n += q.shape()[0] * q.shape()[1];
+        }
         return n;
     }
 
@@ -230,6 +277,9 @@ public abstract class DecoderModel implements AutoCloseable {
                 other += bytes;
             }
         }
+        for (QuantizedWeight q : quantized.values()) {
+            layers += q.bytes();
+        }
         Map<String, Long> out = new LinkedHashMap<>();
         out.put("embedding", emb);
         out.put("layers", layers);
@@ -246,11 +296,15 @@ public abstract class DecoderModel implements AutoCloseable {
             DType d = DType.of(t.scalar_type());
             out.merge(d.name(), t.numel() * d.bytes(), Long::sum);
         }
+        for (QuantizedWeight q : quantized.values()) {
+            out.merge(q.storage().toString(), q.bytes(), Long::sum);
+        }
         return out;
     }
 
     @Override
     public void close() {
         weights.values().forEach(Tensor::close);
+        quantized.values().forEach(QuantizedWeight::close);
     }
 }

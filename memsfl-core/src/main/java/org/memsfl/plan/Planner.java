@@ -8,6 +8,7 @@ import java.util.Map;
 import org.memsfl.cost.MemoryBreakdown;
 import org.memsfl.cost.MemoryModel;
 import org.memsfl.cost.MethodMemory;
+import org.memsfl.quant.WeightStorage;
 import org.memsfl.util.BadInputException;
 import org.memsfl.fleet.DeviceProfile;
 import org.memsfl.fleet.Fleet;
@@ -47,12 +48,23 @@ public final class Planner {
      *                           and how many devices it could hold
      */
     public static Plan plan(MemoryModel memory, Fleet fleet, double safetyMargin, boolean serverRecompute) {
+        return plan(memory, fleet, safetyMargin, serverRecompute, WeightStorage.FP32);
+    }
+
+    /**
+     * As {@link #plan(MemoryModel, Fleet, double, boolean)}, the devices storing their layers' linear weights as
+     * {@code storage} ({@link MemoryModel#device(int, WeightStorage)}): smaller storage, deeper cuts for the same
+     * budget; each device's reason names the cut float32 storage would have given. The server keeps its one frozen
+     * model in the compute dtype whatever the devices store.
+     */
+    public static Plan plan(MemoryModel memory, Fleet fleet, double safetyMargin, boolean serverRecompute,
+                            WeightStorage storage) {
         if (!(safetyMargin >= 0) || Double.isInfinite(safetyMargin)) {
             throw new IllegalArgumentException("safetyMargin must be a finite number >= 0, got " + safetyMargin);
         }
         List<DevicePlan> out = new ArrayList<>();
         for (DeviceProfile d : fleet.devices()) {
-            out.add(device(memory, d, safetyMargin));
+            out.add(device(memory, d, safetyMargin, storage));
         }
         Plan p = new Plan(fleet.name(), memory.nLayers(), memory.batch(), memory.seqLen(), safetyMargin, out,
                 server(memory, fleet, out, safetyMargin, serverRecompute));
@@ -97,29 +109,49 @@ public final class Planner {
     }
 
     public static DevicePlan device(MemoryModel memory, DeviceProfile d, double margin) {
+        return device(memory, d, margin, WeightStorage.FP32);
+    }
+
+    /** The largest cut whose device memory with layers stored as {@code storage} fits, and why. */
+    public static DevicePlan device(MemoryModel memory, DeviceProfile d, double margin, WeightStorage storage) {
+        DevicePlan p = deviceAt(memory, d, margin, storage);
+        if (storage == WeightStorage.FP32) {
+            return p;
+        }
+        DevicePlan fp32 = deviceAt(memory, d, margin, WeightStorage.FP32);
+        ModelConfig c = memory.model();
+        String note = String.format(Locale.ROOT, "; layers stored as %s (%.2f bits per weight, dequantized one layer "
+                        + "at a time) where fp32 storage gives %s", storage.id(),
+                storage.bitsPerWeight(c.hiddenDim(), c.dim()), fp32.fits() ? "cut " + fp32.cut() : "no cut");
+        return new DevicePlan(p.deviceId(), p.fits(), p.cut(), p.nLayers(), p.memory(), p.budgetBytes(),
+                p.neededBytes(), p.reason() + note);
+    }
+
+    private static DevicePlan deviceAt(MemoryModel memory, DeviceProfile d, double margin, WeightStorage storage) {
+        java.util.function.IntFunction<MemoryBreakdown> dev = c -> memory.device(c, storage);
         int n = memory.nLayers();
         long budget = d.memoryBudgetBytes();
         String pct = percent(margin);
         if (n < 2) {
-            MemoryBreakdown m = memory.device(n);
+            MemoryBreakdown m = dev.apply(n);
             return new DevicePlan(d.id(), false, 0, n, m, budget, needed(m, margin),
                     "does not fit: a " + n + "-layer model cannot be split (cuts run from 1 to N-1)");
         }
         int best = 0;
-        for (int c = 1; c < n && fits(memory.device(c), margin, budget); c++) {
+        for (int c = 1; c < n && fits(dev.apply(c), margin, budget); c++) {
             best = c;
         }
         if (best == 0) {
-            MemoryBreakdown m = memory.device(1);
+            MemoryBreakdown m = dev.apply(1);
             return new DevicePlan(d.id(), false, 0, n, m, budget, needed(m, margin), String.format(Locale.ROOT,
                     "does not fit: cut 1 of %d needs %s with %s margin, budget %s", n, human(needed(m, margin)), pct,
                     human(budget)));
         }
-        MemoryBreakdown m = memory.device(best);
+        MemoryBreakdown m = dev.apply(best);
         String reason = String.format(Locale.ROOT, "cut %d of %d: %s needed with %s margin, budget %s; ", best, n,
                 human(needed(m, margin)), pct, human(budget));
         reason += best + 1 < n
-                ? "cut " + (best + 1) + " would need " + human(needed(memory.device(best + 1), margin))
+                ? "cut " + (best + 1) + " would need " + human(needed(dev.apply(best + 1), margin))
                 : "the largest cut a split allows (the server keeps at least one layer)";
         return new DevicePlan(d.id(), true, best, n, m, budget, needed(m, margin), reason);
     }

@@ -73,13 +73,31 @@ public final class DeviceSegment implements AutoCloseable {
      */
     public StepResult localStep(Batch b, Function<ActivationPayload, GradientPayload> server, double lr,
                                      double maxGradNorm) {
+        return localStep(b, server, lr, maxGradNorm, model.hasQuantizedLayers());
+    }
+
+    /**
+     * As {@link #localStep(Batch, Function, double, double)}; with {@code recompute} the forward keeps only each
+     * layer's input and each layer runs again, with autograd, just before its backward ({@link DeviceRecompute}).
+     * A device whose layers are stored quantized always recomputes: otherwise autograd would keep every layer's
+     * dequantized float weights until the backward, and the storage would save nothing at the peak.
+     */
+    public StepResult localStep(Batch b, Function<ActivationPayload, GradientPayload> server, double lr,
+                                double maxGradNorm, boolean recompute) {
         try (NativeScope scope = new NativeScope()) {
-            Tensor hidden = forward(b);
-            GradientPayload g = server.apply(payload(hidden, b));
-            try {
-                backward(hidden, g.grad());
-            } finally {
+            GradientPayload g;
+            if (recompute) {
+                optimizer.zeroGrad();
+                g = DeviceRecompute.step(this, b, server, ForwardContext.training(adapters, rng), rng);
                 g.grad().close();
+            } else {
+                Tensor hidden = forward(b);
+                g = server.apply(payload(hidden, b));
+                try {
+                    backward(hidden, g.grad());
+                } finally {
+                    g.grad().close();
+                }
             }
             double norm = GradClip.clip(adapters.parameters(), maxGradNorm);
             optimizer.step(lr);
@@ -97,6 +115,11 @@ public final class DeviceSegment implements AutoCloseable {
 
     public AdapterSet adapters() {
         return adapters;
+    }
+
+    /** The generator the adapters' dropout draws from (for tests of where a step leaves it). */
+    Generator rng() {
+        return rng;
     }
 
     public AdamW optimizer() {
