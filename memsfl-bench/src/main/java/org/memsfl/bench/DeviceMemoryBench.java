@@ -15,6 +15,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.memsfl.cost.MemoryBreakdown;
 import org.memsfl.cost.MemoryModel;
+import org.memsfl.quant.WeightStorage;
 import org.memsfl.data.Batch;
 import org.memsfl.data.BatchSampler;
 import org.memsfl.data.DataResolver;
@@ -110,8 +111,10 @@ public final class DeviceMemoryBench {
      * @param warmup  steps run before the measured ones (still inside the peak: the process holds them too)
      * @param steps   measured steps
      * @param lora    the adapters trained
+     * @param storage how the cut variant stores its layers' linear weights ({@code --device-weights})
      */
-    record Settings(String model, String data, int cut, int batch, int seqLen, int warmup, int steps, LoraConfig lora) {
+    record Settings(String model, String data, int cut, int batch, int seqLen, int warmup, int steps, LoraConfig lora,
+                    WeightStorage storage) {
 
         Settings {
             if (cut < 1 || batch < 1 || seqLen < 1 || warmup < 0 || steps < 1) {
@@ -120,20 +123,24 @@ public final class DeviceMemoryBench {
         }
 
         String cutVariant() {
-            return "cut" + cut;
+            return "cut" + cut + (storage == WeightStorage.FP32 ? "" : "-" + storage.id());
+        }
+
+        Settings withStorage(WeightStorage s) {
+            return new Settings(model, data, cut, batch, seqLen, warmup, steps, lora, s);
         }
 
         List<String> args() {
             return List.of(model, data, String.valueOf(cut), String.valueOf(batch), String.valueOf(seqLen),
                     String.valueOf(warmup), String.valueOf(steps), String.valueOf(lora.rank()),
-                    String.valueOf(lora.alpha()), String.join(",", lora.targets()));
+                    String.valueOf(lora.alpha()), String.join(",", lora.targets()), storage.id());
         }
 
         static Settings fromArgs(String[] a, int from) {
             return new Settings(a[from], a[from + 1], Integer.parseInt(a[from + 2]), Integer.parseInt(a[from + 3]),
                     Integer.parseInt(a[from + 4]), Integer.parseInt(a[from + 5]), Integer.parseInt(a[from + 6]),
                     new LoraConfig(Integer.parseInt(a[from + 7]), Double.parseDouble(a[from + 8]), 0,
-                            List.of(a[from + 9].split(","))));
+                            List.of(a[from + 9].split(","))), WeightStorage.parse(a[from + 10]));
         }
     }
 
@@ -168,7 +175,12 @@ public final class DeviceMemoryBench {
         String allocator = ServerMemoryBench.arg(args, 7, "fixed-mmap");
         String targets = ServerMemoryBench.arg(args, 8, "q,v");
         int warmup = Integer.parseInt(ServerMemoryBench.arg(args, 9, "1"));
-        Settings s = new Settings(model, data, cut, batch, seqLen, warmup, steps, lora(targets));
+        List<WeightStorage> storages = new ArrayList<>();
+        for (String st : ServerMemoryBench.arg(args, 10, "fp32").split(",")) {
+            storages.add(WeightStorage.parse(st));
+        }
+        boolean withFull = Boolean.parseBoolean(ServerMemoryBench.arg(args, 11, "true"));
+        Settings s = new Settings(model, data, cut, batch, seqLen, warmup, steps, lora(targets), storages.get(0));
         Map<String, String> childEnv = ServerMemoryBench.allocatorEnv(allocator);
         ModelConfig config = ModelResolver.resolveConfig(model);
         if (cut >= config.nLayers()) {
@@ -177,8 +189,12 @@ public final class DeviceMemoryBench {
         long t0 = System.nanoTime();
 
         Map<String, Object> children = new LinkedHashMap<>();
-        for (String v : List.of(s.cutVariant(), "full")) {
-            children.put(v, runChild(v, s, childEnv));
+        for (WeightStorage st : storages) {
+            Settings cutSettings = s.withStorage(st);
+            children.put(cutSettings.cutVariant(), runChild(cutSettings.cutVariant(), cutSettings, childEnv));
+        }
+        if (withFull) {
+            children.put("full", runChild("full", s, childEnv));
         }
 
         Map<String, Object> res = new LinkedHashMap<>();
@@ -188,6 +204,7 @@ public final class DeviceMemoryBench {
                 "heads", config.nHeads(), "tied_embeddings", config.tiedEmbeddings()));
         res.put("data", data);
         res.put("cut", cut);
+        res.put("device_weights", storages.stream().map(WeightStorage::id).toList());
         res.put("batch", batch);
         res.put("seq_len", seqLen);
         res.put("warmup_steps", warmup);
@@ -225,7 +242,8 @@ public final class DeviceMemoryBench {
         res.put("runtime_seconds", (System.nanoTime() - t0) / 1e9);
         res.put("manifest", RunManifest.create("bench device-memory", Map.of("model", model, "data", data,
                 "cut", cut, "batch", batch, "seq_len", seqLen, "steps", steps, "warmup", warmup,
-                "allocator", allocator, "lora_targets", targets), SEED));
+                "allocator", allocator, "lora_targets", targets, "device_weights", ServerMemoryBench.arg(args, 10,
+                        "fp32")), SEED));
         Json.write(out, res); // through a temporary file and a move (AtomicFiles)
         System.out.println(table(res));
         System.out.println("wrote " + out);
@@ -400,6 +418,9 @@ public final class DeviceMemoryBench {
             long tl = System.nanoTime();
             LoadedModel loaded = resolver.load(s.model(), range, DType.F32);
             DecoderModel model = loaded.model();
+            if (!full) {
+                model.quantizeLayers(s.storage()); // a quantized device dequantizes one layer at a time, recomputing
+            }
             AdapterSet adapters = AdapterSet.init(config, s.lora(), range, SEED + 1);
             DeviceSegment device = full ? null
                     : new DeviceSegment("bench-device", s.cut(), model, adapters, AdamW.Settings.defaults());
@@ -463,7 +484,7 @@ public final class DeviceMemoryBench {
             modelBytes.put("head_tied_to_embedding", config.tiedEmbeddings() && range.head());
 
             MemoryModel mm = MemoryModel.of(config, s.lora(), s.batch(), s.seqLen());
-            MemoryBreakdown modeled = full ? mm.fullModel() : mm.device(s.cut());
+            MemoryBreakdown modeled = full ? mm.fullModel() : mm.device(s.cut(), s.storage());
 
             res.put("variant", variant);
             res.put("model", loaded.id());

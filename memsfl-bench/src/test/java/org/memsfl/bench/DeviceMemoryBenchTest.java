@@ -42,7 +42,7 @@ class DeviceMemoryBenchTest {
     @SuppressWarnings("unchecked")
     void cutTwoHoldsLessThanFullModelAndReportsEveryField() throws Exception {
         DeviceMemoryBench.Settings s = new DeviceMemoryBench.Settings("stories260K", data().toString(), 2, 2, 32, 0, 1,
-                DeviceMemoryBench.lora("q,k,v,o"));
+                DeviceMemoryBench.lora("q,k,v,o"), org.memsfl.quant.WeightStorage.FP32);
         Map<String, Object> cut = DeviceMemoryBench.measure(s, "cut2");
         Map<String, Object> full = DeviceMemoryBench.measure(s, "full");
 

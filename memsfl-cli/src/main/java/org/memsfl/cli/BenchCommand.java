@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
 
 /** The benchmarks behind one command group; each prints JSON and writes it under {@code bench-results/}. */
 @Command(name = "bench", description = "Benchmarks that print JSON and write it under bench-results/.",
-        subcommands = {BenchStepCommand.class})
+        subcommands = {BenchStepCommand.class, BenchServerMemoryCommand.class, BenchDeviceMemoryCommand.class})
 public final class BenchCommand implements Runnable {
 
     @Override

@@ -56,8 +56,16 @@ public final class SimOptions {
     @Option(names = "--safety-margin", defaultValue = "0.1", description = "Planner memory margin (default: ${DEFAULT-VALUE}).")
     double safetyMargin;
 
-    @Option(names = "--wire-dtype", defaultValue = "fp32", description = "Activation dtype on the wire: fp32, fp16 or bf16 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--wire-dtype", defaultValue = "fp32", description = "Activations and gradients on the wire: fp32, fp16,"
+            + " bf16 or int8 (one scale per token); payloads are rounded through it and their bytes counted"
+            + " (default: ${DEFAULT-VALUE}).")
     String wireDtype;
+
+    @Option(names = "--device-weights", defaultValue = "fp32", description = "How devices store their layers' frozen"
+            + " linear weights: fp32, bf16, int8 (per-channel absmax) or nf4 (QLoRA's 4-bit NormalFloat, double"
+            + " quantization); dequantized one layer at a time; the planner gives deeper cuts for smaller storage"
+            + " (default: ${DEFAULT-VALUE}).")
+    String deviceWeights;
 
     @Option(names = "--server-recompute", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "memsfl's server recomputes each layer's activations just before its backward: one more forward"
@@ -76,10 +84,10 @@ public final class SimOptions {
     TemplateOption template;
 
     SimSettings settings(long seed) {
-        int wire = org.memsfl.engine.DType.parse(wireDtype).bytes();
         return UserInput.check(() -> new SimSettings(model, planShape, data, partition, fleet, rounds, localSteps,
                 scheduler, aggregation, batchSize, seqLen, lora.config(), lr, warmup, maxGradNorm, evalExamples,
-                safetyMargin, wire, seed, serverRecompute, org.memsfl.engine.DType.parse(dtype),
-                template.template));
+                safetyMargin, org.memsfl.split.WireFormat.parse(wireDtype), seed, serverRecompute,
+                org.memsfl.engine.DType.parse(dtype), template.template,
+                org.memsfl.quant.WeightStorage.parse(deviceWeights)));
     }
 }

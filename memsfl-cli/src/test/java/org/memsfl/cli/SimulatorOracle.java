@@ -43,7 +43,8 @@ public final class SimulatorOracle {
 
     static SimSettings settings(String fleetFile) {
         return new SimSettings("stories260K", "random:gpt2-medium", "dolly", "natural", fleetFile, ROUNDS, LOCAL_STEPS,
-                "fcfs", "fedavg", BATCH_SIZE, SEQ_LEN, LORA, LR, WARMUP, MAX_GRAD_NORM, EVAL_EXAMPLES, SAFETY_MARGIN, 4,
+                "fcfs", "fedavg", BATCH_SIZE, SEQ_LEN, LORA, LR, WARMUP, MAX_GRAD_NORM, EVAL_EXAMPLES, SAFETY_MARGIN,
+                org.memsfl.split.WireFormat.FP32,
                 SEED);
     }
 

@@ -17,7 +17,8 @@ import org.memsfl.schedule.DeviceTiming;
  * @param lora      the adapters trained
  * @param batch     sequences per step, B >= 1
  * @param seqLen    tokens per sequence, T >= 1
- * @param wireBytes bytes per element of the activation and gradient payloads (4 for fp32, 2 for fp16/bf16)
+ * @param wireBytes bytes per element of the activation and gradient payloads (4 for fp32, 2 for fp16/bf16, 1 for
+ *                  int8, which adds one float32 scale per token: {@code WireFormat.INT8})
  */
 public record DelayModel(ModelConfig model, LoraConfig lora, int batch, int seqLen, int wireBytes) {
 
@@ -34,8 +35,8 @@ public record DelayModel(ModelConfig model, LoraConfig lora, int batch, int seqL
         if (seqLen < 1) {
             throw new IllegalArgumentException("seqLen must be >= 1, got " + seqLen);
         }
-        if (wireBytes != 2 && wireBytes != 4) {
-            throw new IllegalArgumentException("wireBytes must be 2 or 4, got " + wireBytes);
+        if (wireBytes != 1 && wireBytes != 2 && wireBytes != 4) {
+            throw new IllegalArgumentException("wireBytes must be 1, 2 or 4, got " + wireBytes);
         }
     }
 
@@ -45,12 +46,17 @@ public record DelayModel(ModelConfig model, LoraConfig lora, int batch, int seqL
 
     /** Device to server per step: the (B, T, d) activation plus labels and mask. */
     public long activationPayloadBytes() {
-        return tokens() * model.dim() * wireBytes + tokens() * LABEL_MASK_BYTES_PER_TOKEN;
+        return hiddenPayloadBytes() + tokens() * LABEL_MASK_BYTES_PER_TOKEN;
+    }
+
+    /** The (B, T, d) tensor on the wire: d elements per token, plus a 4-byte scale per token for int8. */
+    private long hiddenPayloadBytes() {
+        return tokens() * model.dim() * wireBytes + (wireBytes == 1 ? tokens() * 4 : 0);
     }
 
     /** Server to device per step: the gradient of the (B, T, d) activation. */
     public long gradientPayloadBytes() {
-        return tokens() * model.dim() * wireBytes;
+        return hiddenPayloadBytes();
     }
 
     public DeviceTiming step(DeviceProfile device, ServerProfile server, int cut) {

@@ -18,7 +18,7 @@ import org.memsfl.util.BadInputException;
 public final class Fleets {
 
     /** Built-in presets, each a resource {@code fleets/<name>.yaml}. */
-    public static final List<String> PRESETS = List.of("paper-5", "mixed-20");
+    public static final List<String> PRESETS = List.of("paper-5", "mixed-20", "paper-5-busy-server");
 
     /** The server every random fleet gets: an edge GPU with 24 GiB, as in the presets. */
     static final ServerProfile RANDOM_SERVER = new ServerProfile(30e12, 24L << 30);

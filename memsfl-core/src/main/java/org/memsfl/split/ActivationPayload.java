@@ -15,6 +15,11 @@ import org.memsfl.engine.DType;
  */
 public record ActivationPayload(String deviceId, int cut, Tensor hidden, Tensor targets, int[] lengths) {
 
+    /** Bytes on the wire for activations in {@code wire} format plus int64 targets and int32 lengths. */
+    public long wireBytes(WireFormat wire) {
+        return wire.bytes(hidden) + targets.numel() * 8 + lengths.length * 4L;
+    }
+
     /** Bytes on the wire for activations in {@code wire} dtype plus int64 targets and int32 lengths. */
     public long wireBytes(DType wire) {
         return hidden.numel() * wire.bytes() + targets.numel() * 8 + lengths.length * 4L;

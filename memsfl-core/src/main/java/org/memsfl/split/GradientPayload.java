@@ -12,6 +12,11 @@ import org.memsfl.engine.DType;
  */
 public record GradientPayload(Tensor grad, double loss, long targetTokens) {
 
+    /** Bytes on the wire: the gradient in {@code wire} format plus the loss and target count (16 bytes). */
+    public long wireBytes(WireFormat wire) {
+        return wire.bytes(grad) + 16;
+    }
+
     public long wireBytes(DType wire) {
         return grad.numel() * wire.bytes() + 16;
     }

@@ -40,6 +40,11 @@ public enum WireFormat {
         return id;
     }
 
+    /** Bytes per element on the wire: 4, 2, or 1 for int8 (whose per-token scale is extra). */
+    public int elementBytes() {
+        return this == INT8 ? 1 : floatType.bytes();
+    }
+
     /** The floating type the values travel in, or null for int8. */
     public DType floatType() {
         return floatType;

@@ -66,7 +66,8 @@ class EndToEndTest {
         Path fleetFile = tmp.resolve("grpc-3.yaml");
         Files.writeString(fleetFile, FleetFiles.toYaml(fleet));
         SimSettings sim = new SimSettings("stories260K", "random:gpt2-medium", "dolly", "natural", fleetFile.toString(), 2,
-                2, "fcfs", "fedavg", 2, 48, lora(dropout), 3e-3, 1, 1.0, 8, 0.1, 4, 7);
+                2, "fcfs", "fedavg", 2, 48, lora(dropout), 3e-3, 1, 1.0, 8, 0.1,
+                org.memsfl.split.WireFormat.FP32, 7);
 
         // the oracle: the simulator's memsfl method, in process
         Map<String, float[]> expected;

@@ -58,7 +58,8 @@ public final class SimContext implements AutoCloseable {
         ModelConfig trained = ModelResolver.resolveConfig(s.model());
         s.lora().forModel(trained); // the targets every command accepts, checked before anything runs
         ModelConfig planConfig = s.planShape() == null ? trained : ModelResolver.resolveConfig(s.planShape());
-        this.plan = Planner.plan(planConfig, s.lora().forPlan(trained, planConfig), s.batchSize(), s.seqLen(), fleet, s.safetyMargin());
+        this.plan = Planner.plan(org.memsfl.cost.MemoryModel.of(planConfig, s.lora().forPlan(trained, planConfig),
+                s.batchSize(), s.seqLen()), fleet, s.safetyMargin(), s.serverRecompute(), s.deviceWeights());
         this.cuts = CutPlanner.scaledCuts(plan, planConfig.nLayers(), trained.nLayers());
         this.participants = new ArrayList<>();
         for (DeviceProfile d : fleet.devices()) {

@@ -1,5 +1,8 @@
 package org.memsfl.sim;
 
+import org.memsfl.quant.WeightStorage;
+import org.memsfl.split.WireFormat;
+
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.memsfl.lora.LoraConfig;
@@ -25,7 +28,8 @@ import org.memsfl.lora.LoraConfig;
  * @param maxGradNorm  clipping per side (0 = none)
  * @param evalExamples held-out examples scored after each round
  * @param safetyMargin planner's memory margin
- * @param wireBytes    bytes per activation element on the wire (4 fp32, 2 fp16/bf16)
+ * @param wire         how activations and gradients travel: fp32, fp16, bf16 or int8 with a per-token scale; the
+ *                     simulator rounds every payload through it
  * @param seed         seed of everything
  * @param serverRecompute memsfl's server recomputes each layer's activations just before its backward (one more
  *                     forward of the server layers for far less activation memory); the others never do
@@ -34,30 +38,32 @@ import org.memsfl.lora.LoraConfig;
  * @param template     {@code --template}: auto, chat, plain, a named template or a .jinja file
  *                     ({@link org.memsfl.chat.TemplateChoice}); every method formats training, held-out and
  *                     generation prompts with it
+ * @param deviceWeights how the split methods' devices store their layers' linear weights (fp32, bf16, int8, nf4);
+ *                     the server keeps its one float model
  */
 public record SimSettings(String model, String planShape, String data, String partition, String fleet, int rounds,
                           int localSteps, String scheduler, String aggregation, int batchSize, int seqLen,
                           LoraConfig lora, double lr, int warmup, double maxGradNorm, int evalExamples,
-                          double safetyMargin, int wireBytes, long seed, boolean serverRecompute,
-                          org.memsfl.engine.DType dtype, String template) {
+                          double safetyMargin, WireFormat wire, long seed, boolean serverRecompute,
+                          org.memsfl.engine.DType dtype, String template, WeightStorage deviceWeights) {
 
-    /** Settings computing in float32 with {@code --template auto}. */
+    /** Settings computing in float32, with {@code --template auto} and float32 device weights. */
     public SimSettings(String model, String planShape, String data, String partition, String fleet, int rounds,
                        int localSteps, String scheduler, String aggregation, int batchSize, int seqLen,
                        LoraConfig lora, double lr, int warmup, double maxGradNorm, int evalExamples,
-                       double safetyMargin, int wireBytes, long seed, boolean serverRecompute) {
+                       double safetyMargin, WireFormat wire, long seed, boolean serverRecompute) {
         this(model, planShape, data, partition, fleet, rounds, localSteps, scheduler, aggregation, batchSize, seqLen,
-                lora, lr, warmup, maxGradNorm, evalExamples, safetyMargin, wireBytes, seed, serverRecompute,
-                org.memsfl.engine.DType.F32, org.memsfl.chat.TemplateChoice.AUTO);
+                lora, lr, warmup, maxGradNorm, evalExamples, safetyMargin, wire, seed, serverRecompute,
+                org.memsfl.engine.DType.F32, org.memsfl.chat.TemplateChoice.AUTO, WeightStorage.FP32);
     }
 
     /** Settings with memsfl's default server recompute (on). */
     public SimSettings(String model, String planShape, String data, String partition, String fleet, int rounds,
                        int localSteps, String scheduler, String aggregation, int batchSize, int seqLen,
                        LoraConfig lora, double lr, int warmup, double maxGradNorm, int evalExamples,
-                       double safetyMargin, int wireBytes, long seed) {
+                       double safetyMargin, WireFormat wire, long seed) {
         this(model, planShape, data, partition, fleet, rounds, localSteps, scheduler, aggregation, batchSize, seqLen,
-                lora, lr, warmup, maxGradNorm, evalExamples, safetyMargin, wireBytes, seed, true);
+                lora, lr, warmup, maxGradNorm, evalExamples, safetyMargin, wire, seed, true);
     }
 
     public SimSettings {
@@ -70,13 +76,18 @@ public record SimSettings(String model, String planShape, String data, String pa
         if (!(lr > 0)) {
             throw new IllegalArgumentException("learning rate must be > 0, got " + lr);
         }
+        if (wire == null || deviceWeights == null) {
+            throw new IllegalArgumentException("wire format and device weight storage must be set");
+        }
         if (dtype != org.memsfl.engine.DType.F32 && dtype != org.memsfl.engine.DType.BF16
                 && dtype != org.memsfl.engine.DType.F16) {
             throw new IllegalArgumentException("compute dtype must be fp32, bf16 or fp16, got " + dtype);
         }
-        if (wireBytes != 2 && wireBytes != 4) {
-            throw new IllegalArgumentException("wire bytes must be 2 or 4, got " + wireBytes);
-        }
+    }
+
+    /** Bytes per activation element on the wire (1 for int8, whose per-token scales the delay model adds). */
+    public int wireBytes() {
+        return wire.elementBytes();
     }
 
     private static void positive(String name, int v) {
@@ -105,7 +116,8 @@ public record SimSettings(String model, String planShape, String data, String pa
         m.put("max_grad_norm", maxGradNorm);
         m.put("eval_examples", evalExamples);
         m.put("safety_margin", safetyMargin);
-        m.put("wire_bytes", wireBytes);
+        m.put("wire_dtype", wire.id());
+        m.put("device_weights", deviceWeights.id());
         m.put("dtype", dtype.name());
         m.put("seed", seed);
         m.put("template", template);

@@ -12,6 +12,7 @@ import org.memsfl.fleet.DeviceProfile;
 import org.memsfl.lora.AdapterSet;
 import org.memsfl.model.DecoderModel;
 import org.memsfl.model.LayerRange;
+import org.memsfl.model.LoadedModel;
 import org.memsfl.model.ModelResolver;
 import org.memsfl.round.RoundEnd;
 import org.memsfl.round.RoundGuards;
@@ -24,8 +25,11 @@ import org.memsfl.schedule.SchedulingPolicy;
 import org.memsfl.schedule.StepDispatcher;
 import org.memsfl.sim.ClientData;
 import org.memsfl.sim.SimContext;
+import org.memsfl.quant.WeightStorage;
 import org.memsfl.sim.SimSettings;
+import org.memsfl.split.ActivationPayload;
 import org.memsfl.split.GradientPayload;
+import org.memsfl.split.WireFormat;
 import org.memsfl.train.StepResult;
 
 /**
@@ -61,7 +65,9 @@ public final class SplitFederatedMethod implements FederatedMethod {
 
     private final ServerDesign design;
     private final SimContext ctx;
-    private final DType wire;
+    private final WireFormat wire;
+    /** The quantized device-side copy of the frozen layers (null when devices share the float model). */
+    private LoadedModel deviceCopy;
     private final SplitServer server;
     private final StepDispatcher<Void> dispatcher;
     private final Map<String, SplitDevice> devices = new LinkedHashMap<>();
@@ -75,7 +81,7 @@ public final class SplitFederatedMethod implements FederatedMethod {
         this.design = variant.design();
         this.ctx = ctx;
         SimSettings s = ctx.settings();
-        this.wire = s.wireBytes() == 2 ? DType.BF16 : DType.F32;
+        this.wire = s.wire();
         DecoderModel model = ctx.loaded().model();
         int n = model.config().nLayers();
         // memsfl's sequential server can spend its idle compute on recomputation; the baselines run as published
@@ -84,6 +90,7 @@ public final class SplitFederatedMethod implements FederatedMethod {
                 cut -> ModelResolver.resolve(s.model(), LayerRange.serverSegment(cut, n), s.dtype()));
         this.dispatcher = new StepDispatcher<>(policy, s.seed());
         int minCut = ctx.cuts().values().stream().mapToInt(Integer::intValue).min().orElseThrow();
+        DecoderModel deviceModel = deviceModel(model);
         for (DeviceProfile d : ctx.participants()) {
             int cut = design.sharedServerState() ? minCut : ctx.cuts().get(d.id());
             cuts.put(d.id(), cut);
@@ -91,7 +98,7 @@ public final class SplitFederatedMethod implements FederatedMethod {
             ClientData mine = ctx.clientData(d.id());
             // the simulator knows each partition: a device's num_examples is exactly its size
             server.register(d.id(), cut, mine.numExamples());
-            devices.put(d.id(), new SplitDevice(d.id(), cut, model, server.initialDeviceSide(d.id()).copy(),
+            devices.put(d.id(), new SplitDevice(d.id(), cut, deviceModel, server.initialDeviceSide(d.id()).copy(),
                     server.settings()));
             data.put(d.id(), mine);
         }
@@ -131,10 +138,18 @@ public final class SplitFederatedMethod implements FederatedMethod {
             for (String id : serveOrder(in, k, timings)) {
                 int step = k;
                 StepResult r = devices.get(id).localStep(data.get(id).nextBatch(), p -> {
+                    // both directions are rounded through the wire format: each side trains on what it would decode
                     bytes[0] += p.wireBytes(wire);
-                    GradientPayload g = server.serve(p, step);
+                    ActivationPayload sent = wire == WireFormat.FP32 ? p : new ActivationPayload(p.deviceId(), p.cut(),
+                            wire.roundTrip(p.hidden()), p.targets(), p.lengths());
+                    GradientPayload g = server.serve(sent, step);
                     bytes[1] += g.wireBytes(wire);
-                    return g;
+                    if (wire == WireFormat.FP32) {
+                        return g;
+                    }
+                    GradientPayload back = new GradientPayload(wire.roundTrip(g.grad()), g.loss(), g.targetTokens());
+                    g.grad().close();
+                    return back;
                 });
                 losses.add(r.loss(), r.targetTokens());
                 steps++;
@@ -150,6 +165,22 @@ public final class SplitFederatedMethod implements FederatedMethod {
         RoundEnd end = server.endRound();
         next = end.next();
         return new RoundOutcome(losses.mean(), steps, bytes[0], bytes[1], end.participants(), end.serveOrder());
+    }
+
+    /**
+     * The frozen layers the devices run: the shared model itself in float32 storage; otherwise one read-only copy of
+     * the embedding and layers [0, max cut) whose linear weights are stored as {@code --device-weights} (each device
+     * uses its first cut_u layers), while the server keeps its float model.
+     */
+    private DecoderModel deviceModel(DecoderModel model) {
+        WeightStorage storage = ctx.settings().deviceWeights();
+        if (storage == WeightStorage.FP32) {
+            return model;
+        }
+        int maxCut = ctx.cuts().values().stream().mapToInt(Integer::intValue).max().orElseThrow();
+        deviceCopy = ModelResolver.resolve(ctx.settings().model(), LayerRange.deviceSegment(maxCut), DType.F32);
+        deviceCopy.model().quantizeLayers(storage);
+        return deviceCopy.model();
     }
 
     /**
@@ -184,5 +215,8 @@ public final class SplitFederatedMethod implements FederatedMethod {
     public void close() {
         devices.values().forEach(SplitDevice::close);
         server.close();
+        if (deviceCopy != null) {
+            deviceCopy.close();
+        }
     }
 }

@@ -43,7 +43,8 @@ class ExperimentTest {
 
     static SimSettings settings() {
         return new SimSettings("stories260K", "random:gpt2-medium", "dolly", "natural", "paper-5", 2, 2, "exact", "fedavg",
-                2, 48, new LoraConfig(4, 8, 0, List.of("q", "v")), 3e-3, 1, 1.0, 8, 0.1, 4, 7);
+                2, 48, new LoraConfig(4, 8, 0, List.of("q", "v")), 3e-3, 1, 1.0, 8, 0.1,
+                org.memsfl.split.WireFormat.FP32, 7);
     }
 
     @Test
