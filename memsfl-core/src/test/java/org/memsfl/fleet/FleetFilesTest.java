@@ -104,7 +104,7 @@ class FleetFilesTest {
     void unknownSpecIsNeitherPresetNorFile() {
         assertThatThrownBy(() -> Fleets.resolve("no-such-fleet.yaml"))
                 .isInstanceOf(BadInputException.class)
-                .hasMessage("fleet 'no-such-fleet.yaml' is neither a preset [paper-5, mixed-20] nor an existing file");
+                .hasMessage("fleet 'no-such-fleet.yaml' is neither a preset [paper-5, mixed-20, paper-5-busy-server] nor an existing file");
     }
 
     private static Fleet parse(String text) {
