@@ -84,7 +84,7 @@ class OneRoundTwoTransportsTest {
         // a small prompt/response file: loading Dolly on every device would eat the round deadline on a busy machine
         String data = InProcessFleet.tinyData(tmp.resolve("data"), 90).toString();
         SimSettings sim = new SimSettings("stories260K", "random:gpt2-medium", data, "iid", fleetFile.toString(), 2,
-                2, SCHEDULER, "fedavg", 2, 48, LORA, 3e-3, 1, 1.0, 8, 0.1, 4, 7);
+                2, SCHEDULER, "fedavg", 2, 48, LORA, 3e-3, 1, 1.0, 8, 0.1, org.memsfl.split.WireFormat.FP32, 7);
 
         // generation-based evaluation of the final round on both sides: 2 held-out prompts per device, 8 new tokens
         TaskEvalPlan generation = new TaskEvalPlan(TaskEvaluator.Settings.greedy(8, 4), 2, 0);
