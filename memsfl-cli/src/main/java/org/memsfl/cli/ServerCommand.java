@@ -89,7 +89,7 @@ public final class ServerCommand implements Callable<Integer> {
             + " (coordinate-wise, unweighted) (default: ${DEFAULT-VALUE}).")
     String aggregation;
 
-    @Option(names = "--wire-dtype", defaultValue = "fp32", description = "Activations and gradients on the wire: fp32, fp16 or bf16 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--wire-dtype", defaultValue = "fp32", description = "Activations and gradients on the wire: fp32, fp16, bf16, or int8 with one scale per token (default: ${DEFAULT-VALUE}).")
     String wireDtype;
 
     @Option(names = "--dtype", defaultValue = "fp32", description = "Frozen weights and activations of the server and"
@@ -201,7 +201,8 @@ public final class ServerCommand implements Callable<Integer> {
                     .optLora(lora.config()).optLr(lr).optWarmup(warmup)
                     .optMaxGradNorm(maxGradNorm).optSeed(common.seed).optPartitioner(partition)
                     .optAggregation(aggregation).optScheduler(scheduler).optServerRecompute(serverRecompute)
-                    .optServerFlops(org.memsfl.fleet.Units.flops(serverCompute)).optWire(DType.parse(wireDtype)).optDtype(DType.parse(dtype))
+                    .optServerFlops(org.memsfl.fleet.Units.flops(serverCompute)).optWire(org.memsfl.split.WireFormat.parse(wireDtype))
+                    .optDtype(DType.parse(dtype))
                     .optCut(cut).optSafetyMargin(safetyMargin)
                     .optEvalData(evalData).optEvalExamples(evalExamples).optMaxChunkBytes(maxChunkBytes)
                     .optStepTimeout(Duration.ofSeconds(stepTimeoutS)).optRoundTimeout(Duration.ofSeconds(roundTimeoutS))

@@ -10,7 +10,9 @@ public enum DType {
     BF16("BF16", torch.ScalarType.BFloat16, 2),
     F64("F64", torch.ScalarType.Double, 8),
     I64("I64", torch.ScalarType.Long, 8),
-    I32("I32", torch.ScalarType.Int, 4);
+    I32("I32", torch.ScalarType.Int, 4),
+    /** Signed bytes: the int8 wire format's values (with their per-token scales packed in, see {@code WireFormat}). */
+    I8("I8", torch.ScalarType.Char, 1);
 
     private final String safetensorsName;
     private final torch.ScalarType scalarType;
@@ -40,7 +42,7 @@ public enum DType {
                 return d;
             }
         }
-        throw new BadInputException("unsupported safetensors dtype '" + name + "'; expected one of F32, F16, BF16, F64, I64, I32");
+        throw new BadInputException("unsupported safetensors dtype '" + name + "'; expected one of F32, F16, BF16, F64, I64, I32, I8");
     }
 
     public static DType of(torch.ScalarType type) {

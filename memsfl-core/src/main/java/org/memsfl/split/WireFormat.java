@@ -17,7 +17,10 @@ import org.memsfl.util.BadInputException;
  * gets {@code s = 0} and arrives as zeros.
  *
  * <p>The simulator passes every payload through {@link #roundTrip} so that it trains on what the deployment's receiver
- * decodes; the deployment encodes with {@link #quantizeInt8} / the codec's float types and counts the same bytes.
+ * decodes; the deployment sends {@link #pack} and decodes with {@link #unpack}, which give exactly the values of
+ * {@code roundTrip}, and counts the same bytes ({@link #bytes(long, long)}). On the wire an int8 (..., dim) tensor
+ * travels packed as (..., dim + 4) signed bytes: each token's dim values, then its float32 scale's four bytes in the
+ * host's (little-endian) order.
  */
 public enum WireFormat {
     FP32("fp32", DType.F32),
@@ -45,6 +48,58 @@ public enum WireFormat {
         return this == INT8 ? 1 : floatType.bytes();
     }
 
+    /** The element type of what travels ({@link #pack}): the floating type, or {@link DType#I8} for int8. */
+    public DType dtype() {
+        return this == INT8 ? DType.I8 : floatType;
+    }
+
+    /** The shape of what travels for a (..., dim) tensor: the same, or (..., dim + 4) for int8. */
+    public long[] packedShape(long[] shape) {
+        long[] out = shape.clone();
+        if (this == INT8) {
+            out[out.length - 1] += SCALE_BYTES;
+        }
+        return out;
+    }
+
+    /**
+     * What travels for {@code x}: for a floating format {@code x} itself (the codec narrows it); for int8 a new
+     * (..., dim + 4) int8 tensor, each token's quantized values followed by its scale's bytes.
+     *
+     * @param x (..., dim) floating
+     */
+    public Tensor pack(Tensor x) {
+        if (this != INT8) {
+            return x;
+        }
+        try (NativeScope scope = new NativeScope()) {
+            Int8Tokens q = quantizeInt8(x);
+            Tensor scaleBytes = q.scales().view(torch.ScalarType.Char);             // (..., 4)
+            return scope.escape(torch.cat(new org.bytedeco.pytorch.TensorVector(q.values(), scaleBytes), -1)
+                    .contiguous());
+        }
+    }
+
+    /**
+     * The inverse of {@link #pack} for int8: (..., dim + 4) int8 to (..., dim) float32, {@code values * scale} per
+     * token, exactly what {@link #roundTrip} gives in float32.
+     *
+     * @param packed (..., dim + 4) int8
+     */
+    public static Tensor unpackInt8(Tensor packed) {
+        long last = packed.size(packed.dim() - 1);
+        if (last < SCALE_BYTES) {
+            throw new IllegalArgumentException("a packed int8 tensor needs at least " + SCALE_BYTES
+                    + " bytes per token, got " + last);
+        }
+        try (NativeScope scope = new NativeScope()) {
+            long dim = last - SCALE_BYTES;
+            Tensor values = packed.narrow(-1, 0, dim);                                  // (..., dim)
+            Tensor scales = packed.narrow(-1, dim, SCALE_BYTES).contiguous().view(torch.ScalarType.Float); // (..., 1)
+            return scope.escape(new Int8Tokens(values, scales).dequantize());
+        }
+    }
+
     /** The floating type the values travel in, or null for int8. */
     public DType floatType() {
         return floatType;
@@ -62,14 +117,14 @@ public enum WireFormat {
         }
     }
 
-    /** The wire format that carries floats in {@code d} (F32, F16, BF16). */
+    /** The wire format whose values travel as {@code d} (F32, F16, BF16, or I8 for int8). */
     public static WireFormat of(DType d) {
         for (WireFormat w : values()) {
-            if (w.floatType == d) {
+            if (w.dtype() == d) {
                 return w;
             }
         }
-        throw new IllegalArgumentException("dtype " + d + " is not a wire format; use F32, F16 or BF16");
+        throw new IllegalArgumentException("dtype " + d + " is not a wire format; use F32, F16, BF16 or I8");
     }
 
     /**

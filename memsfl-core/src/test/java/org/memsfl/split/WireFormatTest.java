@@ -52,6 +52,47 @@ class WireFormatTest {
         }
     }
 
+    /**
+     * What the deployment sends for int8: per token the DIM values, then the float32 scale's four bytes
+     * (little-endian), read back here byte by byte in plain Java; unpacking gives exactly {@link WireFormat#roundTrip}
+     * (the simulator's values), and the packed tensor has exactly {@link WireFormat#bytes(long, long)} bytes.
+     */
+    @Test
+    void packedInt8IsValuesThenTheScaleBytesAndUnpacksToTheRoundTrip() {
+        float[] x = sample(7);
+        try (NativeScope scope = new NativeScope()) {
+            Tensor t = Tensors.fromFloats(x, 2, 3, DIM);
+            Tensor packed = WireFormat.INT8.pack(t);
+            assertThat(Tensors.shape(packed)).containsExactly(2, 3, DIM + 4);
+            assertThat(DType.of(packed.scalar_type())).isEqualTo(DType.I8);
+            assertThat(packed.numel()).isEqualTo(WireFormat.INT8.bytes(TOKENS, DIM));
+            assertThat(WireFormat.INT8.packedShape(new long[] {2, 3, DIM})).containsExactly(2, 3, DIM + 4);
+            assertThat(WireFormat.BF16.packedShape(new long[] {2, 3, DIM})).containsExactly(2, 3, DIM);
+            long[] bytes = Tensors.toLongs(packed.to(DType.I64.scalarType()));
+            for (int tok = 0; tok < TOKENS; tok++) {
+                float absmax = 0;
+                for (int i = 0; i < DIM; i++) {
+                    absmax = Math.max(absmax, Math.abs(x[tok * DIM + i]));
+                }
+                float s = absmax / 127f;
+                int row = tok * (DIM + 4);
+                for (int i = 0; i < DIM; i++) {
+                    long want = s == 0 ? 0 : (long) Math.max(-127, Math.min(127, Math.rint(x[tok * DIM + i] / s)));
+                    assertThat(bytes[row + i]).as("token %d element %d", tok, i).isEqualTo(want);
+                }
+                int bits = 0;
+                for (int b = 3; b >= 0; b--) {
+                    bits = (bits << 8) | (int) (bytes[row + DIM + b] & 0xff);
+                }
+                assertThat(Float.intBitsToFloat(bits)).as("scale of token %d", tok).isEqualTo(s);
+            }
+            assertThat(Tensors.toFloats(WireFormat.unpackInt8(packed)))
+                    .containsExactly(Tensors.toFloats(WireFormat.INT8.roundTrip(t)));
+            assertThat(WireFormat.FP32.pack(t)).isSameAs(t);
+            assertThat(WireFormat.of(DType.I8)).isEqualTo(WireFormat.INT8);
+        }
+    }
+
     @Test
     void floatFormatsRoundThroughTheirType() {
         float[] x = sample(5);

@@ -19,6 +19,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.memsfl.chat.PromptEncoder;
 import org.memsfl.data.DataResolver;
+import org.memsfl.split.WireFormat;
 import org.memsfl.data.Dataset;
 import org.memsfl.data.TokenizedExample;
 import org.memsfl.engine.DType;
@@ -100,7 +101,7 @@ public final class DeviceClient {
         LoraConfig lora = new LoraConfig(a.getLora().getRank(), a.getLora().getAlpha(), a.getLora().getDropout(),
                 a.getLora().getTargetsList());
         TensorCodec codec = new TensorCodec(a.getMaxChunkBytes(), TensorCodec.DEFAULT_MAX_TENSOR_BYTES);
-        DType wire = TensorCodec.dtype(a.getWireDtype(), "wire");
+        WireFormat wire = wireFormat(a);
         DType compute = a.getComputeDtype().isEmpty() ? DType.F32 : DType.parse(a.getComputeDtype());
         try (LoadedModel segment = ModelResolver.resolve(a.getModelSpec(), LayerRange.deviceSegment(cut), compute)) {
             Map<String, String> bad = ModelFingerprint.mismatches(segment.model(), a.getWeightSha256Map());
@@ -115,6 +116,16 @@ public final class DeviceClient {
             BatchStream batches = new BatchStream(examples, a.getBatchSize(), a.getSeqLen(),
                     DeviceData.batchSeed(a.getSeed(), s.partitionIndex()));
             return train(a, lora, codec, wire, segment, batches, examples.size(), rssBefore);
+        }
+    }
+
+    /** The assignment's wire format; INVALID_ARGUMENT for an element type that is none (e.g. INT64). */
+    private static WireFormat wireFormat(Assignment a) {
+        DType d = TensorCodec.dtype(a.getWireDtype(), "wire");
+        try {
+            return WireFormat.of(d);
+        } catch (IllegalArgumentException e) {
+            throw TensorCodec.invalid("the server's wire dtype " + a.getWireDtype() + " is not fp32, fp16, bf16 or int8");
         }
     }
 
@@ -176,7 +187,7 @@ public final class DeviceClient {
     private static final java.util.Set<Status.Code> SERVER_LOST = java.util.Set.of(Status.Code.UNAVAILABLE,
             Status.Code.CANCELLED, Status.Code.UNKNOWN);
 
-    private Report train(Assignment a, LoraConfig lora, TensorCodec codec, DType wire, LoadedModel segment,
+    private Report train(Assignment a, LoraConfig lora, TensorCodec codec, WireFormat wire, LoadedModel segment,
                          BatchStream batches, long numExamples, long rssBefore) {
         int cut = a.getCutLayer();
         RoundSettings rs = new RoundSettings(a.getRounds(), a.getLocalSteps(), a.getLr(), a.getWarmupSteps(),
@@ -261,7 +272,7 @@ public final class DeviceClient {
     }
 
     /** One round's local steps over one Train stream; returns the token-weighted mean loss. */
-    private double localSteps(Assignment a, TensorCodec codec, DType wire, SplitDevice device, BatchStream batches, int r) {
+    private double localSteps(Assignment a, TensorCodec codec, WireFormat wire, SplitDevice device, BatchStream batches, int r) {
         double sum = 0;
         long tokens = 0;
         long streamDeadlineMs = a.getRoundTimeoutMs() > 0 ? a.getRoundTimeoutMs() : Duration.ofHours(2).toMillis();

@@ -77,7 +77,7 @@ final class Registrations {
                 .setModelSpec(s.model()).setModelId(modelId).putAllWeightSha256(weightHashes)
                 .setRounds(s.rounds()).setLocalSteps(s.localSteps()).setBatchSize(s.batchSize()).setSeqLen(seqLen)
                 .setLr(s.lr()).setWarmupSteps(s.warmup()).setMaxGradNorm(s.maxGradNorm()).setSeed(s.seed())
-                .setPartitioner(s.partitioner()).setNumPartitions(s.fleetSize()).setWireDtype(TensorCodec.wire(s.wire()))
+                .setPartitioner(s.partitioner()).setNumPartitions(s.fleetSize()).setWireDtype(TensorCodec.wire(s.wire().dtype()))
                 .setComputeDtype(s.dtype().name())
                 .setMaxChunkBytes(s.maxChunkBytes()).setStepTimeoutMs((int) s.stepTimeout().toMillis())
                 .setRoundTimeoutMs((int) s.roundTimeout().toMillis())

@@ -131,7 +131,7 @@ final class RoundCoordinator implements AutoCloseable {
         this.server = new SplitServer(new RoundSettings(s.rounds(), s.localSteps(), s.lr(), s.warmup(),
                 s.maxGradNorm(), s.seed()), s.guards(), ServerDesign.MEMSFL, loaded.model(), lora,
                 Aggregators.of(s.aggregation()), s.serverRecompute(), null);
-        this.delay = new DelayModel(config, lora, s.batchSize(), seqLen, s.wire().bytes());
+        this.delay = new DelayModel(config, lora, s.batchSize(), seqLen, s.wire().elementBytes());
         this.serverProfile = new ServerProfile(s.serverFlops(), Long.MAX_VALUE);
         this.worker = Executors.newSingleThreadExecutor(r -> daemon(r, "memsfl-server-worker"));
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "memsfl-round-timer"));

@@ -117,7 +117,7 @@ final class RunRecords {
         m.put("bytes_down", bytesDown.get() - downMark);
         m.put("activation_bytes", roundActivationBytes);
         m.put("gradient_bytes", roundGradientBytes);
-        m.put("wire_dtype", s.wire().name());
+        m.put("wire_dtype", s.wire().dtype().name());
         m.put("server_rss_bytes", ProcessMemory.rssBytes());
         m.put("server_peak_rss_bytes", ProcessMemory.peakRssBytes());
         m.put("scheduler", s.scheduler());

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import org.memsfl.engine.DType;
+import org.memsfl.split.WireFormat;
 import org.memsfl.lora.LoraConfig;
 import org.memsfl.round.RoundGuards;
 
@@ -29,7 +30,7 @@ import org.memsfl.round.RoundGuards;
  * @param seed           seed of the adapter initialisation, the partition and the batch order
  * @param partitioner    natural, iid or dirichlet:alpha
  * @param aggregation    fedavg, client-only or svd
- * @param wire           activation and gradient dtype on the wire: F32, F16 or BF16
+ * @param wire           how activations and gradients travel: fp32, fp16, bf16, or int8 with a per-token scale
  * @param cut            a cut forced on every device (0: plan each device's cut from its memory budget)
  * @param safetyMargin   planner memory margin
  * @param evalData       dataset whose held-out split the server scores after each round (null: no evaluation)
@@ -56,7 +57,7 @@ import org.memsfl.round.RoundGuards;
  */
 public record ServerSettings(String model, String planShape, int fleetSize, int rounds, int localSteps, int batchSize,
                              int seqLen, LoraConfig lora, double lr, int warmup, double maxGradNorm, long seed,
-                             String partitioner, String aggregation, DType wire, int cut, double safetyMargin,
+                             String partitioner, String aggregation, WireFormat wire, int cut, double safetyMargin,
                              String evalData, int evalExamples, int maxChunkBytes, Duration stepTimeout,
                              Duration roundTimeout, String scheduler, double serverFlops, boolean serverRecompute, Path out,
                              boolean resume, RoundGuards guards, long maxNumExamples, Duration storageRetry, DType dtype,
@@ -89,9 +90,7 @@ public record ServerSettings(String model, String planShape, int fleetSize, int 
         if (dtype != DType.F32 && dtype != DType.F16 && dtype != DType.BF16) {
             throw new IllegalArgumentException("compute dtype must be fp32, fp16 or bf16, got " + dtype);
         }
-        if (wire != DType.F32 && wire != DType.F16 && wire != DType.BF16) {
-            throw new IllegalArgumentException("wire dtype must be fp32, fp16 or bf16, got " + wire);
-        }
+        Objects.requireNonNull(wire, "wire format");
         if (cut < 0) {
             throw new IllegalArgumentException("cut must be >= 1, or 0 to plan it from each device's memory, got " + cut);
         }
@@ -176,8 +175,9 @@ public record ServerSettings(String model, String planShape, int fleetSize, int 
         m.put("eval_data", evalData);
         m.put("eval_examples", evalExamples);
         m.put("safety_margin", safetyMargin);
-        m.put("wire_dtype", wire.name());
-        m.put("wire_bytes", wire.bytes());
+        // the element type's name, as checkpoints of float wires have always stored it (F32, F16, BF16; I8)
+        m.put("wire_dtype", wire.dtype().name());
+        m.put("wire_bytes", wire.elementBytes());
         m.put("dtype", dtype.name());
         m.put("cut_override", cut);
         m.put("max_chunk_bytes", maxChunkBytes);
@@ -213,7 +213,7 @@ public record ServerSettings(String model, String planShape, int fleetSize, int 
         private long seed;
         private String partitioner = "natural";
         private String aggregation = "fedavg";
-        private DType wire = DType.F32;
+        private WireFormat wire = WireFormat.FP32;
         private int cut;
         private double safetyMargin = 0.1;
         private String evalData;
@@ -254,7 +254,9 @@ public record ServerSettings(String model, String planShape, int fleetSize, int 
         public Builder optSeed(long v) { seed = v; return this; }
         public Builder optPartitioner(String v) { partitioner = v; return this; }
         public Builder optAggregation(String v) { aggregation = v; return this; }
-        public Builder optWire(DType v) { wire = v; return this; }
+        public Builder optWire(WireFormat v) { wire = v; return this; }
+        /** A floating wire dtype (F32, F16, BF16). */
+        public Builder optWire(DType v) { wire = WireFormat.of(v); return this; }
         public Builder optCut(int v) { cut = v; return this; }
         public Builder optSafetyMargin(double v) { safetyMargin = v; return this; }
         public Builder optEvalData(String v) { evalData = v; return this; }

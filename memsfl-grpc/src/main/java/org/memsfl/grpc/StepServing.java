@@ -9,6 +9,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.memsfl.engine.DType;
+import org.memsfl.split.WireFormat;
 import org.memsfl.engine.NativeScope;
 import org.memsfl.grpc.RoundCoordinator.StepSink;
 import org.memsfl.grpc.proto.GradientMessage;
@@ -35,7 +36,7 @@ final class StepServing {
     private final SplitServer server;
     private final StepWire stepWire;
     private final TensorCodec codec;
-    private final DType wire;
+    private final WireFormat wire;
     private final StepDispatcher<StepWork> dispatcher;
     private final RunRecords records;
     private final Executor worker;
@@ -44,7 +45,7 @@ final class StepServing {
     private final Map<String, Runnable> afterServed = new HashMap<>();
 
     /** @param checkOpen throws the transport's error when no round is open */
-    StepServing(SplitServer server, StepWire stepWire, TensorCodec codec, DType wire, StepDispatcher<?> dispatcher,
+    StepServing(SplitServer server, StepWire stepWire, TensorCodec codec, WireFormat wire, StepDispatcher<?> dispatcher,
                 RunRecords records, Executor worker, Runnable checkOpen, Consumer<String> log) {
         this.server = server;
         this.stepWire = stepWire;

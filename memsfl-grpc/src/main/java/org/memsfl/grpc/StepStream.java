@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.bytedeco.pytorch.Tensor;
 import org.memsfl.engine.DType;
+import org.memsfl.split.WireFormat;
 import org.memsfl.engine.Tensors;
 import org.memsfl.grpc.proto.ActivationMessage;
 import org.memsfl.grpc.proto.GradientMessage;
@@ -33,7 +34,7 @@ final class StepStream implements AutoCloseable {
     }
 
     private final TensorCodec codec;
-    private final DType wire;
+    private final WireFormat wire;
     private final int round;
     private final long stepTimeoutMs;
     private final AtomicLong bytesUp;
@@ -43,7 +44,7 @@ final class StepStream implements AutoCloseable {
     private long seq;
     private boolean ended;
 
-    StepStream(SplitFederationGrpc.SplitFederationStub stub, TensorCodec codec, DType wire, int round, long stepTimeoutMs,
+    StepStream(SplitFederationGrpc.SplitFederationStub stub, TensorCodec codec, WireFormat wire, int round, long stepTimeoutMs,
                AtomicLong bytesUp, AtomicLong bytesDown) {
         this.codec = codec;
         this.wire = wire;
@@ -116,8 +117,8 @@ final class StepStream implements AutoCloseable {
             throw TensorCodec.invalid("gradient for local step " + g.step() + " arrived while step " + localStep
                     + " was waiting");
         }
-        g.tensor().requireDtype("gradient", wire).requireShape("gradient", hiddenShape);
-        Tensor grad = g.tensor().toFloat32();
+        g.tensor().requireDtype("gradient", wire.dtype()).requireShape("gradient", wire.packedShape(hiddenShape));
+        Tensor grad = g.tensor().toFloat32(wire);
         return new GradientPayload(grad, g.loss(), g.tokens());
     }
 

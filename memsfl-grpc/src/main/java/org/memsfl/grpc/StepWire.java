@@ -4,6 +4,7 @@ import java.util.Map;
 import java.util.Set;
 import org.bytedeco.pytorch.Tensor;
 import org.memsfl.engine.DType;
+import org.memsfl.split.WireFormat;
 import org.memsfl.grpc.proto.ActivationMessage;
 import org.memsfl.model.ModelConfig;
 import org.memsfl.split.ActivationPayload;
@@ -20,10 +21,10 @@ final class StepWire {
 
     private final int batchSize;
     private final int seqLen;
-    private final DType wire;
+    private final WireFormat wire;
     private final ModelConfig config;
 
-    StepWire(int batchSize, int seqLen, DType wire, ModelConfig config) {
+    StepWire(int batchSize, int seqLen, WireFormat wire, ModelConfig config) {
         this.batchSize = batchSize;
         this.seqLen = seqLen;
         this.wire = wire;
@@ -48,8 +49,8 @@ final class StepWire {
         }
         TensorCodec.Decoded lengths = t.get("lengths").requireDtype("lengths", DType.I32)
                 .requireShape("lengths", batchSize);
-        TensorCodec.Decoded hidden = t.get("hidden").requireDtype("hidden", wire)
-                .requireShape("hidden", batchSize, tokens, config.dim());
+        TensorCodec.Decoded hidden = t.get("hidden").requireDtype("hidden", wire.dtype())
+                .requireShape("hidden", wire.packedShape(new long[] {batchSize, tokens, config.dim()}));
         int[] lens = lengths.toInts();
         for (int len : lens) {
             if (len < 1 || len > tokens) {
@@ -62,7 +63,7 @@ final class StepWire {
                         + (config.vocabSize() - 1));
             }
         }
-        Tensor h = hidden.toFloat32();
+        Tensor h = hidden.toFloat32(wire);
         Tensor y;
         try {
             y = targets.toInt64();

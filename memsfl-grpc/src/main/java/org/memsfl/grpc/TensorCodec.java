@@ -22,6 +22,7 @@ import org.memsfl.engine.NativeScope;
 import org.memsfl.engine.Tensors;
 import org.memsfl.grpc.proto.TensorChunk;
 import org.memsfl.grpc.proto.WireDType;
+import org.memsfl.split.WireFormat;
 
 /**
  * Tensors to and from bounded {@link TensorChunk} messages (DESIGN.md section 7: never raise the message cap to fit a
@@ -128,8 +129,9 @@ public final class TensorCodec {
             case BF16: return WireDType.BFLOAT16;
             case I64: return WireDType.INT64;
             case I32: return WireDType.INT32;
+            case I8: return WireDType.INT8;
             default: throw new IllegalArgumentException("dtype " + d + " does not travel on the wire; use F32, F16, BF16,"
-                    + " I64 or I32");
+                    + " I64, I32 or I8");
         }
     }
 
@@ -141,8 +143,9 @@ public final class TensorCodec {
             case BFLOAT16: return DType.BF16;
             case INT64: return DType.I64;
             case INT32: return DType.I32;
+            case INT8: return DType.I8;
             default: throw invalid("tensor '" + tensor + "': dtype " + w + " is not one of FLOAT32, FLOAT16, BFLOAT16,"
-                    + " INT64, INT32");
+                    + " INT64, INT32, INT8");
         }
     }
 
@@ -162,6 +165,23 @@ public final class TensorCodec {
      * when narrowed), an integer tensor only in its own type.
      */
     public List<TensorChunk> encode(String name, Tensor t, DType wire) {
+        return encodeAs(name, t, wire);
+    }
+
+    /**
+     * The chunks of an activation or gradient (..., dim) in {@code wire}: narrowed to a floating format, or packed as
+     * int8 with one scale per token (..., dim + 4) ({@link WireFormat#pack}).
+     */
+    public List<TensorChunk> encode(String name, Tensor t, WireFormat wire) {
+        if (wire != WireFormat.INT8) {
+            return encodeAs(name, t, wire.dtype());
+        }
+        try (NoGradGuard ng = new NoGradGuard(); NativeScope scope = new NativeScope()) {
+            return encodeAs(name, wire.pack(t), DType.I8);
+        }
+    }
+
+    private List<TensorChunk> encodeAs(String name, Tensor t, DType wire) {
         DType src = DType.of(t.scalar_type());
         boolean ok = floating(wire) ? floating(src) || src == DType.F64 : src == wire;
         if (!ok) {
@@ -306,6 +326,30 @@ public final class TensorCodec {
                 Tensor f = dtype == DType.F32 ? raw : raw.to(torch.ScalarType.Float);
                 if (!torch.isfinite(f).all().item().toBool()) {
                     throw invalid("tensor '" + name + "' contains NaN or Inf");
+                }
+                return scope.keep(f);
+            }
+        }
+
+        /**
+         * The float32 (..., dim) tensor an activation or gradient in {@code wire} carries, owned by the caller: a
+         * floating tensor widened ({@link #toFloat32}), or a packed int8 one (..., dim + 4) dequantized per token
+         * ({@link WireFormat#unpackInt8}); INVALID_ARGUMENT for another element type or any NaN or Inf.
+         */
+        public Tensor toFloat32(WireFormat wire) {
+            requireDtype("tensor", wire.dtype());
+            if (wire != WireFormat.INT8) {
+                return toFloat32();
+            }
+            if (shape.length == 0 || shape[shape.length - 1] < WireFormat.SCALE_BYTES) {
+                throw invalid("tensor '" + name + "' in int8 has shape " + Arrays.toString(shape) + "; each token needs"
+                        + " its values and a " + WireFormat.SCALE_BYTES + "-byte scale");
+            }
+            Engine.init();
+            try (NoGradGuard ng = new NoGradGuard(); NativeScope scope = new NativeScope()) {
+                Tensor f = WireFormat.unpackInt8(raw());
+                if (!torch.isfinite(f).all().item().toBool()) {
+                    throw invalid("tensor '" + name + "' has a NaN or Inf scale");
                 }
                 return scope.keep(f);
             }

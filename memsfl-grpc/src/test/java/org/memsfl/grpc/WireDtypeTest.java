@@ -11,20 +11,22 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.memsfl.engine.DType;
+import org.memsfl.model.ModelResolver;
+import org.memsfl.split.WireFormat;
 import org.memsfl.lora.LoraConfig;
 import org.memsfl.util.Json;
 
 /**
- * Activations and gradients in fp16 or bf16 take exactly half the bytes of fp32 (same batches, so same shapes), and
- * two rounds of stories260K on Dolly end within 1% of the fp32 eval loss.
+ * Activations and gradients in fp16 or bf16 take exactly half the bytes of fp32 (same batches, so same shapes), in
+ * int8 (dim + 4) / (4 dim) of them (one byte per element and a float32 scale per token), and two rounds of
+ * stories260K on Dolly end within 1% of the fp32 eval loss in each.
  */
 class WireDtypeTest {
 
     @TempDir
     Path tmp;
 
-    private JsonNode run(DType wire) throws Exception {
+    private JsonNode run(WireFormat wire) throws Exception {
         Path out = tmp.resolve(wire.name());
         ServerSettings s = ServerSettings.builder().setModel("stories260K").setFleetSize(2).setOut(out).optRounds(2)
                 .optLocalSteps(3).optBatchSize(4).optSeqLen(64).optCut(2).optSeed(3).optWire(wire)
@@ -40,9 +42,10 @@ class WireDtypeTest {
     }
 
     @Test
-    void halfWidthWireHalvesTheBytesAndKeepsTheLoss() throws Exception {
-        JsonNode f32 = run(DType.F32);
-        for (DType wire : List.of(DType.BF16, DType.F16)) {
+    void narrowWiresCutTheBytesAndKeepTheLoss() throws Exception {
+        JsonNode f32 = run(WireFormat.FP32);
+        long dim = ModelResolver.resolveConfig("stories260K").dim();
+        for (WireFormat wire : List.of(WireFormat.BF16, WireFormat.FP16, WireFormat.INT8)) {
             JsonNode half = run(wire);
             double lossDiff = Math.abs(half.get("final_eval_loss").asDouble() / f32.get("final_eval_loss").asDouble() - 1);
             System.err.printf(Locale.ROOT, "[wire] %s: activations %d B (fp32 %d B), gradients %d B (fp32 %d B), all up %d B"
@@ -51,8 +54,13 @@ class WireDtypeTest {
                     half.get("gradient_bytes").asLong(), f32.get("gradient_bytes").asLong(),
                     half.get("bytes_up").asLong(), f32.get("bytes_up").asLong(),
                     half.get("final_eval_loss").asDouble(), f32.get("final_eval_loss").asDouble(), lossDiff * 100);
-            assertThat(half.get("activation_bytes").asLong() * 2).isEqualTo(f32.get("activation_bytes").asLong());
-            assertThat(half.get("gradient_bytes").asLong() * 2).isEqualTo(f32.get("gradient_bytes").asLong());
+            // bytes of the (tokens, dim) payloads: fp32 4 dim per token; fp16/bf16 2 dim; int8 dim + 4
+            long perTokenF32 = 4 * dim;
+            long perToken = wire == WireFormat.INT8 ? dim + 4 : 2 * dim;
+            assertThat(half.get("activation_bytes").asLong() * perTokenF32)
+                    .isEqualTo(f32.get("activation_bytes").asLong() * perToken);
+            assertThat(half.get("gradient_bytes").asLong() * perTokenF32)
+                    .isEqualTo(f32.get("gradient_bytes").asLong() * perToken);
             assertThat(lossDiff).isLessThan(0.01);
         }
     }
