@@ -27,6 +27,15 @@ final class SimRunner {
 
     static int run(SimSettings s, List<String> methods, Path out, String scaleShape, boolean json, String title,
             TaskEvalPlan generation) {
+        return run(s, methods, out, scaleShape, json, title, generation, List.of());
+    }
+
+    /**
+     * @param timeFleets further fleets (presets or files) whose modeled round times of memsfl, FCFS and sfl-v1 are
+     *                   printed beside the run's own fleet at the scale shape (the demo adds a server-bound one)
+     */
+    static int run(SimSettings s, List<String> methods, Path out, String scaleShape, boolean json, String title,
+            TaskEvalPlan generation, List<String> timeFleets) {
         for (String m : methods) {
             if (!Experiment.METHODS.contains(m)) {
                 throw new org.memsfl.util.BadInputException("unknown method '" + m + "'; expected one of " + Experiment.METHODS);
@@ -47,6 +56,11 @@ final class SimRunner {
                 });
             }
             ScaleStudy scale = new ScaleStudy(scaleShape, ctx.fleet(), s);
+            List<org.memsfl.sim.timing.RoundTimeComparison> times = new java.util.ArrayList<>();
+            times.add(scale.timeComparison());
+            for (String f : timeFleets) {
+                times.add(new ScaleStudy(scaleShape, org.memsfl.fleet.Fleets.resolve(f), s).timeComparison());
+            }
             Map<String, Object> settings = new java.util.LinkedHashMap<>(s.toMap());
             settings.put("cuts", ctx.cuts());
             if (generation != null) {
@@ -55,7 +69,8 @@ final class SimRunner {
             ReportInput input = Reports.input(title, settings, results, scale);
             ReportWriter.write(out, input);
             Json.write(out.resolve("scale.json"), Map.of("model", scaleShape, "rows", input.scale(),
-                    "round_time_by_policy", input.roundTimeByPolicy()));
+                    "round_time_by_policy", input.roundTimeByPolicy(),
+                    "round_time_comparison", times.stream().map(t -> t.toMap()).toList()));
             if (json) {
                 System.out.println(Json.pretty(Json.MAPPER.convertValue(
                         readSummary(out), Object.class)));
@@ -64,6 +79,9 @@ final class SimRunner {
                 System.out.println();
                 System.out.println("At the " + scaleShape + " shape (cost model, cuts " + scale.plan().cuts() + "):");
                 System.out.println(TextTable.renderScale(input.scale()));
+                System.out.println();
+                System.out.println("Round time (cost model, one round with " + s.localSteps() + " local steps):");
+                times.forEach(t -> System.out.println("  " + t.line()));
                 System.out.println();
                 if (input.methods().size() > 1) {
                     System.out.println("Did memsfl win? (ratio = memsfl / baseline)");

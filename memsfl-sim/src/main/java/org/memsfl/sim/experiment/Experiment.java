@@ -87,6 +87,7 @@ public final class Experiment {
             log.accept("generation: " + n + " held-out prompts over " + heldOut.size() + " devices, every "
                     + (generation.everyRounds() == 0 ? "final" : generation.everyRounds() + " and the final") + " round");
         }
+        double warmUp = methods.size() > 1 ? warmUp() : 0;
         List<MethodResult> results = new ArrayList<>();
         for (String name : methods) {
             results.add(runOne(name, metrics, onRound));
@@ -97,6 +98,7 @@ public final class Experiment {
         }
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("methods", methodsJson);
+        summary.put("warm_up_s", warmUp);
         summary.put("settings", s.toMap());
         summary.put("cuts", ctx.cuts());
         if (generation != null) {
@@ -105,6 +107,28 @@ public final class Experiment {
         }
         Json.write(out.resolve("summary.json"), summary);
         return results;
+    }
+
+    /**
+     * One round of a throwaway memsfl method and one evaluation, before any method is timed: the first method would
+     * otherwise pay the JIT's and libtorch's warm-up in its wall time, so that the order of the methods changed their
+     * wall times. Every method then starts from the same seeds and fresh data samplers, so this changes no result.
+     *
+     * @return the warm-up's seconds (reported, counted in no method's wall time)
+     */
+    private double warmUp() {
+        SimSettings s = ctx.settings();
+        long start = System.nanoTime();
+        Engine.seed(s.seed());
+        try (SplitFederatedMethod m = new SplitFederatedMethod(SplitFederatedMethod.Variant.MEMSFL, ctx,
+                Aggregators.of(s.aggregation()), Policies.of(s.scheduler()))) {
+            m.round(1);
+            Evaluator.evaluate(ctx.loaded().model(), m.globalAdapters(), ctx.evalBatches());
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        log.accept(String.format(java.util.Locale.ROOT, "warm-up: one memsfl round and one evaluation, %.1f s (timed in"
+                + " no method)", seconds));
+        return seconds;
     }
 
     private MethodResult runOne(String name, Path metrics, Consumer<RoundMetrics> onRound) {

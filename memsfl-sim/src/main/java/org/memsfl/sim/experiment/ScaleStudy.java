@@ -99,6 +99,12 @@ public final class ScaleStudy {
         return out;
     }
 
+    /** memsfl's round time under its scheduler against FCFS order and SFL-V1's parallel server, at this shape. */
+    public org.memsfl.sim.timing.RoundTimeComparison timeComparison() {
+        return org.memsfl.sim.timing.RoundTimeComparison.of(clock, plan.cuts(), fleet.name(), modelSpec,
+                s.scheduler(), s.serverRecompute());
+    }
+
     /** The server's schedule of one memsfl round under the configured policy. */
     public List<ReportInput.GanttSlot> gantt() {
         List<String> ids = new ArrayList<>(plan.cuts().keySet());

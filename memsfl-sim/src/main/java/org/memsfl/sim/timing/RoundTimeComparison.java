@@ -1,0 +1,77 @@
+package org.memsfl.sim.timing;
+
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import org.memsfl.schedule.Policies;
+import org.memsfl.schedule.RoundResult;
+
+/**
+ * The paper's time claim at one fleet and shape (arXiv 2506.02940, section on scheduling): memsfl's round time with its
+ * sequential server under the configured scheduler, against the same server in FCFS order and against SFL-V1's
+ * parallel server (processor sharing over every device's job). All figures are the delay model's seconds per round,
+ * adapter exchange included, so they are deterministic. Where the server is seldom busy (paper-5: about 1%) the three
+ * coincide; the order of a sequential server only matters where the server is the bottleneck.
+ *
+ * @param fleet      fleet name
+ * @param model      the shape the times are modeled at
+ * @param scheduler  memsfl's scheduling policy
+ * @param memsfl     memsfl's round time under {@code scheduler}, seconds
+ * @param fcfs       memsfl's round time serving steps in arrival order, seconds
+ * @param sflV1      SFL-V1's round time (parallel, processor sharing), seconds
+ * @param serverBusy the sequential server's busy fraction of the FCFS round, in [0, 1]
+ */
+public record RoundTimeComparison(String fleet, String model, String scheduler, double memsfl, double fcfs,
+                                  double sflV1, double serverBusy) {
+
+    public RoundTimeComparison {
+        if (!(memsfl > 0 && fcfs > 0 && sflV1 > 0)) {
+            throw new IllegalArgumentException("round times must be > 0, got memsfl " + memsfl + ", fcfs " + fcfs
+                    + ", sfl-v1 " + sflV1);
+        }
+    }
+
+    /**
+     * @param clock     the delay model's clock at the shape and fleet
+     * @param cuts      each device's cut at that shape
+     * @param recompute memsfl's server recomputes its layers (priced in its server time)
+     */
+    public static RoundTimeComparison of(RoundClock clock, Map<String, Integer> cuts, String fleet, String model,
+                                         String scheduler, boolean recompute) {
+        RoundResult fcfsRound = clock.sequential(cuts, Policies.of("fcfs"), recompute);
+        return new RoundTimeComparison(fleet, model, scheduler, clock.sequentialRound(cuts, scheduler, recompute),
+                clock.sequentialRound(cuts, "fcfs", recompute), clock.parallelRound(cuts),
+                fcfsRound.serverBusyFraction());
+    }
+
+    /** How much shorter memsfl's round is than FCFS order: 1 - memsfl / fcfs (negative when longer). */
+    public double shorterThanFcfs() {
+        return 1 - memsfl / fcfs;
+    }
+
+    /** How much shorter memsfl's round is than SFL-V1's: 1 - memsfl / sfl-v1 (negative when longer). */
+    public double shorterThanSflV1() {
+        return 1 - memsfl / sflV1;
+    }
+
+    /** One line for the console. */
+    public String line() {
+        return String.format(Locale.ROOT, "%s at %s (server %.0f%% busy): memsfl (%s) %.1f s per round; FCFS %.1f s"
+                        + " (memsfl %.1f%% shorter); sfl-v1 %.1f s (memsfl %.1f%% shorter)", fleet, model,
+                100 * serverBusy, scheduler, memsfl, fcfs, 100 * shorterThanFcfs(), sflV1, 100 * shorterThanSflV1());
+    }
+
+    public Map<String, Object> toMap() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("fleet", fleet);
+        m.put("model", model);
+        m.put("scheduler", scheduler);
+        m.put("server_busy_fraction", serverBusy);
+        m.put("memsfl_round_s", memsfl);
+        m.put("fcfs_round_s", fcfs);
+        m.put("sfl_v1_round_s", sflV1);
+        m.put("shorter_than_fcfs", shorterThanFcfs());
+        m.put("shorter_than_sfl_v1", shorterThanSflV1());
+        return m;
+    }
+}
