@@ -92,13 +92,6 @@ class ArchitectureTest {
         slices().matching("org.memsfl.(**)").should().beFreeOfCycles().check(main);
     }
 
-    /**
-     * Main classes still over the limit while issue #9 splits them. The list may only shrink: an entry that is no
-     * longer over the limit fails {@link #stillOverTheLimitOnlyWhileListed}.
-     */
-    static final Set<String> BEING_SPLIT = Set.of("org.memsfl.bench.ServerMemoryBench",
-            "org.memsfl.bench.DeviceMemoryBench");
-
     /** What a transport must not touch: the round's training internals (optimizer, schedule, segments, aggregation). */
     static final Set<String> TRAINING_INTERNALS = Set.of("org.memsfl.train.AdamW", "org.memsfl.train.LrSchedule",
             "org.memsfl.train.GradClip", "org.memsfl.split.DeviceSegment", "org.memsfl.split.ServerSegment",
@@ -130,18 +123,7 @@ class ArchitectureTest {
     @Test
     void noMainClassOverMaxLines() {
         classes().that().areTopLevelClasses().and().resideOutsideOfPackage("org.memsfl.grpc.proto..")
-                .and(DescribedPredicate.describe("are not being split", (JavaClass k) -> !BEING_SPLIT.contains(k.getName())))
                 .should(haveAtMostLines(MAX_LINES)).check(main);
-    }
-
-    @Test
-    void stillOverTheLimitOnlyWhileListed() {
-        for (String c : BEING_SPLIT) {
-            ConditionEvents events = ConditionEvents.Factory.create();
-            haveAtMostLines(MAX_LINES).check(main.get(c), events);
-            assertThat(events.containViolation()).as(c + " is within " + MAX_LINES + " lines: drop it from BEING_SPLIT")
-                    .isTrue();
-        }
     }
 
     static ArchCondition<JavaClass> haveAtMostLines(int max) {

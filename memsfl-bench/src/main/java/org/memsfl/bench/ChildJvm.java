@@ -82,4 +82,9 @@ final class ChildJvm {
         m.put("child_wall_seconds", (System.nanoTime() - t0) / 1e9);
         return m;
     }
+
+    /** Positional argument {@code i}, or {@code dflt} when there are fewer. */
+    static String arg(String[] a, int i, String dflt) {
+        return a.length > i ? a[i] : dflt;
+    }
 }

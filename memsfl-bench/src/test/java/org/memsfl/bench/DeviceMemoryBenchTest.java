@@ -43,8 +43,8 @@ class DeviceMemoryBenchTest {
     void cutTwoHoldsLessThanFullModelAndReportsEveryField() throws Exception {
         DeviceMemoryBench.Settings s = new DeviceMemoryBench.Settings("stories260K", data().toString(), 2, 2, 32, 0, 1,
                 DeviceMemoryBench.lora("q,k,v,o"), org.memsfl.quant.WeightStorage.FP32);
-        Map<String, Object> cut = DeviceMemoryBench.measure(s, "cut2");
-        Map<String, Object> full = DeviceMemoryBench.measure(s, "full");
+        Map<String, Object> cut = DeviceMemoryChild.measure(s, "cut2");
+        Map<String, Object> full = DeviceMemoryChild.measure(s, "full");
 
         for (Map<String, Object> m : List.of(cut, full)) {
             for (String k : List.of("rss_before_model_bytes", "peak_rss_bytes", "modeled_total_bytes",
@@ -96,14 +96,14 @@ class DeviceMemoryBenchTest {
         Map<String, Object> children = new LinkedHashMap<>();
         children.put("cut2", cut);
         children.put("full", full);
-        Map<String, Object> cmp = DeviceMemoryBench.compare(children, "cut2", "full");
+        Map<String, Object> cmp = DeviceMemoryComparison.compare(children, "cut2", "full");
         Map<String, Object> h = (Map<String, Object>) cmp.get("headline");
         assertThat(h).containsKeys("measured_cut2_over_full", "measured_steps_cut2_over_full", "modeled_cut2_over_full", "static_cut2_over_full",
                 "measured_less_than_a_third", "modeled_less_than_a_third", "measured_saving_bytes",
                 "modeled_saving_bytes");
         assertThat((Double) h.get("modeled_cut2_over_full")).isBetween(0.0, 1.0);
         assertThat((Double) h.get("static_cut2_over_full")).isBetween(0.0, 1.0);
-        assertThat(DeviceMemoryBench.table(Map.of("model", "stories260K", "batch", 2, "seq_len", 32, "allocator",
+        assertThat(DeviceMemoryComparison.table(Map.of("model", "stories260K", "batch", 2, "seq_len", 32, "allocator",
                 "default", "lora", Map.of("rank", 8, "targets", List.of("q")), "comparison", cmp)))
                 .contains("cut2", "full", "modeled_cut2_over_full");
     }

@@ -13,8 +13,8 @@ class ServerMemoryBenchTest {
 
     @Test
     void medianOfOddAndEvenCounts() {
-        assertThat(ServerMemoryBench.median(List.of(3.0, 1.0, 2.0))).isEqualTo(2.0);
-        assertThat(ServerMemoryBench.median(List.of(4.0, 1.0, 3.0, 2.0))).isEqualTo(2.5);
+        assertThat(ServerMemoryChild.median(List.of(3.0, 1.0, 2.0))).isEqualTo(2.0);
+        assertThat(ServerMemoryChild.median(List.of(4.0, 1.0, 3.0, 2.0))).isEqualTo(2.5);
     }
 
     @Test
@@ -25,7 +25,7 @@ class ServerMemoryBenchTest {
         children.put("memsfl-rc", child(1500, 1400, 13.0));
         children.put("memsfl-mb1-rc", child(1200, 1100, 14.0));
         children.put("sfl-v1", child(6000, 5600, null));
-        Map<String, Object> c = ServerMemoryBench.compare(children);
+        Map<String, Object> c = ServerMemoryComparison.compare(children);
         Map<String, Object> per = (Map<String, Object>) c.get("per_variant");
         assertThat((Double) ((Map<String, Object>) per.get("memsfl-rc")).get("server_busy_over_memsfl"))
                 .isCloseTo(1.3, within(1e-12));
