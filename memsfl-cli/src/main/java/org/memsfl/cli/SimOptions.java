@@ -19,7 +19,7 @@ public final class SimOptions {
     @Option(names = "--partition", defaultValue = "natural", description = "natural, iid or dirichlet:<alpha> (default: ${DEFAULT-VALUE}).")
     String partition;
 
-    @Option(names = "--fleet", defaultValue = "paper-5", description = "Fleet preset (paper-5, mixed-20) or YAML/JSON file (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--fleet", defaultValue = "paper-5", description = "Fleet preset (paper-5, mixed-20, paper-5-busy-server) or YAML/JSON file (default: ${DEFAULT-VALUE}).")
     String fleet;
 
     @Option(names = "--rounds", defaultValue = "4", description = "Federated rounds (default: ${DEFAULT-VALUE}).")

@@ -61,8 +61,9 @@ public final class ServerSegment {
      * @param microBatchRows as in {@link #ServerSegment(int)}
      * @param recompute      as in {@link #ServerSegment(int, boolean)}
      * @param chunkedHead    run the final norm, head and loss a chunk of target tokens at a time
-     *                       ({@link ChunkedHeadLoss}), so the (rows, T, vocab) logits and their gradient never exist at
-     *                       once; the gradients are those of the whole head. memsfl's server does; the baselines'
+     *                       ({@link ChunkedHeadLoss}) whenever the (rows, T, vocab) logits would be larger than one chunk,
+     *                       so that they and their gradient never exist at once; the gradients are those of the whole
+     *                       head (smaller logits run the whole head, bit for bit the baselines' arithmetic). memsfl's server does; the baselines'
      *                       servers run the head as published, on all logits at once
      */
     public ServerSegment(int microBatchRows, boolean recompute, boolean chunkedHead) {
@@ -176,7 +177,7 @@ public final class ServerSegment {
                 }
                 sent.set_requires_grad(true);
                 Tensor h = s.model().forwardLayers(sent, s.cut(), s.model().config().nLayers(), ctx);
-                if (chunkedHead) {
+                if (chunkedHead && ChunkedHeadLoss.needsChunks(s.model(), h)) {
                     // the head and loss a chunk of tokens at a time; their gradient then flows down the layers' graph
                     ChunkedHeadLoss.Result head = ChunkedHeadLoss.lossAndGradient(s.model(), h, targets,
                             Math.max(1, tokens), ctx);
@@ -245,7 +246,7 @@ public final class ServerSegment {
                 }
             }
             try (NativeScope head = new NativeScope()) {
-                if (chunkedHead) {
+                if (chunkedHead && ChunkedHeadLoss.needsChunks(model, inputs[layers])) {
                     ChunkedHeadLoss.Result r = ChunkedHeadLoss.lossAndGradient(model, inputs[layers], targets,
                             Math.max(1, tokens), ctx);
                     loss[0] = r.loss();

@@ -47,6 +47,15 @@ public final class ChunkedHeadLoss {
         return (int) Math.max(1, Math.min(Integer.MAX_VALUE, CHUNK_LOGIT_BYTES / (vocab * elementBytes)));
     }
 
+    /**
+     * Whether a (rows, T, d) hidden state needs chunks: its full (rows, T, vocab) logits would be larger than one chunk
+     * ({@link #CHUNK_LOGIT_BYTES}). Below that the whole head holds no more than one chunk would, and runs the
+     * arithmetic of the unchunked head exactly (the same GEMM shapes and sums as the baselines' servers).
+     */
+    public static boolean needsChunks(DecoderModel model, Tensor hidden) {
+        return hidden.size(0) * hidden.size(1) > chunkTokens(model.config().vocabSize(), (int) hidden.element_size());
+    }
+
     /** As {@link #lossAndGradient(DecoderModel, Tensor, Tensor, double, ForwardContext, int)} with {@link #chunkTokens}. */
     public static Result lossAndGradient(DecoderModel model, Tensor hidden, Tensor targets, double divisor,
                                          ForwardContext ctx) {

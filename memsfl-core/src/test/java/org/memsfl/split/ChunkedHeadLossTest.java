@@ -73,6 +73,13 @@ class ChunkedHeadLossTest {
         assertThat(ChunkedHeadLoss.chunkTokens(512, 4)).isEqualTo(4096);
         assertThat(ChunkedHeadLoss.chunkTokens(Long.MAX_VALUE / 16, 8)).isEqualTo(1);
         assertThatThrownBy(() -> ChunkedHeadLoss.chunkTokens(0, 4)).hasMessageContaining("vocab");
+        // the server chunks only logits larger than one chunk: 120 positions here, but not 30 (whole head, exact
+        // baseline arithmetic below one chunk)
+        try (NativeScope scope = new NativeScope()) {
+            assertThat(ChunkedHeadLoss.needsChunks(MODELS.get(DType.F32), hidden(DType.F32, 3))).isTrue();
+            assertThat(ChunkedHeadLoss.needsChunks(MODELS.get(DType.F32), hidden(DType.F32, 3).narrow(1, 0, 10)))
+                    .isFalse();
+        }
     }
 
     @ParameterizedTest(name = "{0} chunk {1}")
