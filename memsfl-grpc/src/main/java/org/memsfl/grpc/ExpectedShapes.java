@@ -6,10 +6,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.bytedeco.pytorch.Tensor;
 import org.memsfl.engine.Tensors;
 import org.memsfl.lora.AdapterSet;
+import org.memsfl.split.WireFormat;
 
 /**
  * The largest tensors the server expects from each registered device, known from its assignment: a local step's
- * {@code hidden} (batch, at most seq_len, dim), {@code targets} (batch, at most seq_len) and {@code lengths} (batch);
+ * {@code hidden} (batch, at most seq_len, dim; dim + 4 in the int8 wire format, whose rows carry their scale), {@code targets} (batch, at most seq_len) and {@code lengths} (batch);
  * an upload's adapter tensors exactly as its cut holds them. Read by gRPC threads before a byte is buffered, so that
  * memory follows what the server expects and nothing is assembled for a device that has not registered.
  */
@@ -18,8 +19,8 @@ final class ExpectedShapes {
     private final Map<String, long[]> step;
     private final Map<String, Map<String, long[]>> uploads = new ConcurrentHashMap<>();
 
-    ExpectedShapes(int batchSize, int seqLen, int dim) {
-        this.step = Map.of("hidden", new long[] {batchSize, seqLen, dim}, "targets", new long[] {batchSize, seqLen},
+    ExpectedShapes(int batchSize, int seqLen, int dim, WireFormat wire) {
+        this.step = Map.of("hidden", wire.packedShape(new long[] {batchSize, seqLen, dim}), "targets", new long[] {batchSize, seqLen},
                 "lengths", new long[] {batchSize});
     }
 

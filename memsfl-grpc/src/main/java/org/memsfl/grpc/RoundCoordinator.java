@@ -136,7 +136,7 @@ final class RoundCoordinator implements AutoCloseable {
         this.worker = Executors.newSingleThreadExecutor(r -> daemon(r, "memsfl-server-worker"));
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "memsfl-round-timer"));
         this.records = new RunRecords(s, loaded.id(), rssBeforeModel);
-        this.shapes = new ExpectedShapes(s.batchSize(), seqLen, config.dim());
+        this.shapes = new ExpectedShapes(s.batchSize(), seqLen, config.dim(), s.wire());
         this.storage = new StorageRetry(s.storageRetry(), worker, timer, serving, log);
         this.handout = new AdapterHandout(s.rounds(), registrations, this::device, worker, () -> round,
                 () -> stopped != null ? "the server stopped training: " + stopped : storage.failing()

@@ -132,7 +132,7 @@ class HostileFleetTest {
                 asg.getMaxGradNorm(), asg.getSeed());
         SplittableRandom rng = new SplittableRandom(round);
         try (SplitDevice d = new SplitDevice("evil", 2, segment.model(), start, rs);
-             StepStream stream = new StepStream(async.withDeadlineAfter(60, TimeUnit.SECONDS), codec, DType.F32, round,
+             StepStream stream = new StepStream(async.withDeadlineAfter(60, TimeUnit.SECONDS), codec, org.memsfl.split.WireFormat.FP32, round,
                      30_000, new AtomicLong(), new AtomicLong())) {
             d.beginRound(round, d.adapters());
             for (int k = 1; k <= asg.getLocalSteps(); k++) {
