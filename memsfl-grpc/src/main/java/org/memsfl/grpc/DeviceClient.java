@@ -101,7 +101,7 @@ public final class DeviceClient {
         LoraConfig lora = new LoraConfig(a.getLora().getRank(), a.getLora().getAlpha(), a.getLora().getDropout(),
                 a.getLora().getTargetsList());
         TensorCodec codec = new TensorCodec(a.getMaxChunkBytes(), TensorCodec.DEFAULT_MAX_TENSOR_BYTES);
-        WireFormat wire = wireFormat(a);
+        WireFormat wire = TensorCodec.wireFormat(a.getWireDtype());
         DType compute = a.getComputeDtype().isEmpty() ? DType.F32 : DType.parse(a.getComputeDtype());
         try (LoadedModel segment = ModelResolver.resolve(a.getModelSpec(), LayerRange.deviceSegment(cut), compute)) {
             Map<String, String> bad = ModelFingerprint.mismatches(segment.model(), a.getWeightSha256Map());
@@ -116,16 +116,6 @@ public final class DeviceClient {
             BatchStream batches = new BatchStream(examples, a.getBatchSize(), a.getSeqLen(),
                     DeviceData.batchSeed(a.getSeed(), s.partitionIndex()));
             return train(a, lora, codec, wire, segment, batches, examples.size(), rssBefore);
-        }
-    }
-
-    /** The assignment's wire format; INVALID_ARGUMENT for an element type that is none (e.g. INT64). */
-    private static WireFormat wireFormat(Assignment a) {
-        DType d = TensorCodec.dtype(a.getWireDtype(), "wire");
-        try {
-            return WireFormat.of(d);
-        } catch (IllegalArgumentException e) {
-            throw TensorCodec.invalid("the server's wire dtype " + a.getWireDtype() + " is not fp32, fp16, bf16 or int8");
         }
     }
 

@@ -135,6 +135,16 @@ public final class TensorCodec {
         }
     }
 
+    /** An assignment's wire format; INVALID_ARGUMENT for an element type that is none (e.g. INT64). */
+    public static org.memsfl.split.WireFormat wireFormat(WireDType w) {
+        DType d = dtype(w, "wire");
+        try {
+            return org.memsfl.split.WireFormat.of(d);
+        } catch (IllegalArgumentException e) {
+            throw invalid("the server's wire dtype " + w + " is not fp32, fp16, bf16 or int8");
+        }
+    }
+
     /** The memsfl dtype of a wire enum, or INVALID_ARGUMENT for unspecified or unknown values. */
     public static DType dtype(WireDType w, String tensor) {
         switch (w) {
