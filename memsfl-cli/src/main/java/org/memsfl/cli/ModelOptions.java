@@ -10,8 +10,10 @@ import picocli.CommandLine.Option;
 public final class ModelOptions {
 
     @Option(names = "--model", defaultValue = "stories260K",
-            description = "A llama2.c .bin file, a Hugging Face directory, a known name (stories260K) or random:<preset>"
-                    + " (gpt2, gpt2-medium, gpt2-large, llama-3.2-1b, qwen2.5-0.5b). Default: ${DEFAULT-VALUE}.")
+            description = "A llama2.c .bin file, a Hugging Face directory, a Hub name org/name[@revision] (from the HF cache,"
+                    + " downloaded if missing), a known name (stories260K) or random:<preset>"
+                    + " (e.g. llama-3.2-1b, qwen3-0.6b, gemma-3-1b, phi-3.5-mini, smollm2-135m, gpt2; an unknown one lists all)."
+                    + " Default: ${DEFAULT-VALUE}.")
     String model;
 
     @Option(names = "--dtype", defaultValue = "fp32", description = "Compute dtype: fp32, bf16 or fp16 (default: ${DEFAULT-VALUE}).")

@@ -33,7 +33,7 @@ public final class ServerCommand implements Callable<Integer> {
     @Option(names = "--port", defaultValue = "50051", description = "TCP port (0: any free port) (default: ${DEFAULT-VALUE}).")
     int port;
 
-    @Option(names = "--model", defaultValue = "stories260K", description = "Model every device also resolves (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--model", defaultValue = "stories260K", description = "Model every device also resolves: a path, a Hub name org/name[@revision], stories260K or random:<preset> (default: ${DEFAULT-VALUE}).")
     String model;
 
     @Option(names = "--plan-shape", description = "Plan cuts at this model's shape (e.g. random:gpt2-medium) and scale them"
@@ -214,6 +214,8 @@ public final class ServerCommand implements Callable<Integer> {
             throw new BadInputException(e.getMessage(), e);
         }
         org.memsfl.data.Partitioner.of(partition); // a typo fails here, not after every device has registered
+        // LoRA targets under the model's own names, as every command checks them, before the token file is written
+        lora.config().forModel(org.memsfl.model.ModelResolver.resolveConfig(model));
         var creds = Transport.serverCredentials(insecure, cert, key);
         OperatorChecks.writableDirectory(out, "--out");
         OperatorChecks.portFree(port);

@@ -6,7 +6,7 @@ import picocli.CommandLine.Option;
 /** Options of simulate, compare and demo. */
 public final class SimOptions {
 
-    @Option(names = "--model", defaultValue = "stories260K", description = "Trained model (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--model", defaultValue = "stories260K", description = "Trained model: a path, a Hub name org/name[@revision], stories260K or random:<preset> (default: ${DEFAULT-VALUE}).")
     String model;
 
     @Option(names = "--plan-shape", description = "Size the cuts at this model's shape (e.g. random:gpt2-medium) and scale"

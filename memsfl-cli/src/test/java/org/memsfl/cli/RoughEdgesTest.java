@@ -71,6 +71,16 @@ class RoughEdgesTest {
     }
 
     @Test
+    void theServerRefusesAWrongTargetBeforeWritingItsFleetToken() {
+        Path out = dir.resolve("server");
+        Cli.Result r = Cli.run("server", "--port", "0", "--fleet-size", "2", "--rounds", "1", "--insecure",
+                "--lora-targets", "c_fc", "--out", out.toString());
+
+        oneLineBadInput(r, "unknown LoRA target module 'c_fc' for a llama-family model");
+        assertThat(out).as("no fleet-token, no folder").doesNotExist();
+    }
+
+    @Test
     void aDeviceStartedBeforeItsServerSaysItIsWaitingThenGivesUpInOneLine() throws IOException {
         int port;
         try (ServerSocket s = new ServerSocket(0)) {

@@ -90,6 +90,30 @@ class TemplateEverywhereTest {
         assertThat(new ObjectMapper().readTree(plain.out()).get("tokens").asLong()).isNotEqualTo(expected);
     }
 
+    /** predictions.jsonl records what the model was fed: the rendered user turn and generation prompt. */
+    @Test
+    void predictionsRecordTheRenderedPromptUnderATemplate() throws Exception {
+        Path model = Assets.path("models/tiny-gpt2-random");
+        Path jinja = Files.writeString(dir.resolve("t.jinja"), JINJA);
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < 40; i++) {
+            sb.append("{\"prompt\": \"q").append(i).append("\", \"response\": \"answer ").append(i).append("\"}\n");
+        }
+        Path data = Files.writeString(dir.resolve("d.jsonl"), sb.toString());
+        Path out = dir.resolve("gen");
+
+        Cli.Result r = Cli.run("eval", "--model", model.toString(), "--data", data.toString(), "--generate",
+                "--gen-examples", "2", "--max-new-tokens", "2", "--template", jinja.toString(), "--out", out.toString());
+
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        List<String> lines = Files.readAllLines(out.resolve("predictions.jsonl"));
+        assertThat(lines).hasSize(2);
+        for (String line : lines) {
+            String prompt = new ObjectMapper().readTree(line).get("prompt").asText();
+            assertThat(prompt).matches("<user>q\\d+</s><assistant>");
+        }
+    }
+
     @Test
     void simulateAndServerResolveTheSameChoiceBeforeWriting() {
         Path sim = dir.resolve("sim");

@@ -50,6 +50,14 @@ public final class PromptEncoder implements ExampleEncoder {
         if (chat == null) {
             return plain.promptIds(p);
         }
-        return tokenizer.encode(chat.template().render(List.of(ChatMessage.user(p.instruction())), true));
+        return tokenizer.encode(promptText(p));
+    }
+
+    @Override
+    public String promptText(HeldOutPrompt p) {
+        if (chat == null) {
+            return plain.promptText(p);
+        }
+        return chat.template().render(List.of(ChatMessage.user(p.instruction())), true);
     }
 }

@@ -19,6 +19,14 @@ public interface ExampleEncoder {
      */
     int[] promptIds(HeldOutPrompt p);
 
+    /**
+     * The text the model is fed for {@code p} before its answer, as {@code predictions.jsonl} records it: the plain
+     * prompt, or the rendered chat turn with a chat template (so a reader sees exactly what the model saw).
+     */
+    default String promptText(HeldOutPrompt p) {
+        return p.prompt();
+    }
+
     /** Every example, dropping those left without any target, which would only dilute a batch. */
     default List<TokenizedExample> applyAll(List<Example> examples) {
         List<TokenizedExample> out = new ArrayList<>(examples.size());

@@ -120,7 +120,7 @@ public final class TaskEvaluator {
         List<Prediction> predictions = new ArrayList<>();
         for (int i = 0; i < prompts.size(); i++) {
             HeldOutPrompt p = prompts.get(i);
-            predictions.add(new Prediction(p.prompt(), p.references(), texts[i], p.clientKey()));
+            predictions.add(new Prediction(encoder.promptText(p), p.references(), texts[i], p.clientKey()));
         }
         return predictions;
     }
