@@ -57,8 +57,13 @@ public record RoundTimeComparison(String fleet, String model, String scheduler, 
     /** One line for the console. */
     public String line() {
         return String.format(Locale.ROOT, "%s at %s (server %.0f%% busy): memsfl (%s) %.1f s per round; FCFS %.1f s"
-                        + " (memsfl %.1f%% shorter); sfl-v1 %.1f s (memsfl %.1f%% shorter)", fleet, model,
-                100 * serverBusy, scheduler, memsfl, fcfs, 100 * shorterThanFcfs(), sflV1, 100 * shorterThanSflV1());
+                        + " (memsfl %s); sfl-v1 %.1f s (memsfl %s)", fleet, model, 100 * serverBusy, scheduler, memsfl,
+                fcfs, relative(shorterThanFcfs()), sflV1, relative(shorterThanSflV1()));
+    }
+
+    /** "12.3% shorter", or "0.2% longer" for a negative gain. */
+    static String relative(double shorter) {
+        return String.format(Locale.ROOT, "%.1f%% %s", 100 * Math.abs(shorter), shorter < 0 ? "longer" : "shorter");
     }
 
     public Map<String, Object> toMap() {
