@@ -42,14 +42,15 @@ public final class Engine {
      * Sets libtorch's intra-op (OpenMP) threads for computing in {@code dtype}, and returns the count. Float32
      * GEMMs run in OpenBLAS on its own threads ({@code OPENBLAS_NUM_THREADS}, read once at load), and OpenMP threads
      * beside them only fight for the cores: OpenMP gets {@code OMP_NUM_THREADS} (the launcher's 1). bf16 and fp16
-     * GEMMs run in oneDNN on the OpenMP threads, so a single one halves their speed: OpenMP gets every core, or
-     * {@code MEMSFL_HALF_OMP_THREADS} where set. Measured by {@code ./memsfl bench step} (README, "Threads").
+     * GEMMs run in oneDNN on the OpenMP threads; a bare bf16 GEMM runs faster on every core, but a LoRA step also
+     * runs its float32 factors in OpenBLAS, and on this 2-core machine the whole bf16 step at the Llama-3.2-1B shape
+     * took 2.17 s with 1 OpenMP thread against 5.06 s with 2 (quiet machine, README "Threads"). So half precision
+     * also gets {@code OMP_NUM_THREADS} unless {@code MEMSFL_HALF_OMP_THREADS} says otherwise.
      */
     public static int threadsFor(DType dtype) {
         init();
-        int n = dtype == DType.BF16 || dtype == DType.F16
-                ? envInt("MEMSFL_HALF_OMP_THREADS", Runtime.getRuntime().availableProcessors())
-                : envInt("OMP_NUM_THREADS", 1);
+        int fp32 = envInt("OMP_NUM_THREADS", 1);
+        int n = dtype == DType.BF16 || dtype == DType.F16 ? envInt("MEMSFL_HALF_OMP_THREADS", fp32) : fp32;
         if (torch.get_num_threads() != n) {
             torch.set_num_threads(n);
         }
