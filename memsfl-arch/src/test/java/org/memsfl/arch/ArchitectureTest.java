@@ -120,6 +120,42 @@ class ArchitectureTest {
                 .check(main);
     }
 
+    /** A method is one class plus one registration: every {@code MethodSpec} the modules define is in the registry. */
+    @Test
+    void everyMethodSpecIsRegistered() {
+        Set<Class<?>> registered = new java.util.HashSet<>();
+        org.memsfl.sim.method.Methods.ALL.forEach(m -> registered.add(m.getClass()));
+        classes().that().implement(org.memsfl.sim.method.MethodSpec.class).and().areNotInterfaces()
+                .should(new ArchCondition<>("be registered in Methods.ALL") {
+                    @Override
+                    public void check(JavaClass c, ConditionEvents events) {
+                        boolean in = registered.stream().anyMatch(k -> k.getName().equals(c.getName()));
+                        events.add(new SimpleConditionEvent(c, in, c.getName() + (in ? " is" : " is not")
+                                + " registered in Methods.ALL"));
+                    }
+                }).check(main);
+    }
+
+    /** No main source chooses by a method's name: {@code case "sfl-v1"} or {@code .equals("fedlora")}. */
+    @Test
+    void noStringSwitchOnMethodNames() throws IOException {
+        List<String> ids = org.memsfl.sim.method.Methods.ids();
+        assertThat(ids).contains("memsfl"); // the rule below is not vacuous
+        String names = String.join("|", ids.stream().map(java.util.regex.Pattern::quote).toList());
+        java.util.regex.Pattern choice = java.util.regex.Pattern.compile("case\\s+\"(" + names + ")\"|equals(IgnoreCase)?"
+                + "\\(\"(" + names + ")\"\\)");
+        List<String> found = new java.util.ArrayList<>();
+        for (Map.Entry<String, Path> e : sources.entrySet()) {
+            List<String> lines = Files.readAllLines(e.getValue());
+            for (int i = 0; i < lines.size(); i++) {
+                if (choice.matcher(lines.get(i)).find()) {
+                    found.add(e.getKey() + ":" + (i + 1) + ": " + lines.get(i).trim());
+                }
+            }
+        }
+        assertThat(found).as("choices by method name outside the registry").isEmpty();
+    }
+
     @Test
     void noMainClassOverMaxLines() {
         classes().that().areTopLevelClasses().and().resideOutsideOfPackage("org.memsfl.grpc.proto..")

@@ -8,7 +8,6 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import org.memsfl.cost.MemoryModel;
 import org.memsfl.cost.MethodMemory;
-import org.memsfl.cost.TrainingMethod;
 import org.memsfl.engine.DType;
 import org.memsfl.engine.Engine;
 import org.memsfl.fleet.DeviceProfile;
@@ -39,7 +38,7 @@ final class ServerMemoryChild {
     }
 
     static void child(String[] a) throws Exception {
-        String variant = a[0];
+        ServerVariant variant = ServerVariant.of(a[0]);
         String preset = a[1];
         Fleet fleet = Fleets.resolve(a[2]);
         int batch = Integer.parseInt(a[3]);
@@ -47,24 +46,14 @@ final class ServerMemoryChild {
         int rounds = Integer.parseInt(a[5]);
         Path result = Path.of(a[6]);
         boolean trimAfterBuild = a.length > 7 ? Boolean.parseBoolean(a[7]) : true;
-        TrainingMethod method = variant.startsWith("sfl-v1") ? TrainingMethod.SFL_V1
-                : TrainingMethod.of(variant.startsWith("memsfl") ? "memsfl" : variant);
-        if (!SEQUENTIAL_VARIANTS.contains(variant) && !variant.equals("sfl-v1") && !variant.equals("sfl-v1-free")) {
-            throw new IllegalArgumentException("variant must be one of " + String.join(", ", SEQUENTIAL_VARIANTS)
-                    + ", sfl-v1 or sfl-v1-free, got " + variant);
-        }
-        // memsfl-mb1: memsfl whose sequential server runs each device's batch one row at a time (same gradients);
-        // -rc: its server recomputes each layer's activations during the backward (same gradients)
-        int microBatch = variant.startsWith("memsfl-mb1") ? 1 : 0;
-        boolean recompute = variant.endsWith("-rc");
+        int microBatch = variant.microBatch;
+        boolean recompute = variant.recompute;
         ModelConfig config = ModelPresets.get(preset);
         LoraConfig lora = ServerMemoryBench.lora();
         MemoryModel mm = MemoryModel.of(config, lora, batch, seqLen);
         Plan plan = Planner.plan(mm, fleet, ServerMemoryBench.SAFETY_MARGIN);
         Map<String, Integer> cuts = plan.cuts();
-        MethodMemory modeled = method == TrainingMethod.MEMSFL
-                ? MethodMemory.memsfl(mm, fleet, cuts, microBatch, recompute)
-                : MethodMemory.of(method, mm, fleet, cuts, ServerMemoryBench.SAFETY_MARGIN);
+        MethodMemory modeled = variant.modeled(mm, fleet, cuts);
 
         Engine.init();
         ExecutorService pool = ServerRounds.workerPool(Math.max(1, cuts.size()));
@@ -85,9 +74,9 @@ final class ServerMemoryChild {
             // build phase: the server side as the method holds it
             long tb = System.nanoTime();
             // memsfl's server runs its head in chunks of target tokens (ServerSegment(rows, recompute, true))
-            ServerSegment server = new ServerSegment(microBatch, recompute, method == TrainingMethod.MEMSFL);
+            ServerSegment server = new ServerSegment(microBatch, recompute, variant.sequential);
             List<AutoCloseable> owned = new ArrayList<>();
-            long staticTensorBytes = build(method, config, lora, fleet, cuts, server, owned);
+            long staticTensorBytes = build(variant.sequential, config, lora, fleet, cuts, server, owned);
             double buildSeconds = (System.nanoTime() - tb) / 1e9;
             MemoryProbe.settle();
             long afterBuild = ProcessMemory.rssBytes();
@@ -104,18 +93,15 @@ final class ServerMemoryChild {
             long stepsSampled = -1;
             for (int r = 0; r < rounds; r++) {
                 long tr = System.nanoTime();
-                switch (variant) {
-                    case "memsfl", "memsfl-mb1", "memsfl-rc", "memsfl-mb1-rc" -> {
-                        // on one pool worker, not the main thread, so both methods allocate from worker arenas
-                        final int round = r;
-                        pool.submit(() -> {
-                            ServerRounds.sequentialRound(server, cuts, config, batch, seqLen, round, losses, stepSeconds);
-                            return null;
-                        }).get();
-                    }
-                    case "sfl-v1" -> ServerRounds.parallelRound(pool, server, cuts, config, batch, seqLen, r, true, losses);
-                    case "sfl-v1-free" -> ServerRounds.parallelRound(pool, server, cuts, config, batch, seqLen, r, false, losses);
-                    default -> throw new IllegalArgumentException("unknown variant " + variant);
+                if (variant.sequential) {
+                    // on one pool worker, not the main thread, so both methods allocate from worker arenas
+                    final int round = r;
+                    pool.submit(() -> {
+                        ServerRounds.sequentialRound(server, cuts, config, batch, seqLen, round, losses, stepSeconds);
+                        return null;
+                    }).get();
+                } else {
+                    ServerRounds.parallelRound(pool, server, cuts, config, batch, seqLen, r, variant.barrier, losses);
                 }
                 roundSeconds.add((System.nanoTime() - tr) / 1e9);
                 long peak = sampler.takePhaseMax();
@@ -131,15 +117,11 @@ final class ServerMemoryChild {
             long endAfterTrim = ProcessMemory.rssBytes();
             long peak = stepHwmReset ? Math.max(stepsSampled, stepsHwm) : stepsSampled;
 
-            res.put("variant", variant);
-            res.put("method", method.id());
+            res.put("variant", variant.id);
+            res.put("method", variant.method());
             res.put("devices", cuts.size());
             res.put("cuts", cuts);
-            res.put("server_execution", variant.startsWith("memsfl") ? "sequential, one device at a time"
-                    + (microBatch > 0 ? ", server segment one row at a time" : "")
-                    + (recompute ? ", each layer's activations recomputed in the backward" : "")
-                    : variant.equals("sfl-v1") ? "parallel threads, barrier after forward+loss"
-                    : "parallel threads started together, no barrier");
+            res.put("server_execution", variant.execution());
             res.put("baseline_rss_bytes", baseRss);
             res.put("hwm_before_baseline_bytes", hwmBeforeBaseline);
             res.put("hwm_reset_supported", hwmReset && stepHwmReset);
@@ -193,15 +175,15 @@ final class ServerMemoryChild {
     }
 
     /**
-     * Builds the server side as {@code method} holds it and registers one state per device; returns the bytes of the
+     * Builds the server side as memsfl ({@code oneSharedModel}) or sfl-v1 holds it and registers one state per device; returns the bytes of the
      * tensors it holds (frozen weights once per model object, adapters and AdamW moments), counted from shapes.
      */
-    static long build(TrainingMethod method, ModelConfig config, LoraConfig lora, Fleet fleet, Map<String, Integer> cuts,
+    static long build(boolean oneSharedModel, ModelConfig config, LoraConfig lora, Fleet fleet, Map<String, Integer> cuts,
                       ServerSegment server, List<AutoCloseable> owned) {
         int n = config.nLayers();
         long bytes = 0;
         DecoderModel shared = null;
-        if (method == TrainingMethod.MEMSFL) {
+        if (oneSharedModel) {
             shared = RandomInit.create(config, LayerRange.all(n), DType.F32, ServerMemoryBench.SEED);
             owned.add(shared);
             bytes += weightBytes(shared);
@@ -234,9 +216,6 @@ final class ServerMemoryChild {
     static long weightBytes(DecoderModel m) {
         return m.bytesByDtype().values().stream().mapToLong(Long::longValue).sum();
     }
-
-    /** The variants whose server serves one device at a time. */
-    static final List<String> SEQUENTIAL_VARIANTS = List.of("memsfl", "memsfl-mb1", "memsfl-rc", "memsfl-mb1-rc");
 
     /** Median of a non-empty list (mean of the middle two for an even count). */
     static double median(List<Double> values) {

@@ -14,7 +14,7 @@ final class ServerMemoryComparison {
     @SuppressWarnings("unchecked")
     static Map<String, Object> compare(Map<String, Object> children) {
         Map<String, Object> c = new LinkedHashMap<>();
-        Map<String, Object> memsflChild = (Map<String, Object>) children.get("memsfl");
+        Map<String, Object> memsflChild = (Map<String, Object>) children.get(ServerVariant.MEMSFL.id);
         Map<String, Object> per = new LinkedHashMap<>();
         children.forEach((v, o) -> {
             Map<String, Object> m = (Map<String, Object>) o;
@@ -43,11 +43,11 @@ final class ServerMemoryComparison {
             per.put(v, row);
         });
         c.put("per_variant", per);
-        for (String ours : List.of("memsfl", "memsfl-mb1", "memsfl-rc", "memsfl-mb1-rc")) {
+        for (String ours : ServerVariant.sequentialOnes().stream().map(v -> v.id).toList()) {
             if (!children.containsKey(ours)) {
                 continue;
             }
-            for (String base : List.of("sfl-v1", "sfl-v1-free")) {
+            for (String base : ServerVariant.parallelOnes().stream().map(v -> v.id).toList()) {
                 if (!children.containsKey(base)) {
                     continue;
                 }

@@ -36,11 +36,7 @@ final class SimRunner {
      */
     static int run(SimSettings s, List<String> methods, Path out, String scaleShape, boolean json, String title,
             TaskEvalPlan generation, List<String> timeFleets) {
-        for (String m : methods) {
-            if (!Experiment.METHODS.contains(m)) {
-                throw new org.memsfl.util.BadInputException("unknown method '" + m + "'; expected one of " + Experiment.METHODS);
-            }
-        }
+        methods.forEach(org.memsfl.sim.method.Methods::of); // an unknown id exits 2 naming the known ones
         System.err.printf("memsfl: %s on %s, data %s (%s), fleet %s, %d rounds x %d local steps%n", methods, s.model(),
                 s.data(), s.partition(), s.fleet(), s.rounds(), s.localSteps());
         try (SimContext ctx = new SimContext(s)) {

@@ -27,50 +27,21 @@ import org.memsfl.model.LayerRange;
  * </ul>
  * For the split methods the cuts come from the planner; a device without a cut (it fits no cut) is dropped.
  *
- * @param method  which method
+ * <p>Which method a breakdown belongs to is the caller's to say (the method registry of the simulator names them);
+ * the cost model only knows the published designs' memory.
+ *
  * @param server  the server's peak
  * @param devices the peak of each participating device, in fleet order
  * @param dropped ids of devices that cannot take part
  */
-public record MethodMemory(TrainingMethod method, MemoryBreakdown server, Map<String, MemoryBreakdown> devices,
-                           List<String> dropped) {
+public record MethodMemory(MemoryBreakdown server, Map<String, MemoryBreakdown> devices, List<String> dropped) {
 
     public MethodMemory {
-        if (method == null || server == null || devices == null || dropped == null) {
-            throw new IllegalArgumentException("method memory needs a method, a server breakdown, devices and dropped");
+        if (server == null || devices == null || dropped == null) {
+            throw new IllegalArgumentException("method memory needs a server breakdown, devices and dropped");
         }
         devices = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(devices));
         dropped = List.copyOf(dropped);
-    }
-
-    /**
-     * @param cuts          device id to cut layer, for the split methods (devices absent here are dropped)
-     * @param safetyMargin  fedlora drops a device whose full-model peak times (1 + margin) exceeds its budget
-     */
-    public static MethodMemory of(TrainingMethod method, MemoryModel mm, Fleet fleet, Map<String, Integer> cuts,
-                                  double safetyMargin) {
-        return of(method, mm, fleet, cuts, safetyMargin, false);
-    }
-
-    /**
-     * As {@link #of(TrainingMethod, MemoryModel, Fleet, Map, double)}, memsfl's server recomputing its layers'
-     * activations during the backward when {@code memsflRecompute} (the other methods never do).
-     */
-    public static MethodMemory of(TrainingMethod method, MemoryModel mm, Fleet fleet, Map<String, Integer> cuts,
-                                  double safetyMargin, boolean memsflRecompute) {
-        for (String id : cuts.keySet()) {
-            if (fleet.device(id).isEmpty()) {
-                throw new IllegalArgumentException("cuts name device '" + id + "', which fleet " + fleet.name() + " lacks");
-            }
-        }
-        switch (method) {
-            case MEMSFL: return memsfl(mm, fleet, cuts, 0, memsflRecompute);
-            case SFL_V1: return sflV1(mm, fleet, cuts);
-            case SPLITLORA: return splitLora(mm, fleet, cuts);
-            case FEDLORA: return fedLora(mm, fleet, safetyMargin);
-            case CENTRALIZED: return centralized(mm, fleet);
-            default: throw new IllegalArgumentException("no memory model for method " + method);
-        }
     }
 
     public long serverPeak() {
@@ -107,6 +78,7 @@ public record MethodMemory(TrainingMethod method, MemoryBreakdown server, Map<St
      */
     public static MethodMemory memsfl(MemoryModel mm, Fleet fleet, Map<String, Integer> cuts, int microBatchRows,
                                       boolean recompute) {
+        requireKnown(fleet, cuts);
         MemoryModel work = microBatchRows > 0 && microBatchRows < mm.batch() ? mm.withBatch(microBatchRows) : mm;
         Map<String, MemoryBreakdown> devices = new LinkedHashMap<>();
         List<String> dropped = new ArrayList<>();
@@ -126,10 +98,11 @@ public record MethodMemory(TrainingMethod method, MemoryBreakdown server, Map<St
             }
         }
         server = server.plus(workspaceOf(busiest));
-        return new MethodMemory(TrainingMethod.MEMSFL, server, devices, dropped);
+        return new MethodMemory(server, devices, dropped);
     }
 
-    private static MethodMemory sflV1(MemoryModel mm, Fleet fleet, Map<String, Integer> cuts) {
+    public static MethodMemory sflV1(MemoryModel mm, Fleet fleet, Map<String, Integer> cuts) {
+        requireKnown(fleet, cuts);
         Map<String, MemoryBreakdown> devices = new LinkedHashMap<>();
         List<String> dropped = new ArrayList<>();
         MemoryBreakdown server = MemoryBreakdown.ZERO;
@@ -142,10 +115,11 @@ public record MethodMemory(TrainingMethod method, MemoryBreakdown server, Map<St
             devices.put(d.id(), mm.device(cut));
             server = server.plus(mm.serverSegment(cut));
         }
-        return new MethodMemory(TrainingMethod.SFL_V1, server, devices, dropped);
+        return new MethodMemory(server, devices, dropped);
     }
 
-    private static MethodMemory splitLora(MemoryModel mm, Fleet fleet, Map<String, Integer> cuts) {
+    public static MethodMemory splitLora(MemoryModel mm, Fleet fleet, Map<String, Integer> cuts) {
+        requireKnown(fleet, cuts);
         Map<String, MemoryBreakdown> devices = new LinkedHashMap<>();
         List<String> dropped = new ArrayList<>();
         int cMin = Integer.MAX_VALUE;
@@ -167,10 +141,13 @@ public record MethodMemory(TrainingMethod method, MemoryBreakdown server, Map<St
             server = server.plus(mm.loraState(LayerRange.serverSegment(cMin, mm.nLayers())))
                     .plus(workspaceOf(mm.serverSegment(cMin)));
         }
-        return new MethodMemory(TrainingMethod.SPLITLORA, server, devices, dropped);
+        return new MethodMemory(server, devices, dropped);
     }
 
-    private static MethodMemory fedLora(MemoryModel mm, Fleet fleet, double safetyMargin) {
+    /**
+     * @param safetyMargin a device whose full-model peak times (1 + margin) exceeds its budget drops out
+     */
+    public static MethodMemory fedLora(MemoryModel mm, Fleet fleet, double safetyMargin) {
         if (!(safetyMargin >= 0) || Double.isInfinite(safetyMargin)) {
             throw new IllegalArgumentException("safetyMargin must be a finite number >= 0, got " + safetyMargin);
         }
@@ -187,16 +164,25 @@ public record MethodMemory(TrainingMethod method, MemoryBreakdown server, Map<St
         // the server only averages adapters: one full set of LoRA parameters, no gradients or moments
         long adapters = mm.loraState(LayerRange.all(mm.nLayers())).loraParams();
         MemoryBreakdown server = new MemoryBreakdown(0, adapters, 0, 0, 0, 0);
-        return new MethodMemory(TrainingMethod.FEDLORA, server, devices, dropped);
+        return new MethodMemory(server, devices, dropped);
     }
 
-    private static MethodMemory centralized(MemoryModel mm, Fleet fleet) {
+    public static MethodMemory centralized(MemoryModel mm, Fleet fleet) {
         Map<String, MemoryBreakdown> devices = new LinkedHashMap<>();
         for (DeviceProfile d : fleet.devices()) {
             devices.put(d.id(), MemoryBreakdown.ZERO);
         }
         MemoryBreakdown server = mm.withBatch(mm.batch() * fleet.size()).fullModel();
-        return new MethodMemory(TrainingMethod.CENTRALIZED, server, devices, List.of());
+        return new MethodMemory(server, devices, List.of());
+    }
+
+    /** @throws IllegalArgumentException when {@code cuts} names a device the fleet lacks */
+    private static void requireKnown(Fleet fleet, Map<String, Integer> cuts) {
+        for (String id : cuts.keySet()) {
+            if (fleet.device(id).isEmpty()) {
+                throw new IllegalArgumentException("cuts name device '" + id + "', which fleet " + fleet.name() + " lacks");
+            }
+        }
     }
 
     private static MemoryBreakdown frozenFullModel(MemoryModel mm) {
@@ -207,10 +193,9 @@ public record MethodMemory(TrainingMethod method, MemoryBreakdown server, Map<St
         return new MemoryBreakdown(0, 0, 0, 0, b.activations(), b.buffers());
     }
 
-    /** For JSON reports: method, server and device breakdowns with snake-case keys, dropped ids. */
+    /** For JSON reports: server and device breakdowns with snake-case keys, dropped ids. */
     public Map<String, Object> toMap() {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("method", method.id());
         m.put("server_peak_bytes", serverPeak());
         m.put("max_device_peak_bytes", maxDevicePeak());
         m.put("server", server.toMap());

@@ -1,10 +1,5 @@
 package org.memsfl.round;
 
-import java.util.Arrays;
-import java.util.List;
-import java.util.Locale;
-import org.memsfl.util.BadInputException;
-
 /**
  * What the server of a split federated round holds, the one thing that tells memsfl from its split baselines. The
  * round itself (registration, reseeding, serving steps, aggregation, dropped devices) is the same code for all three.
@@ -19,18 +14,7 @@ import org.memsfl.util.BadInputException;
  * </ul>
  */
 public enum ServerDesign {
-    MEMSFL("memsfl"), SFL_V1("sfl-v1"), SPLITLORA("splitlora");
-
-    private final String id;
-
-    ServerDesign(String id) {
-        this.id = id;
-    }
-
-    /** The method id runs and reports use. */
-    public String id() {
-        return id;
-    }
+    MEMSFL, SFL_V1, SPLITLORA;
 
     /** True when one server-side state serves every device. */
     public boolean sharedServerState() {
@@ -47,17 +31,14 @@ public enum ServerDesign {
         return this == MEMSFL;
     }
 
-    public static ServerDesign of(String id) {
-        String k = id == null ? "" : id.trim().toLowerCase(Locale.ROOT);
-        for (ServerDesign d : values()) {
-            if (d.id.equals(k)) {
-                return d;
-            }
-        }
-        throw new BadInputException("unknown split design '" + id + "'; expected one of " + ids());
+    /** memsfl's server alone may recompute its layers' activations and runs its head in chunks. */
+    public boolean memsflServer() {
+        return this == MEMSFL;
     }
 
-    public static List<String> ids() {
-        return Arrays.stream(values()).map(ServerDesign::id).toList();
+    /** For messages: the design as the paper names it ({@code sfl-v1}); the method names live in the method registry. */
+    @Override
+    public String toString() {
+        return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
     }
 }

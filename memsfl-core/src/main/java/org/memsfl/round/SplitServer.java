@@ -72,7 +72,7 @@ public final class SplitServer implements AutoCloseable {
     public SplitServer(RoundSettings s, RoundGuards guards, ServerDesign design, DecoderModel model, LoraConfig lora,
                        AggregationStrategy aggregation, boolean recompute, IntFunction<LoadedModel> serverCopy) {
         if (design.modelCopyPerDevice() && serverCopy == null) {
-            throw new IllegalArgumentException(design.id() + " needs a loader for its per-device server copies");
+            throw new IllegalArgumentException(design + " needs a loader for its per-device server copies");
         }
         this.s = s;
         this.guards = guards;
@@ -83,7 +83,7 @@ public final class SplitServer implements AutoCloseable {
         this.schedule = s.schedule();
         // memsfl's sequential server also runs its head and loss in chunks of target tokens; the baselines run as
         // published, all logits at once
-        this.segment = new ServerSegment(0, design == ServerDesign.MEMSFL && recompute, design == ServerDesign.MEMSFL);
+        this.segment = new ServerSegment(0, design.memsflServer() && recompute, design.memsflServer());
         this.nLayers = model.config().nLayers();
         this.init = AdapterSet.init(model.config(), lora, LayerRange.all(nLayers), s.seed());
         this.global = init.copy();
@@ -108,7 +108,7 @@ public final class SplitServer implements AutoCloseable {
             if (shared == null) {
                 shared = newState(cut, model);
             } else if (shared.cut() != cut) {
-                throw new IllegalArgumentException(design.id() + " cuts every device at " + shared.cut() + ", got " + cut
+                throw new IllegalArgumentException(design + " cuts every device at " + shared.cut() + ", got " + cut
                         + " for " + id);
             }
             state = shared;

@@ -47,7 +47,7 @@ class MethodMemoryTest {
 
     @Test
     void memsflServerHoldsOneModelAllAdaptersAndOneWorkspace() {
-        MethodMemory m = MethodMemory.of(TrainingMethod.MEMSFL, mm, two, cuts, 0.1);
+        MethodMemory m = MethodMemory.memsfl(mm, two, cuts, 0, false);
         MemoryBreakdown s = m.server();
         assertThat(s.frozenWeights()).isEqualTo((EMB + 5 * LAYER + 64) * 4);
         // server adapters: layers [3, 5) for a and [1, 5) for b
@@ -67,7 +67,7 @@ class MethodMemoryTest {
      */
     @Test
     void memsflRecomputeHoldsACheckpointPerLayerOneLayerAndTheHead() {
-        MemoryBreakdown plain = MethodMemory.of(TrainingMethod.MEMSFL, mm, two, cuts, 0.1).server();
+        MemoryBreakdown plain = MethodMemory.memsfl(mm, two, cuts, 0, false).server();
         MemoryBreakdown s = MethodMemory.memsfl(mm, two, cuts, 0, true).server();
         long hidden = TOKENS * 64 * 4;
         assertThat(s.activations()).isEqualTo(4 * hidden + BLOCK_ACT + CHUNKED_HEAD_ACT);
@@ -104,7 +104,7 @@ class MethodMemoryTest {
 
     @Test
     void sflV1ServerHoldsACopyAndAWorkspacePerDevice() {
-        MemoryBreakdown s = MethodMemory.of(TrainingMethod.SFL_V1, mm, two, cuts, 0.1).server();
+        MemoryBreakdown s = MethodMemory.sflV1(mm, two, cuts).server();
         assertThat(s.frozenWeights()).isEqualTo((2 * LAYER + 64 + EMB) * 4 + (4 * LAYER + 64 + EMB) * 4);
         assertThat(s.loraParams()).isEqualTo((2 + 4) * LORA_LAYER * 4);
         assertThat(s.activations()).isEqualTo(6 * BLOCK_ACT + 2 * HEAD_ACT);
@@ -113,7 +113,7 @@ class MethodMemoryTest {
 
     @Test
     void splitLoraUsesTheWeakestCutEverywhere() {
-        MethodMemory m = MethodMemory.of(TrainingMethod.SPLITLORA, mm, two, cuts, 0.1);
+        MethodMemory m = MethodMemory.splitLora(mm, two, cuts);
         assertThat(m.devices()).containsEntry("a", mm.device(1)).containsEntry("b", mm.device(1));
         assertThat(m.server().loraParams()).isEqualTo(4 * LORA_LAYER * 4);
         assertThat(m.server().activations()).isEqualTo(4 * BLOCK_ACT + HEAD_ACT);
@@ -121,7 +121,7 @@ class MethodMemoryTest {
 
     @Test
     void fedLoraDropsDevicesThatCannotHoldTheModel() {
-        MethodMemory m = MethodMemory.of(TrainingMethod.FEDLORA, mm, two, cuts, 0.1);
+        MethodMemory m = MethodMemory.fedLora(mm, two, 0.1);
         assertThat(m.devices()).containsOnlyKeys("a");
         assertThat(m.dropped()).containsExactly("b");
         assertThat(m.devices().get("a").frozenWeights()).isEqualTo((EMB + 5 * LAYER + 64) * 4);
@@ -130,7 +130,7 @@ class MethodMemoryTest {
 
     @Test
     void centralizedPoolsTheBatchOnTheServer() {
-        MethodMemory m = MethodMemory.of(TrainingMethod.CENTRALIZED, mm, two, cuts, 0.1);
+        MethodMemory m = MethodMemory.centralized(mm, two);
         assertThat(m.maxDevicePeak()).isZero();
         // two devices of B=2 pooled: 64 tokens through 5 blocks and the head; ids, labels, logits and gradient
         assertThat(m.server().activations()).isEqualTo(2 * (5 * BLOCK_ACT + HEAD_ACT));
@@ -139,13 +139,12 @@ class MethodMemoryTest {
 
     @Test
     void devicesWithoutACutAreDroppedAndUnknownIdsRefused() {
-        MethodMemory m = MethodMemory.of(TrainingMethod.MEMSFL, mm, two, Map.of("a", 3), 0.1);
+        MethodMemory m = MethodMemory.memsfl(mm, two, Map.of("a", 3), 0, false);
         assertThat(m.dropped()).containsExactly("b");
-        assertThatThrownBy(() -> MethodMemory.of(TrainingMethod.MEMSFL, mm, two, Map.of("zz", 1), 0.1))
+        assertThatThrownBy(() -> MethodMemory.memsfl(mm, two, Map.of("zz", 1), 0, false))
                 .hasMessageContaining("'zz'");
-        assertThat(TrainingMethod.of("sfl-v1")).isEqualTo(TrainingMethod.SFL_V1);
-        assertThatThrownBy(() -> TrainingMethod.of("sfl")).isInstanceOf(BadInputException.class)
-                .hasMessage("unknown method 'sfl'; expected one of memsfl, sfl-v1, splitlora, fedlora, centralized");
+        assertThatThrownBy(() -> MethodMemory.sflV1(mm, two, Map.of("zz", 1))).hasMessageContaining("'zz'");
+        assertThatThrownBy(() -> MethodMemory.splitLora(mm, two, Map.of("zz", 1))).hasMessageContaining("'zz'");
     }
 
     /** The paper's headline (79% less memory) against the per-device-submodel SFL server, at gpt2-medium shapes. */
@@ -156,10 +155,16 @@ class MethodMemoryTest {
         Fleet paper = Fleets.preset("paper-5");
         Map<String, Integer> planned = Planner.plan(big, paper, 0.1).cuts();
         Map<String, Long> peaks = new LinkedHashMap<>();
-        for (TrainingMethod t : TrainingMethod.values()) {
-            MethodMemory m = MethodMemory.of(t, big, paper, planned, 0.1);
-            peaks.put(t.id(), m.serverPeak());
-            System.out.printf(Locale.ROOT, "%-12s server %10s  max device %10s  dropped %s%n", t.id(),
+        Map<String, MethodMemory> byMethod = new LinkedHashMap<>();
+        byMethod.put("memsfl", MethodMemory.memsfl(big, paper, planned, 0, false));
+        byMethod.put("sfl-v1", MethodMemory.sflV1(big, paper, planned));
+        byMethod.put("splitlora", MethodMemory.splitLora(big, paper, planned));
+        byMethod.put("fedlora", MethodMemory.fedLora(big, paper, 0.1));
+        byMethod.put("centralized", MethodMemory.centralized(big, paper));
+        for (Map.Entry<String, MethodMemory> e : byMethod.entrySet()) {
+            MethodMemory m = e.getValue();
+            peaks.put(e.getKey(), m.serverPeak());
+            System.out.printf(Locale.ROOT, "%-12s server %10s  max device %10s  dropped %s%n", e.getKey(),
                     Units.human(m.serverPeak()), Units.human(m.maxDevicePeak()), m.dropped());
         }
         long ours = peaks.get("memsfl");

@@ -8,21 +8,18 @@ import java.util.Map;
 import java.util.function.Consumer;
 import org.memsfl.cost.MemoryModel;
 import org.memsfl.cost.MethodMemory;
-import org.memsfl.cost.TrainingMethod;
 import org.memsfl.engine.Engine;
-import org.memsfl.fed.Aggregators;
 import org.memsfl.model.ModelConfig;
 import org.memsfl.model.ModelResolver;
 import org.memsfl.plan.Plan;
 import org.memsfl.plan.Planner;
-import org.memsfl.schedule.Policies;
 import org.memsfl.sim.SimContext;
 import org.memsfl.sim.SimSettings;
-import org.memsfl.sim.method.CentralizedMethod;
-import org.memsfl.sim.method.FedLoraMethod;
+import org.memsfl.sim.method.CostInputs;
 import org.memsfl.sim.method.FederatedMethod;
+import org.memsfl.sim.method.MethodSpec;
+import org.memsfl.sim.method.Methods;
 import org.memsfl.sim.method.RoundOutcome;
-import org.memsfl.sim.method.SplitFederatedMethod;
 import org.memsfl.sim.timing.RoundClock;
 import org.memsfl.train.EvalResult;
 import org.memsfl.train.Evaluator;
@@ -42,7 +39,8 @@ import org.memsfl.util.RunManifest;
  */
 public final class Experiment {
 
-    public static final List<String> METHODS = List.of("memsfl", "sfl-v1", "splitlora", "fedlora", "centralized");
+    /** Every registered method's id, in registry order ({@link Methods#ALL}). */
+    public static final List<String> METHODS = Methods.ids();
 
     private final SimContext ctx;
     private final Path out;
@@ -120,8 +118,8 @@ public final class Experiment {
         SimSettings s = ctx.settings();
         long start = System.nanoTime();
         Engine.seed(s.seed());
-        try (SplitFederatedMethod m = new SplitFederatedMethod(SplitFederatedMethod.Variant.MEMSFL, ctx,
-                Aggregators.of(s.aggregation()), Policies.of(s.scheduler()))) {
+        List<String> all = ctx.participants().stream().map(org.memsfl.fleet.DeviceProfile::id).toList();
+        try (FederatedMethod m = Methods.OURS.start(ctx, all)) {
             m.round(1);
             Evaluator.evaluate(ctx.loaded().model(), m.globalAdapters(), ctx.evalBatches());
         }
@@ -138,58 +136,18 @@ public final class Experiment {
         RoundClock clock = new RoundClock(ctx.loaded().config(), ctx.lora(), ctx.delayModel(), ctx.fleet(), s.localSteps(),
                 s.seed());
         Map<String, Integer> cuts = ctx.cuts();
-        List<String> dropped = new ArrayList<>();
-        for (org.memsfl.plan.DevicePlan d : ctx.plan().notFitting()) {
-            dropped.add(d.deviceId());
-        }
-        FederatedMethod method;
-        MethodMemory memory;
-        double roundTime;
-        switch (name) {
-            case "memsfl":
-                method = new SplitFederatedMethod(SplitFederatedMethod.Variant.MEMSFL, ctx, Aggregators.of(s.aggregation()),
-                        Policies.of(s.scheduler()));
-                memory = MethodMemory.of(TrainingMethod.MEMSFL, mm, ctx.fleet(), cuts, s.safetyMargin(),
-                        s.serverRecompute());
-                roundTime = clock.sequentialRound(cuts, s.scheduler(), s.serverRecompute());
-                break;
-            case "sfl-v1":
-                method = new SplitFederatedMethod(SplitFederatedMethod.Variant.SFL_V1, ctx, Aggregators.of(s.aggregation()),
-                        Policies.of("fcfs"));
-                memory = MethodMemory.of(TrainingMethod.SFL_V1, mm, ctx.fleet(), cuts, s.safetyMargin());
-                roundTime = clock.parallelRound(cuts);
-                break;
-            case "splitlora": {
-                SplitFederatedMethod m = new SplitFederatedMethod(SplitFederatedMethod.Variant.SPLITLORA, ctx,
-                        Aggregators.of("client-only"), Policies.of("fcfs"));
-                method = m;
-                memory = MethodMemory.of(TrainingMethod.SPLITLORA, mm, ctx.fleet(), m.cuts(), s.safetyMargin());
-                roundTime = clock.sequentialRound(m.cuts(), "fcfs");
-                break;
+        MethodSpec spec = Methods.of(name);
+        CostInputs costs = new CostInputs(mm, ctx.fleet(), cuts, s.scheduler(), s.safetyMargin());
+        List<String> dropped = spec.dropped(spec.memory(planShapeCosts(), false), ctx.plan());
+        List<String> participants = new ArrayList<>();
+        for (org.memsfl.fleet.DeviceProfile d : ctx.participants()) {
+            if (!dropped.contains(d.id())) {
+                participants.add(d.id());
             }
-            case "fedlora": {
-                List<String> fedDropped = fedLoraDropped();
-                List<String> participants = new ArrayList<>();
-                for (org.memsfl.fleet.DeviceProfile d : ctx.participants()) {
-                    if (!fedDropped.contains(d.id())) {
-                        participants.add(d.id());
-                    }
-                }
-                dropped = new ArrayList<>(fedDropped);
-                method = new FedLoraMethod(ctx, Aggregators.of(s.aggregation()), participants);
-                memory = MethodMemory.of(TrainingMethod.FEDLORA, mm, ctx.fleet(), cuts, s.safetyMargin());
-                roundTime = clock.localRound(participants);
-                break;
-            }
-            case "centralized":
-                method = new CentralizedMethod(ctx);
-                memory = MethodMemory.of(TrainingMethod.CENTRALIZED, mm, ctx.fleet(), cuts, s.safetyMargin());
-                roundTime = clock.centralizedRound(ctx.participants().size());
-                dropped = List.of();
-                break;
-            default:
-                throw new IllegalArgumentException("unknown method '" + name + "'; expected one of " + METHODS);
         }
+        FederatedMethod method = spec.start(ctx, participants);
+        MethodMemory memory = spec.memory(costs, s.serverRecompute());
+        double roundTime = spec.roundTime(clock, costs, participants, s.serverRecompute());
         List<RoundMetrics> rounds = new ArrayList<>();
         long up = 0;
         long down = 0;
@@ -245,15 +203,15 @@ public final class Experiment {
     }
 
     /**
-     * Devices that cannot hold the whole model under FedAvg-LoRA, judged at the planning shape (the same shape the
-     * split methods' cuts come from).
+     * The cost inputs at the planning shape (the shape the split methods' cuts come from), where a method's dropped
+     * devices are judged (fedlora: those that cannot hold the whole model).
      */
-    private List<String> fedLoraDropped() {
+    private CostInputs planShapeCosts() {
         SimSettings s = ctx.settings();
         ModelConfig shape = s.planShape() == null ? ctx.loaded().config() : ModelResolver.resolveConfig(s.planShape());
         MemoryModel mm = MemoryModel.of(shape, s.lora().forPlan(ctx.loaded().config(), shape), s.batchSize(), s.seqLen());
         Plan p = Planner.plan(mm, ctx.fleet(), s.safetyMargin());
-        return MethodMemory.of(TrainingMethod.FEDLORA, mm, ctx.fleet(), p.cuts(), s.safetyMargin()).dropped();
+        return new CostInputs(mm, ctx.fleet(), p.cuts(), s.scheduler(), s.safetyMargin());
     }
 
     private Map<String, Object> settingsWithPlan() {

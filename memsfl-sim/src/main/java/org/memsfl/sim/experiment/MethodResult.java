@@ -1,5 +1,6 @@
 package org.memsfl.sim.experiment;
 
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.memsfl.cost.MethodMemory;
@@ -41,7 +42,10 @@ public record MethodResult(String name, List<RoundMetrics> rounds, MethodMemory 
         m.put("bytes_up", bytesUp);
         m.put("bytes_down", bytesDown);
         m.put("dropped_devices", dropped);
-        m.put("memory", memory.toMap());
+        Map<String, Object> mem = new LinkedHashMap<>();
+        mem.put("method", name);
+        mem.putAll(memory.toMap());
+        m.put("memory", mem);
         if (task != null) {
             m.put("task", taskSummary(task));
         }

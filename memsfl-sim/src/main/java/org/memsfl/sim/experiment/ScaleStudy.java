@@ -7,7 +7,6 @@ import java.util.Map;
 import org.memsfl.cost.DelayModel;
 import org.memsfl.cost.MemoryModel;
 import org.memsfl.cost.MethodMemory;
-import org.memsfl.cost.TrainingMethod;
 import org.memsfl.fleet.Fleet;
 import org.memsfl.model.ModelConfig;
 import org.memsfl.model.ModelResolver;
@@ -17,6 +16,9 @@ import org.memsfl.schedule.Policies;
 import org.memsfl.schedule.RoundResult;
 import org.memsfl.schedule.ServerSlot;
 import org.memsfl.sim.SimSettings;
+import org.memsfl.sim.method.CostInputs;
+import org.memsfl.sim.method.MethodSpec;
+import org.memsfl.sim.method.Methods;
 import org.memsfl.sim.report.ReportInput;
 import org.memsfl.sim.timing.RoundClock;
 
@@ -51,39 +53,19 @@ public final class ScaleStudy {
     public List<ReportInput.ScaleRow> rows() {
         Map<String, Integer> cuts = plan.cuts();
         List<ReportInput.ScaleRow> rows = new ArrayList<>();
-        for (String m : Experiment.METHODS) {
-            TrainingMethod tm = TrainingMethod.of(m);
-            MethodMemory mm = MethodMemory.of(tm, memory, fleet, cuts, s.safetyMargin(), s.serverRecompute());
-            double t;
-            switch (m) {
-                case "memsfl": t = clock.sequentialRound(cuts, s.scheduler(), s.serverRecompute()); break;
-                case "sfl-v1": t = clock.parallelRound(cuts); break;
-                case "splitlora": t = clock.sequentialRound(minCuts(cuts), "fcfs"); break;
-                case "fedlora": {
-                    List<String> in = new ArrayList<>();
-                    fleet.devices().forEach(d -> {
-                        if (!mm.dropped().contains(d.id())) {
-                            in.add(d.id());
-                        }
-                    });
-                    t = clock.localRound(in);
-                    break;
-                }
-                default: t = clock.centralizedRound(cuts.size()); break;
-            }
-            List<String> dropped = new ArrayList<>(mm.dropped());
-            plan.notFitting().forEach(d -> {
-                if (!dropped.contains(d.deviceId())) {
-                    dropped.add(d.deviceId());
-                }
-            });
-            rows.add(new ReportInput.ScaleRow(m, modelSpec, mm.serverPeak(), mm.maxDevicePeak(), t,
-                    m.equals("centralized") ? List.of() : dropped, Reports.categories(mm.server())));
-            if (m.equals("memsfl") && s.serverRecompute()) {
+        CostInputs c = new CostInputs(memory, fleet, cuts, s.scheduler(), s.safetyMargin());
+        for (MethodSpec m : Methods.ALL) {
+            MethodMemory mm = m.memory(c, s.serverRecompute());
+            List<String> dropped = m.dropped(mm, plan);
+            List<String> in = fleet.devices().stream().map(d -> d.id()).filter(id -> !dropped.contains(id)).toList();
+            double t = m.roundTime(clock, c, in, s.serverRecompute());
+            rows.add(new ReportInput.ScaleRow(m.id(), modelSpec, mm.serverPeak(), mm.maxDevicePeak(), t, dropped,
+                    Reports.categories(mm.server())));
+            if (m.recomputes(s.serverRecompute())) {
                 // the method as published, beside the default, so the recompute's share of the saving is visible
-                MethodMemory plain = MethodMemory.of(tm, memory, fleet, cuts, s.safetyMargin(), false);
-                rows.add(new ReportInput.ScaleRow("memsfl (no recompute)", modelSpec, plain.serverPeak(),
-                        plain.maxDevicePeak(), clock.sequentialRound(cuts, s.scheduler(), false), dropped,
+                MethodMemory plain = m.memory(c, false);
+                rows.add(new ReportInput.ScaleRow(m.id() + " (no recompute)", modelSpec, plain.serverPeak(),
+                        plain.maxDevicePeak(), m.roundTime(clock, c, in, false), dropped,
                         Reports.categories(plain.server())));
             }
         }
@@ -122,12 +104,5 @@ public final class ScaleStudy {
 
     public String modelSpec() {
         return modelSpec;
-    }
-
-    static Map<String, Integer> minCuts(Map<String, Integer> cuts) {
-        int min = cuts.values().stream().mapToInt(Integer::intValue).min().orElse(1);
-        Map<String, Integer> out = new LinkedHashMap<>();
-        cuts.keySet().forEach(k -> out.put(k, min));
-        return out;
     }
 }

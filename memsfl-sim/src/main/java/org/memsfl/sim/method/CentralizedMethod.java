@@ -32,11 +32,6 @@ public final class CentralizedMethod implements FederatedMethod {
     }
 
     @Override
-    public String name() {
-        return "centralized";
-    }
-
-    @Override
     public RoundOutcome round(int round) {
         Losses losses = new Losses();
         for (int s = 0; s < stepsPerRound; s++) {

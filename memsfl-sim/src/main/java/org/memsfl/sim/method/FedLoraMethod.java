@@ -46,11 +46,6 @@ public final class FedLoraMethod implements FederatedMethod {
     }
 
     @Override
-    public String name() {
-        return "fedlora";
-    }
-
-    @Override
     public RoundOutcome round(int round) {
         Losses losses = new Losses();
         int steps = 0;

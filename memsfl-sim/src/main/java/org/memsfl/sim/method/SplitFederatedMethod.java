@@ -54,10 +54,6 @@ public final class SplitFederatedMethod implements FederatedMethod {
             this.design = design;
         }
 
-        public String id() {
-            return design.id();
-        }
-
         public ServerDesign design() {
             return design;
         }
@@ -110,11 +106,6 @@ public final class SplitFederatedMethod implements FederatedMethod {
             throw new IllegalArgumentException("unknown device '" + deviceId + "'; devices: " + devices.keySet());
         }
         absent.computeIfAbsent(round, r -> new HashSet<>()).add(deviceId);
-    }
-
-    @Override
-    public String name() {
-        return design.id();
     }
 
     @Override

@@ -3,6 +3,7 @@ package org.memsfl.sim.report;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import org.memsfl.sim.method.Methods;
 import org.memsfl.sim.report.ReportInput.MethodSummary;
 import org.memsfl.sim.report.ReportInput.ScaleRow;
 
@@ -18,9 +19,6 @@ final class AnswerPanel {
     static final double COST_TOLERANCE = 0.02;
     static final double LOSS_TOLERANCE = 0.02;
     static final double METRIC_TOLERANCE = 0.05;
-
-    /** The baseline whose server holds no model (plain federated LoRA). */
-    static final String FEDLORA = "fedlora";
 
     /** One comparison; {@code ratio} is memsfl / baseline. */
     record Row(String question, String baseline, String memsfl, String other, double ratio, String verdict) {
@@ -43,15 +41,15 @@ final class AnswerPanel {
             double mine = atScale ? scale(in, ours).serverPeakBytes() : in.methods().get(ours).serverPeakBytes();
             double theirs = atScale ? scale(in, b).serverPeakBytes() : in.methods().get(b).serverPeakBytes();
             String verdict = cost(mine / theirs, "less memory", "more memory");
-            if (b.equals(FEDLORA)) {
+            if (Methods.find(b) != null && Methods.find(b).serverHoldsOnlyAdapters()) {
                 verdict = fedloraMemory(mine / theirs, atScale ? scale(in, b).dropped() : in.methods().get(b).droppedDevices());
             }
             rows.add(new Row("server memory (" + shape(in, atScale) + ")", b, Fmt.mib((long) mine) + " MiB",
                     Fmt.mib((long) theirs) + " MiB", mine / theirs, verdict));
         }
-        for (String b : List.of("centralized", "splitlora")) {
+        for (String b : in.methods().keySet()) {
             MethodSummary other = in.methods().get(b);
-            if (other == null) {
+            if (Methods.find(b) == null || !Methods.find(b).qualityReference()) {
                 continue;
             }
             double mine = in.methods().get(ours).finalEvalLoss();

@@ -30,7 +30,7 @@ final class Charts {
     static final int H = 480;
 
     /** The method whose per-device memory and per-policy round times get their own charts. */
-    static final String MEMSFL = "memsfl";
+    static final String MEMSFL = org.memsfl.sim.method.Methods.OURS.id();
 
     private static final Color[] SERIES = {
         new Color(0x1F77B4), new Color(0xFF7F0E), new Color(0x2CA02C), new Color(0xD62728), new Color(0x9467BD),

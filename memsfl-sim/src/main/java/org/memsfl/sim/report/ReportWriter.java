@@ -31,7 +31,7 @@ import org.memsfl.util.AtomicFiles;
  * <p>The page answers first: {@link AnswerPanel} (memsfl's server memory, quality gap and round time against each
  * baseline, with ratios and verdicts), then task quality from generated answers (all devices, mean, worst device,
  * spread), loss curves, memory (server peak stacked by category, largest device peak, each device of the
- * {@value Charts#MEMSFL} method), simulated round time (per method, per scheduling policy, optionally per method and
+ * ours, {@code Methods.OURS}), simulated round time (per method, per scheduling policy, optionally per method and
  * policy), the server's schedule as a Gantt chart, then the tables (summary, scale, per-round metrics, collapsible
  * and downloadable as {@code rounds.csv}) and the settings last. Tables scroll inside their box rather than widen
  * the page. A chart with nothing to plot is replaced by a note.

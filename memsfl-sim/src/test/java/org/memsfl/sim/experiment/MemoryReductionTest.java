@@ -6,7 +6,6 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.memsfl.cost.MemoryModel;
 import org.memsfl.cost.MethodMemory;
-import org.memsfl.cost.TrainingMethod;
 import org.memsfl.fleet.Fleet;
 import org.memsfl.fleet.Fleets;
 import org.memsfl.lora.LoraConfig;
@@ -27,9 +26,9 @@ class MemoryReductionTest {
         for (String preset : List.of("paper-5", "mixed-20")) {
             Fleet f = Fleets.resolve(preset);
             Plan p = Planner.plan(mm, f, 0.1);
-            long sfl = MethodMemory.of(TrainingMethod.SFL_V1, mm, f, p.cuts(), 0.1).serverPeak();
-            long plain = MethodMemory.of(TrainingMethod.MEMSFL, mm, f, p.cuts(), 0.1, false).serverPeak();
-            long recompute = MethodMemory.of(TrainingMethod.MEMSFL, mm, f, p.cuts(), 0.1, true).serverPeak();
+            long sfl = MethodMemory.sflV1(mm, f, p.cuts()).serverPeak();
+            long plain = MethodMemory.memsfl(mm, f, p.cuts(), 0, false).serverPeak();
+            long recompute = MethodMemory.memsfl(mm, f, p.cuts(), 0, true).serverPeak();
             long micro = MethodMemory.memsfl(mm, f, p.cuts(), 1).serverPeak();
             System.out.printf("%s (modeled): sfl-v1 %.2f GiB; memsfl plain %.2f GiB (%.1f%% less), with layer recompute"
                             + " %.2f GiB (%.1f%% less), with one-row micro-batches %.2f GiB (%.1f%% less)%n",
