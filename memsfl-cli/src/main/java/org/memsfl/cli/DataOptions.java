@@ -1,13 +1,11 @@
 package org.memsfl.cli;
 
-import java.util.List;
-import org.memsfl.data.Batch;
-import org.memsfl.data.Batcher;
-import org.memsfl.data.Dataset;
-import org.memsfl.data.Example;
 import picocli.CommandLine.Option;
 
-/** Dataset choice and batching shared by the training and evaluation commands. */
+/**
+ * Dataset choice and batching shared by the training and evaluation commands. Their held-out batches come from
+ * {@link org.memsfl.data.HeldOut}, the one path the simulator and the deployment's server use too.
+ */
 public final class DataOptions {
 
     @Option(names = "--data", description = "dolly, e2e, shakespeare, gsm8k, or a .jsonl (prompt/response) or .txt file.")
@@ -25,12 +23,5 @@ public final class DataOptions {
 
     int seqLen(int modelMax) {
         return Math.min(seqLen, modelMax);
-    }
-
-    /** The first {@code count} held-out examples through {@code encoder}, as fixed batches. */
-    static List<Batch> evalBatches(Dataset ds, org.memsfl.chat.PromptEncoder encoder, int batchSize, int seqLen,
-            int count) {
-        List<Example> eval = ds.eval().subList(0, Math.min(count, ds.eval().size()));
-        return Batcher.sequential(encoder.applyAll(eval), batchSize, seqLen);
     }
 }

@@ -98,8 +98,8 @@ public final class FinetuneCommand implements Callable<Integer> {
             config.put("lora_modules", lora.targets());
             config.put("template", template.map(ChatTemplate::name).orElse(TemplateChoice.PLAIN));
             PromptEncoder tok = new PromptEncoder(loaded.tokenizer(), seqLen, template.orElse(null));
-            List<Batch> evalBatches = DataOptions.evalBatches(ds, tok, dataOptions.batchSize, seqLen,
-                    dataOptions.evalExamples);
+            List<Batch> evalBatches = org.memsfl.data.HeldOut.batches(ds, tok, dataOptions.evalExamples,
+                    dataOptions.batchSize, seqLen);
             BatchSampler sampler = new BatchSampler(tok.applyAll(ds.train()), dataOptions.batchSize, seqLen, common.seed);
             AdapterSet adapters = AdapterSet.init(loaded.config(), lora, LayerRange.all(loaded.config().nLayers()),
                     common.seed);
