@@ -92,25 +92,18 @@ class ArchitectureTest {
         slices().matching("org.memsfl.(**)").should().beFreeOfCycles().check(main);
     }
 
-    /** What a transport must not touch: the round's training internals (optimizer, schedule, segments, aggregation). */
-    static final Set<String> TRAINING_INTERNALS = Set.of("org.memsfl.train.AdamW", "org.memsfl.train.LrSchedule",
-            "org.memsfl.train.GradClip", "org.memsfl.split.DeviceSegment", "org.memsfl.split.ServerSegment",
-            "org.memsfl.split.ServerState", "org.memsfl.fed.ClientUpdate", "org.memsfl.fed.AggregationResult");
-
     /**
-     * Transport classes still allowed to reach training internals. fedlora's round (whole-model clients, FedAvg) and
-     * the centralized baseline (one trainer over pooled data, its own LR schedule) are not yet core round classes:
-     * issue #9 leaves them in the simulator for now.
+     * What a transport must not touch: the round's training internals (optimizer, schedule, trainer, segments,
+     * aggregation). Every method's round is a core class, so no transport class is exempt.
      */
-    static final Set<String> NOT_YET_IN_CORE = Set.of("org.memsfl.sim.method.FedLoraMethod",
-            "org.memsfl.sim.method.CentralizedMethod");
+    static final Set<String> TRAINING_INTERNALS = Set.of("org.memsfl.train.AdamW", "org.memsfl.train.LrSchedule",
+            "org.memsfl.train.GradClip", "org.memsfl.train.LoraTrainer", "org.memsfl.split.DeviceSegment",
+            "org.memsfl.split.ServerSegment",
+            "org.memsfl.split.ServerState", "org.memsfl.fed.ClientUpdate", "org.memsfl.fed.AggregationResult");
 
     @Test
     void transportsReachTrainingOnlyThroughTheCoreRound() {
         noClasses().that().resideInAnyPackage("org.memsfl.grpc..", "org.memsfl.sim..")
-                .and(DescribedPredicate.describe("are not listed as not yet in core",
-                        (JavaClass k) -> !NOT_YET_IN_CORE.contains(k.getName())
-                                && !NOT_YET_IN_CORE.contains(k.getName().replaceAll("\\$.*", ""))))
                 .should().dependOnClassesThat(DescribedPredicate.describe("are training internals of the round",
                         (JavaClass k) -> TRAINING_INTERNALS.contains(k.getName())))
                 .orShould().callMethodWhere(DescribedPredicate.describe("aggregate adapters",

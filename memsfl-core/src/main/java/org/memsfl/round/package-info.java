@@ -4,7 +4,9 @@
  * state machine, round begin, serving one step, round end with aggregation and left-out devices, evaluation, a typed
  * {@link org.memsfl.round.ServerCheckpoint}) and {@link org.memsfl.round.SplitDevice} (round begin, local steps,
  * redo snapshot), with {@link org.memsfl.round.CutPlanner} for cuts at registration. memsfl and its split
- * baselines differ only in the {@link org.memsfl.round.ServerDesign}.
+ * baselines differ only in the {@link org.memsfl.round.ServerDesign}. The two baselines without a split have their
+ * rounds here too: {@link org.memsfl.round.FedLoraRound} (whole-model clients, FedAvg of their adapters) and
+ * {@link org.memsfl.round.CentralizedRound} (one trainer over the pooled data).
  *
  * <p>What the round does not take on trust from devices lives here too, so that both drivers apply it: the
  * {@link org.memsfl.round.RoundGuards} (bounded {@code num_examples}, finite uploads within

@@ -85,6 +85,11 @@ public record SimSettings(String model, String planShape, String data, String pa
         }
     }
 
+    /** What the core rounds of every method run with (rounds, local steps, LR schedule, clipping, seed). */
+    public org.memsfl.round.RoundSettings roundSettings() {
+        return new org.memsfl.round.RoundSettings(rounds, localSteps, lr, warmup, maxGradNorm, seed);
+    }
+
     /** Bytes per activation element on the wire (1 for int8, whose per-token scales the delay model adds). */
     public int wireBytes() {
         return wire.elementBytes();

@@ -16,7 +16,6 @@ import org.memsfl.model.LoadedModel;
 import org.memsfl.model.ModelResolver;
 import org.memsfl.round.RoundEnd;
 import org.memsfl.round.RoundGuards;
-import org.memsfl.round.RoundSettings;
 import org.memsfl.round.ServerDesign;
 import org.memsfl.round.SplitDevice;
 import org.memsfl.round.SplitServer;
@@ -81,8 +80,7 @@ public final class SplitFederatedMethod implements FederatedMethod {
         DecoderModel model = ctx.loaded().model();
         int n = model.config().nLayers();
         // memsfl's sequential server can spend its idle compute on recomputation; the baselines run as published
-        this.server = new SplitServer(new RoundSettings(s.rounds(), s.localSteps(), s.lr(), s.warmup(), s.maxGradNorm(),
-                s.seed()), RoundGuards.defaults(), design, model, ctx.lora(), aggregation, s.serverRecompute(),
+        this.server = new SplitServer(s.roundSettings(), RoundGuards.defaults(), design, model, ctx.lora(), aggregation, s.serverRecompute(),
                 cut -> ModelResolver.resolve(s.model(), LayerRange.serverSegment(cut, n), s.dtype()));
         this.dispatcher = new StepDispatcher<>(policy, s.seed());
         int minCut = ctx.cuts().values().stream().mapToInt(Integer::intValue).min().orElseThrow();
