@@ -16,6 +16,7 @@ import org.memsfl.fleet.Units;
 import org.memsfl.grpc.DeviceClient;
 import org.memsfl.grpc.DeviceSettings;
 import org.memsfl.grpc.DeviceTokens;
+import org.memsfl.grpc.RunStopped;
 import org.memsfl.grpc.ServerWait;
 import org.memsfl.grpc.Transport;
 import org.memsfl.util.BadInputException;
@@ -133,6 +134,9 @@ public final class DeviceCommand implements Callable<Integer> {
                 }
             }
             return Main.EXIT_OK;
+        } catch (RunStopped e) {
+            System.err.println("memsfl device: " + e.getMessage());
+            return Main.EXIT_STOPPED;
         } catch (StatusRuntimeException e) {
             Status st = e.getStatus();
             System.err.println("memsfl device: " + (REFUSALS.contains(st.getCode()) ? "the server refused: " : "")

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -16,8 +15,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -30,7 +27,6 @@ import org.memsfl.fleet.Fleets;
 import org.memsfl.grpc.DeviceTokens;
 import org.memsfl.lora.AdapterIO;
 import org.memsfl.lora.AdapterSet;
-import org.memsfl.model.Assets;
 import org.memsfl.util.Json;
 
 /**
@@ -55,37 +51,25 @@ import org.memsfl.util.Json;
 class MultiProcessDeploymentTest {
 
     static final double TOLERANCE = 1e-6;
-    static final Pattern LISTENING = Pattern.compile("listening on port (\\d+)");
     static final Duration PROCESS_TIMEOUT = Duration.ofMinutes(4);
 
     @TempDir
     Path tmp;
 
-    private final List<Process> children = new ArrayList<>();
-    private final Map<String, Path> logs = new LinkedHashMap<>();
-    private String childClasspath;
+    private ChildJvms jvms;
 
     @AfterEach
     void stopChildren() throws InterruptedException {
-        for (Process p : children) {
-            if (p.isAlive()) {
-                p.destroy();
-            }
-        }
-        for (Process p : children) {
-            if (!p.waitFor(5, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                p.waitFor(5, TimeUnit.SECONDS);
-            }
-        }
+        jvms.close();
     }
 
     @Test
     void serverAndThreeDeviceProcessesTrainTheSimulatorsAdapters() throws Throwable {
+        jvms = new ChildJvms(tmp);
         try {
             run();
         } catch (Throwable t) {
-            dumpLogs();
+            jvms.dumpLogs();
             throw t;
         }
     }
@@ -118,7 +102,7 @@ class MultiProcessDeploymentTest {
         // the server on any free port; --partition is left at its default (natural: Dolly by category, as the
         // oracle's), and manifest.json is checked for it below
         Path out = tmp.resolve("server");
-        Process server = startJava("server", Main.class.getName(), "server", "--port", "0", "--model", "stories260K",
+        Process server = jvms.memsfl("server", "server", "--port", "0", "--model", "stories260K",
                 "--plan-shape", "random:gpt2-medium", "--fleet-size", Integer.toString(devices.size()),
                 "--rounds", Integer.toString(SimulatorOracle.ROUNDS),
                 "--local-steps", Integer.toString(SimulatorOracle.LOCAL_STEPS),
@@ -136,14 +120,14 @@ class MultiProcessDeploymentTest {
                 "--finish-grace-s", "30", "--round-timeout-s", "300", "--step-timeout-s", "240");
         // the oracle needs nothing from the deployment and runs beside it, on the core the server's start leaves free
         Path oracleOut = tmp.resolve("oracle");
-        Process oracle = startJava("oracle", SimulatorOracle.class.getName(), fleetFile.toString(), oracleOut.toString());
-        int port = awaitPort(server, logs.get("server.err"));
+        Process oracle = jvms.start("oracle", SimulatorOracle.class.getName(), fleetFile.toString(), oracleOut.toString());
+        int port = jvms.awaitPort("server", server, PROCESS_TIMEOUT);
 
         // three devices, device i on partition i (the simulator's order), each with its paper-5 profile
         Map<String, Process> deviceProcs = new LinkedHashMap<>();
         for (int i = 0; i < devices.size(); i++) {
             DeviceProfile d = devices.get(i);
-            deviceProcs.put(d.id(), startJava("device-" + d.id(), Main.class.getName(), "device",
+            deviceProcs.put(d.id(), jvms.memsfl("device-" + d.id(), "device",
                     "--server", "localhost:" + port, "--device-id", d.id(),
                     "--token-file", tokenFiles.get(d.id()).toString(), "--data", "dolly",
                     "--partition", Integer.toString(i), "--memory-budget", Long.toString(d.memoryBudgetBytes()),
@@ -205,7 +189,7 @@ class MultiProcessDeploymentTest {
         simCuts.forEach((id, c) -> assertThat(summary.get("cuts").get(id).asInt()).as("cut of " + id).isEqualTo(c));
         JsonNode manifest = Json.MAPPER.readTree(out.resolve("manifest.json").toFile());
         assertThat(manifest.findValuesAsText("partition")).as("partition in manifest.json").contains("natural");
-        assertThat(Files.readString(logs.get("server.err"))).contains("TLS", "per-device tokens");
+        assertThat(jvms.err("server")).contains("TLS", "per-device tokens");
 
         // device outputs: each wrote metrics.jsonl and summary.json, reports the simulator's cut and both rounds, and
         // ends with the aggregate's device side
@@ -214,7 +198,7 @@ class MultiProcessDeploymentTest {
             assertThat(dir.resolve("metrics.jsonl")).isRegularFile();
             assertThat(Files.readAllLines(dir.resolve("metrics.jsonl"))).isNotEmpty();
             assertThat(dir.resolve("summary.json")).isRegularFile();
-            JsonNode report = Json.MAPPER.readTree(Files.readString(logs.get("device-" + d.id() + ".out")));
+            JsonNode report = Json.MAPPER.readTree(jvms.out("device-" + d.id()));
             assertThat(report.get("device").asText()).isEqualTo(d.id());
             assertThat(report.get("cut").asInt()).as("cut of " + d.id()).isEqualTo(simCuts.get(d.id()));
             assertThat(report.get("rounds_trained").toString()).isEqualTo("[1,2]");
@@ -235,107 +219,6 @@ class MultiProcessDeploymentTest {
         assertThat(p.waitFor(Math.max(left, 0), TimeUnit.NANOSECONDS)).as(what + " finished within " + PROCESS_TIMEOUT)
                 .isTrue();
         assertThat(p.exitValue()).as("exit code of " + what).isZero();
-    }
-
-    /** Starts {@code mainClass} as a child JVM on this test's classpath, stdout and stderr to files under tmp. */
-    private Process startJava(String name, String mainClass, String... args) throws IOException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        // five JVMs on a small machine: a modest heap, and the C1 compiler alone, which halves the CPU a JVM spends
-        // starting up (loading libtorch and the CLI); the training arithmetic is native and Java's float arithmetic
-        // is the same under either compiler
-        cmd.add("-Xmx768m");
-        cmd.add("-XX:+UseSerialGC");
-        cmd.add("-XX:TieredStopAtLevel=1");
-        cmd.add("-Dai.djl.offline=true");
-        cmd.add("-cp");
-        cmd.add(childClasspath());
-        cmd.add(mainClass);
-        cmd.addAll(List.of(args));
-        Path outLog = tmp.resolve(name + ".out");
-        Path errLog = tmp.resolve(name + ".err");
-        logs.put(name + ".out", outLog);
-        logs.put(name + ".err", errLog);
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(tmp.toFile())
-                .redirectOutput(outLog.toFile()).redirectError(errLog.toFile());
-        // one BLAS and one OpenMP thread each (DESIGN.md section 4): five JVMs share a small machine, and the oracle
-        // must run with the deployment's thread settings (see the class comment)
-        pb.environment().put("OPENBLAS_NUM_THREADS", "1");
-        pb.environment().put("OMP_NUM_THREADS", "1");
-        pb.environment().put("OPT_OUT_TRACKING", "true");
-        pb.environment().put("MEMSFL_ASSETS", Assets.root().toString());
-        Process p = pb.start();
-        children.add(p);
-        return p;
-    }
-
-    /**
-     * This test's classpath, with the project's own entries (its modules' jars and class directories, small) copied
-     * under tmp once: every child then runs the same code even if a build elsewhere reinstalls a module's jar while
-     * the test runs (classes are loaded lazily, and a jar rewritten under a running JVM loses them).
-     */
-    private String childClasspath() throws IOException {
-        if (childClasspath == null) {
-            List<String> entries = new ArrayList<>();
-            Path snapshot = tmp.resolve("classpath");
-            int i = 0;
-            for (String e : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
-                Path p = Path.of(e);
-                boolean own = Files.isDirectory(p) || e.contains("/org/memsfl/") || p.getFileName().toString().startsWith("memsfl-");
-                if (!own || !Files.exists(p)) {
-                    entries.add(e);
-                    continue;
-                }
-                Path copy = snapshot.resolve((i++) + "-" + p.getFileName());
-                if (Files.isDirectory(p)) {
-                    try (var walk = Files.walk(p)) {
-                        for (Path f : walk.toList()) {
-                            Path to = copy.resolve(p.relativize(f).toString());
-                            if (Files.isDirectory(f)) {
-                                Files.createDirectories(to);
-                            } else {
-                                Files.copy(f, to);
-                            }
-                        }
-                    }
-                } else {
-                    Files.createDirectories(snapshot);
-                    Files.copy(p, copy);
-                }
-                entries.add(copy.toString());
-            }
-            childClasspath = String.join(java.io.File.pathSeparator, entries);
-        }
-        return childClasspath;
-    }
-
-    /** The port the server printed on stderr ("listening on port N"), read with --port 0. */
-    private static int awaitPort(Process server, Path errLog) throws IOException, InterruptedException {
-        long until = System.nanoTime() + PROCESS_TIMEOUT.toNanos();
-        while (System.nanoTime() < until) {
-            if (Files.exists(errLog)) {
-                Matcher m = LISTENING.matcher(Files.readString(errLog));
-                if (m.find()) {
-                    return Integer.parseInt(m.group(1));
-                }
-            }
-            if (!server.isAlive()) {
-                throw new AssertionError("the server exited with code " + server.exitValue() + " before listening");
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("the server printed no port within " + PROCESS_TIMEOUT);
-    }
-
-    private void dumpLogs() {
-        for (Map.Entry<String, Path> e : logs.entrySet()) {
-            try {
-                String text = Files.exists(e.getValue()) ? Files.readString(e.getValue()) : "(missing)";
-                System.err.println("===== " + e.getKey() + " =====\n" + text);
-            } catch (IOException ex) {
-                System.err.println("===== " + e.getKey() + " ===== (unreadable: " + ex.getMessage() + ")");
-            }
-        }
     }
 
     private static double maxAbsDiff(Map<String, float[]> expected, Map<String, float[]> actual) {

@@ -33,6 +33,7 @@ final class AdapterHandout {
     private final Supplier<String> unavailable;
     private final Map<Integer, CompletableFuture<Void>> opened = new HashMap<>();
     private int resumedRound;            // the round a resumed server opened first (0: not resumed)
+    private volatile String stopped;     // why training stopped early (null while it goes on)
 
     /**
      * @param device      a registered device, or the transport's error
@@ -54,6 +55,20 @@ final class AdapterHandout {
         resumedRound = r;
     }
 
+    /**
+     * Training stopped early (worker thread): every request, waiting or new, is answered with a header that carries
+     * {@code why} and no tensors, which a device takes as final.
+     */
+    void stopped(String why) {
+        stopped = why;
+        opened.values().forEach(f -> f.complete(null));
+    }
+
+    /** True once every device in {@code ids} was told that training stopped. */
+    boolean toldStopped(java.util.Collection<String> ids) {
+        return ids.stream().allMatch(id -> registrations.peer(id).toldStopped);
+    }
+
     /** Round {@code r} is open: every request waiting for it or an earlier one is answered (worker thread). */
     void opened(int r) {
         opened.forEach((k, f) -> {
@@ -71,6 +86,9 @@ final class AdapterHandout {
         return CompletableFuture.supplyAsync(() -> {
             ServerDevice d = device.apply(id);
             String why = unavailable.get();
+            if (stopped != null) {
+                return CompletableFuture.<Void>completedFuture(null);
+            }
             if (why != null) {
                 throw Statuses.of(Status.UNAVAILABLE, why);
             }
@@ -91,6 +109,10 @@ final class AdapterHandout {
             device.apply(id);
             Registrations.Peer p = registrations.peer(id);
             int now = round.getAsInt();
+            if (stopped != null) {
+                p.toldStopped = true;
+                return new AdaptersReply(AdaptersHeader.newBuilder().setRound(now).setStopped(stopped).build(), List.of());
+            }
             boolean done = now > rounds;
             if (done) {
                 p.fetchedFinal = true;

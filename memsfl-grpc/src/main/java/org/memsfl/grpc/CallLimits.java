@@ -37,11 +37,8 @@ final class CallLimits implements ServerInterceptor, AutoCloseable {
     private final ConcurrentHashMap<String, AtomicInteger> open = new ConcurrentHashMap<>();
     private final AtomicInteger openTotal = new AtomicInteger();
     private final Set<Watched<?, ?>> streams = ConcurrentHashMap.newKeySet();
-    private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "memsfl-idle-streams");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(
+            Daemons.named("memsfl-idle-streams"));
 
     /**
      * @param perDevice calls one device id may hold open at once, at least 1

@@ -358,6 +358,10 @@ public final class DeviceClient {
                     throw TensorCodec.invalid("adapter stream without a header");
                 }
                 AdaptersHeader h = first.getHeader();
+                if (!h.getStopped().isEmpty()) {
+                    // final: the fleet will not train on, and retrying would only wait out the join timeout
+                    throw new RunStopped("the server stopped training: " + h.getStopped());
+                }
                 List<String> keys = AdapterWire.deviceKeys(lora, a.getCutLayer());
                 TensorGroup group = new TensorGroup(codec, "adapters of round " + h.getRound(), h.getTensorCount(),
                         AdapterWire.tensorNames(keys));

@@ -101,7 +101,7 @@ public final class EdgeServer implements AutoCloseable {
 
     /**
      * Waits until the last round is aggregated (at most {@code timeout}), then at most {@code grace} more for every
-     * device to fetch its final adapters; returns summary.json's content.
+     * device to fetch its final adapters (or, after an early stop, to be told so); returns summary.json's content.
      *
      * @throws RunStopped training stopped before its last round (no quorum, or the checkpoint could not be written)
      */
@@ -111,22 +111,30 @@ public final class EdgeServer implements AutoCloseable {
             summary = coordinator.finished().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             if (e.getCause() instanceof RunStopped stopped) {
+                // the same grace for the devices still in the round to hear it: they stop at once instead of
+                // retrying a server that is gone until their join timeout
+                awaitTrue(coordinator::allToldStopped, grace);
                 throw stopped;
             }
             throw new IllegalStateException("training failed: " + e.getCause().getMessage(), e.getCause());
         }
+        awaitTrue(coordinator::allFetchedFinal, grace);
+        return summary;
+    }
+
+    private static void awaitTrue(java.util.function.Supplier<java.util.concurrent.CompletableFuture<Boolean>> check,
+                                  Duration grace) throws InterruptedException {
         long until = System.nanoTime() + grace.toNanos();
         while (System.nanoTime() < until) {
             try {
-                if (coordinator.allFetchedFinal().get()) {
-                    break;
+                if (check.get().get()) {
+                    return;
                 }
             } catch (ExecutionException e) {
-                break;
+                return;
             }
             Thread.sleep(100);
         }
-        return summary;
     }
 
     /** A copy of the current global adapters, which the caller closes. */

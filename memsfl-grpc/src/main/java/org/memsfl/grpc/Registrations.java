@@ -37,6 +37,7 @@ final class Registrations {
         final Assignment assignment;
         List<TensorChunk> adapters = List.of();  // device-side adapters of the current round, encoded
         boolean fetchedFinal;
+        boolean toldStopped;                     // it was answered that training stopped early
         long peakRss;
         long rssBefore;
 

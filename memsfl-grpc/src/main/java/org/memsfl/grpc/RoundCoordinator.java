@@ -133,25 +133,18 @@ final class RoundCoordinator implements AutoCloseable {
                 Aggregators.of(s.aggregation()), s.serverRecompute(), null);
         this.delay = new DelayModel(config, lora, s.batchSize(), seqLen, s.wire().elementBytes());
         this.serverProfile = new ServerProfile(s.serverFlops(), Long.MAX_VALUE);
-        this.worker = Executors.newSingleThreadExecutor(r -> daemon(r, "memsfl-server-worker"));
-        this.timer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "memsfl-round-timer"));
+        this.worker = Executors.newSingleThreadExecutor(Daemons.named("memsfl-server-worker"));
+        this.timer = Executors.newSingleThreadScheduledExecutor(Daemons.named("memsfl-round-timer"));
         this.records = new RunRecords(s, loaded.id(), rssBeforeModel);
         this.shapes = new ExpectedShapes(s.batchSize(), seqLen, config.dim(), s.wire());
         this.storage = new StorageRetry(s.storageRetry(), worker, timer, serving, log);
         this.handout = new AdapterHandout(s.rounds(), registrations, this::device, worker, () -> round,
-                () -> stopped != null ? "the server stopped training: " + stopped : storage.failing()
-                        ? "the server cannot save round " + round + " yet; retry" : null);
+                () -> storage.failing() ? "the server cannot save round " + round + " yet; retry" : null);
         this.serving = new StepServing(server, new StepWire(s.batchSize(), seqLen, s.wire(), config), codec, s.wire(),
                 new StepDispatcher<>(Policies.of(s.scheduler()), s.seed()), records, worker, this::checkOpen, log);
         if (s.resume()) {
             restore(Checkpoint.read(s.out(), lora, log));
         }
-    }
-
-    private static Thread daemon(Runnable r, String name) {
-        Thread t = new Thread(r, name);
-        t.setDaemon(true);
-        return t;
     }
 
     // ------------------------------------------------------------------ plumbing for the service
@@ -185,6 +178,12 @@ final class RoundCoordinator implements AutoCloseable {
     CompletableFuture<Boolean> allFetchedFinal() {
         return onWorker(() -> round > s.rounds() && server.devices().stream().allMatch(d -> registrations.peer(d.id()).fetchedFinal
                 || d.phase() == DevicePhase.LEFT_OUT || d.missedLast()));
+    }
+
+    /** True when training stopped early and every device still in the round was told so (see AdapterHandout). */
+    CompletableFuture<Boolean> allToldStopped() {
+        return onWorker(() -> handout.toldStopped(server.devices().stream().filter(d -> d.phase() != DevicePhase.LEFT_OUT)
+                .map(ServerDevice::id).toList()));
     }
 
     /** A copy of the current global adapters (the caller closes it). */
@@ -362,6 +361,8 @@ final class RoundCoordinator implements AutoCloseable {
     private void stop(String why) {
         log.accept("stopping: " + why);
         stopped = why;
+        records.stopped(why, round);
+        handout.stopped(why); // devices waiting for adapters are told now, new asks too
         try {
             finish();
         } catch (RuntimeException e) {
@@ -416,8 +417,8 @@ final class RoundCoordinator implements AutoCloseable {
         Map<String, Object> summary = records.finish(server.global(), loaded, registrations.deviceLines(server),
                 ServerTaskEval.writeFinal(taskEval, s.out()));
         log.accept(String.format(Locale.ROOT, "training %s: %d rounds in %.1f s; wrote %s (adapter/, metrics.jsonl,"
-                + " summary.json, manifest.json)", stopped == null ? "finished" : "stopped", s.rounds(),
-                records.wallSeconds(), s.out()));
+                + " summary.json, manifest.json)", stopped == null ? "finished" : "stopped",
+                stopped == null ? s.rounds() : round - 1, records.wallSeconds(), s.out()));
         if (stopped == null) {
             finished.complete(summary);
         }
@@ -442,8 +443,7 @@ final class RoundCoordinator implements AutoCloseable {
         }
     }
 
-    /** Round currently open (0 before round 1, rounds + 1 after the last). */
-    int round() {
+    int round() { // open now: 0 before round 1, rounds + 1 after the last
         return round;
     }
 }

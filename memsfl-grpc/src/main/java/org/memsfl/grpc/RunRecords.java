@@ -47,6 +47,7 @@ final class RunRecords {
     private long activationBytes;
     private long gradientBytes;
     private double lastEvalLoss = Double.NaN;
+    private Map<String, Object> stopped; // summary.json's "stopped" after an early stop, else null
 
     /** Prepares the output directory (a fresh run starts a fresh metrics.jsonl) and writes the manifest. */
     RunRecords(ServerSettings s, String modelId, long rssBeforeModel) {
@@ -194,6 +195,17 @@ final class RunRecords {
         return bytesDown.get() - downMark;
     }
 
+    /**
+     * Training stops early in round {@code round} (not aggregated) for {@code reason}: summary.json then says so under
+     * {@code "stopped"}, with the last round whose adapters were kept.
+     */
+    void stopped(String reason, int round) {
+        stopped = new LinkedHashMap<>();
+        stopped.put("reason", reason);
+        stopped.put("round", round);
+        stopped.put("kept_round", round - 1);
+    }
+
     /** The final adapters and summary.json (in the shape of compare's summary); {@code task}: null or the final task evaluation. */
     Map<String, Object> finish(AdapterSet global, LoadedModel loaded, List<DeviceLine> devices, Map<String, Object> task) {
         Map<String, String> meta = new LinkedHashMap<>();
@@ -249,6 +261,9 @@ final class RunRecords {
         Map<String, Integer> cuts = new LinkedHashMap<>();
         devices.forEach(d -> cuts.put(d.id(), d.cut()));
         summary.put("cuts", cuts);
+        if (stopped != null) {
+            summary.put("stopped", stopped);
+        }
         summary.put("finished_at", Instant.now().toString());
         Json.write(s.out().resolve("summary.json"), summary);
         return summary;

@@ -148,19 +148,23 @@ class RestartAndQuorumTest {
             SplitFederationGrpc.newBlockingStub(fleet.channel())
                     .withCallCredentials(new DeviceCredentials("b", fleet.tokens.get("b")))
                     .withDeadlineAfter(30, TimeUnit.SECONDS).register(SecurityTest.request("b", 1));
-            ExecutorService pool = Executors.newCachedThreadPool();
-            List<ManagedChannel> channels = new ArrayList<>();
-            Future<DeviceClient.Report> a = startDevice(fleet, pool, channels, "a", data, 0);
-            assertThatThrownBy(() -> fleet.server.awaitFinished(Duration.ofMinutes(2), Duration.ZERO))
+            // a waits for the server up to a day (DeviceSettings.of): only the server's answer can end it early
+            Future<DeviceClient.Report> a = fleet.device("a", data.toString(), 0, null);
+            assertThatThrownBy(() -> fleet.server.awaitFinished(Duration.ofMinutes(2), Duration.ofSeconds(60)))
                     .isInstanceOf(RunStopped.class)
                     .hasMessageContaining("round 1 did not reach the quorum: 1 of 2 devices uploaded ([a])")
                     .hasMessageContaining("--min-devices is 2");
             JsonNode r1 = Json.MAPPER.readTree(Files.readAllLines(out.resolve("metrics.jsonl")).get(0));
             assertThat(r1.get("discarded").asText()).startsWith("no quorum");
             assertThat(out.resolve("checkpoint/LATEST")).doesNotExist();
-            // the device is told the server stopped (UNAVAILABLE) and waits for it to come back, then gives up
-            assertThatThrownBy(() -> a.get(2, TimeUnit.MINUTES)).hasCauseInstanceOf(StatusRuntimeException.class);
-            pool.shutdownNow();
+            JsonNode stopped = Json.MAPPER.readTree(out.resolve("summary.json").toFile()).get("stopped");
+            assertThat(stopped.get("round").asInt()).isEqualTo(1);
+            assertThat(stopped.get("kept_round").asInt()).isZero();
+            assertThat(stopped.get("reason").asText()).contains("did not reach the quorum").contains("--resume");
+            // the device was told before the server's grace ended: it stops with the reason, not at its join timeout
+            assertThatThrownBy(() -> a.get(10, TimeUnit.SECONDS)).cause().isInstanceOf(RunStopped.class)
+                    .hasMessageContaining("the server stopped training: round 1 did not reach the quorum");
+            assertThat(fleet.log).anyMatch(l -> l.startsWith("a: uploaded adapters of round 1"));
         }
     }
 
