@@ -85,6 +85,22 @@ class RoundGuardsTest {
         return out;
     }
 
+    /** One row of {@code text} (BOS first), every next token a target. */
+    static Batch story(String text) {
+        int[] enc = org.memsfl.tokenizer.Llama2cTokenizer.load(Assets.tok512()).encode(text);
+        int t = enc.length;
+        long[] ids = new long[t];
+        long[] tg = new long[t];
+        ids[0] = 1;
+        for (int i = 0; i < t; i++) {
+            if (i > 0) {
+                ids[i] = enc[i - 1];
+            }
+            tg[i] = enc[i];
+        }
+        return new Batch(ids, tg, new int[] {t}, 1, t);
+    }
+
     static AdapterSet shifted(AdapterSet a, double value) {
         AdapterSet c = a.copy();
         c.toTensorMap().values().forEach(t -> t.add_(new Scalar(value)));
@@ -163,6 +179,42 @@ class RoundGuardsTest {
                 assertEqual(values(s.global()), globalBefore);
                 assertEqual(values(s.serverSide("a")), serverBefore);
                 assertEqual(values(end.next().get("a")), values(s.initialDeviceSide("a")));
+            }
+        }
+    }
+
+    @Test
+    void roundOneIsGatedAgainstTheInitialAdaptersLoss() {
+        // real TinyStories-like text, on which the trained model's loss is low (random tokens would not do: a broken
+        // model is no worse on them than a good one)
+        List<Batch> heldOut = List.of(story("Once upon a time, there was a little girl named Lily. She loved to play"
+                + " outside in the park with her dog."), story("One day, a little boy went to the park. He saw a big"
+                + " red ball and wanted to play with it."));
+        try (SplitServer s = server(new RoundGuards(1, 0, false, 2.0, false))) {
+            Map<String, float[]> initial = values(s.global());
+            double initialLoss = s.evaluate(heldOut); // the reference the gate must use: nothing was kept before
+            s.beginRound(1);
+            try (SplitDevice a = train(s, "a", s.initialDeviceSide("a"), 2, 1);
+                 SplitDevice b = train(s, "b", s.initialDeviceSide("b"), 2, 2);
+                 AdapterSet poisoned = shifted(b.adapters(), 1.0)) {
+                s.upload("a", 1, a.adapters(), 50);
+                s.upload("b", 1, poisoned, 50); // finite, within no bound (off): a loss far above round 0's, not NaN
+                RoundEnd end = s.endRound(heldOut, Double.NaN);
+                assertThat(end.discarded()).as("the ratio test, not finiteness, caught it")
+                        .startsWith("rolled back: the held-out loss ")
+                        .contains(String.format(java.util.Locale.ROOT, "times the last good round's %.4f", initialLoss));
+                assertEqual(values(s.global()), initial);
+                assertThat(end.evalLoss()).isCloseTo(initialLoss, within(1e-9));
+            }
+        }
+        // an honest round 1 against the same reference is kept
+        try (SplitServer s = server(new RoundGuards(1, 0, false, 2.0, false))) {
+            s.beginRound(1);
+            try (SplitDevice a = train(s, "a", s.initialDeviceSide("a"), 2, 1);
+                 SplitDevice b = train(s, "b", s.initialDeviceSide("b"), 2, 2)) {
+                s.upload("a", 1, a.adapters(), 50);
+                s.upload("b", 1, b.adapters(), 50);
+                assertThat(s.endRound(heldOut, Double.NaN).discarded()).isNull();
             }
         }
     }
