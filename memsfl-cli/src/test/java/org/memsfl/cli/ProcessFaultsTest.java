@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -19,6 +20,8 @@ import org.memsfl.grpc.DeviceCredentials;
 import org.memsfl.grpc.proto.DeviceProfile;
 import org.memsfl.grpc.proto.RegisterRequest;
 import org.memsfl.grpc.proto.SplitFederationGrpc;
+import org.memsfl.lora.AdapterIO;
+import org.memsfl.lora.AdapterSet;
 import org.memsfl.util.Json;
 
 /**
@@ -26,7 +29,8 @@ import org.memsfl.util.Json;
  * process ({@link ChildJvms}), stories260K on a small prompt/response file over loopback plaintext with the fleet
  * token: a round below {@code --min-devices} ends the server with exit 4, and the device still in the fleet is told
  * and exits 4 at once with one line; a device killed with SIGKILL inside a round and started again finishes that
- * round with the fleet within one step timeout, far from the round deadline.
+ * round with the fleet within one step timeout, far from the round deadline; and after the server and every device
+ * are SIGKILLed and started again ({@code --resume}) the run ends with the uninterrupted run's adapters, bit for bit.
  */
 class ProcessFaultsTest {
 
@@ -74,8 +78,13 @@ class ProcessFaultsTest {
     }
 
     Process device(String name, String id, int partition, int port, Path out) throws Exception {
+        return device(name, id, partition, port, tmp.resolve("server"), out);
+    }
+
+    /** {@code memsfl device} against the server writing {@code serverOut} (whose fleet token it reads). */
+    Process device(String name, String id, int partition, int port, Path serverOut, Path out) throws Exception {
         List<String> args = new ArrayList<>(List.of("device", "--server", "localhost:" + port, "--device-id", id,
-                "--token-file", tmp.resolve("server/fleet-token").toString(), "--data", data.toString(),
+                "--token-file", serverOut.resolve("fleet-token").toString(), "--data", data.toString(),
                 "--partition", Integer.toString(partition), "--insecure", "--join-timeout-s", "600", "--json"));
         if (out != null) {
             args.addAll(List.of("--out", out.toString()));
@@ -129,37 +138,94 @@ class ProcessFaultsTest {
         }
     }
 
+    /**
+     * One faulted run against one uninterrupted run with the same settings, each a server and two device processes.
+     * In round 1 device a is SIGKILLed after its second local step and started again: round 1 ends with both devices
+     * within one step timeout. In round 2 the server and both devices are SIGKILLed and started again, the server with
+     * {@code --resume}. The final adapters must equal the uninterrupted run's bit for bit: the server resumes from
+     * its round-1 checkpoint (exact float32 tensors, server-side optimizer state included), and each device restores
+     * its batch position and AdamW moments of the round's start from its {@code --out} ({@code device-state/}), so
+     * every step of the redone rounds repeats the uninterrupted run's arithmetic; with two devices the FedAvg sum has
+     * two terms, whose order (the order of registration, which differs between runs) cannot change a bit.
+     */
     @Test
-    void aDeviceKilledWithSigkillInsideARoundAndStartedAgainFinishesTheRoundWithinOneStepTimeout() throws Throwable {
+    void sigkilledDevicesAndServerRestartedWithResumeEqualAnUninterruptedRun() throws Throwable {
         try {
-            Path out = tmp.resolve("server");
             int stepTimeoutS = 60;
-            Process server = server("server", out, 2, 20, "--round-timeout-s", "600",
-                    "--step-timeout-s", Integer.toString(stepTimeoutS));
+            String[] timeouts = {"--round-timeout-s", "600", "--step-timeout-s", Integer.toString(stepTimeoutS)};
+            long t0 = System.nanoTime();
+
+            Path ref = tmp.resolve("ref");
+            Process refServer = server("ref-server", ref, 2, 20, timeouts);
+            int refPort = jvms.awaitPort("ref-server", refServer, TIMEOUT);
+            Process refA = device("ref-a", "a", 0, refPort, ref, tmp.resolve("ref-a"));
+            Process refB = device("ref-b", "b", 1, refPort, ref, tmp.resolve("ref-b"));
+            for (Process p : List.of(refA, refB, refServer)) {
+                assertThat(ChildJvms.exitCode("reference run", p, TIMEOUT)).isZero();
+            }
+            long tRef = System.nanoTime();
+
+            Path out = tmp.resolve("server");
+            Process server = server("server", out, 2, 20, timeouts);
             int port = jvms.awaitPort("server", server, TIMEOUT);
-            Process a = device("device-a", "a", 0, port, null);
-            Process b = device("device-b", "b", 1, port, null);
+            Process a = device("device-a", "a", 0, port, tmp.resolve("dev-a"));
+            Process b = device("device-b", "b", 1, port, tmp.resolve("dev-b"));
             jvms.awaitErr("device-a", a, "round 1/2 step 2/20", TIMEOUT);
             a.destroyForcibly(); // SIGKILL: no shutdown hook, no goodbye to the server
             assertThat(a.waitFor(30, TimeUnit.SECONDS)).isTrue();
-            long killed = System.nanoTime();
-            Process again = device("device-a2", "a", 0, port, null);
-            assertThat(ChildJvms.exitCode("device a (restarted)", again, TIMEOUT)).as(jvms.err("device-a2")).isZero();
-            assertThat(ChildJvms.exitCode("device b", b, TIMEOUT)).as(jvms.err("device-b")).isZero();
-            assertThat(ChildJvms.exitCode("server", server, TIMEOUT)).as(jvms.err("server")).isZero();
+            Process a2 = device("device-a2", "a", 0, port, tmp.resolve("dev-a"));
+            jvms.awaitErr("device-a2", a2, "round 2/2 step 2/20", TIMEOUT);
+            jvms.awaitErr("device-b", b, "round 2/2 step 1/20", TIMEOUT);
             assertThat(jvms.err("server")).contains("device a restarted: it redoes round 1 from its start");
             JsonNode r1 = Json.MAPPER.readTree(Files.readAllLines(out.resolve("metrics.jsonl")).get(0));
             List<String> participants = new ArrayList<>();
             r1.get("participants").forEach(n -> participants.add(n.asText()));
             assertThat(participants).containsExactlyInAnyOrder("a", "b");
-            double wall = r1.get("round_wall_s").asDouble();
-            assertThat(wall).as("round 1 with a restarted device, against one step timeout").isLessThan(stepTimeoutS);
-            assertThat(Json.MAPPER.readTree(jvms.out("device-a2")).get("rounds_trained").toString()).isEqualTo("[1,2]");
-            System.err.printf("[process faults] kill -9: round 1 took %.1f s (step timeout %d s, round deadline 600 s);"
-                    + " restarted device done %.1f s after the kill%n", wall, stepTimeoutS, 0.0 + (System.nanoTime() - killed) / 1e9);
+            double round1 = r1.get("round_wall_s").asDouble();
+            assertThat(round1).as("round 1 with a restarted device, against one step timeout").isLessThan(stepTimeoutS);
+
+            for (Process p : List.of(server, a2, b)) {
+                p.destroyForcibly();
+                assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            }
+            Process resumed = server("server-resumed", out, 2, 20, concat(timeouts, "--resume"));
+            int port2 = jvms.awaitPort("server-resumed", resumed, TIMEOUT);
+            Process a3 = device("device-a3", "a", 0, port2, tmp.resolve("dev-a"));
+            Process b2 = device("device-b2", "b", 1, port2, tmp.resolve("dev-b"));
+            for (Process p : List.of(a3, b2, resumed)) {
+                assertThat(ChildJvms.exitCode("resumed run", p, TIMEOUT)).isZero();
+            }
+            Map<String, float[]> expected;
+            try (AdapterSet r = AdapterIO.load(ref.resolve("adapter"))) {
+                expected = MultiProcessDeploymentTest.values(r);
+            }
+            int tensors = 0;
+            try (AdapterSet got = AdapterIO.load(out.resolve("adapter"))) {
+                Map<String, float[]> actual = MultiProcessDeploymentTest.values(got);
+                assertThat(actual.keySet()).containsExactlyInAnyOrderElementsOf(expected.keySet());
+                for (Map.Entry<String, float[]> e : expected.entrySet()) {
+                    assertThat(actual.get(e.getKey())).as(e.getKey() + " bit for bit").containsExactly(e.getValue());
+                    tensors++;
+                }
+            }
+            assertThat(jvms.err("server-resumed")).contains("resumed after round 1");
+            assertThat(jvms.err("device-a3")).contains("redoing round 2 from its start");
+            assertThat(Json.MAPPER.readTree(jvms.out("device-a3")).get("rounds_trained").toString()).isEqualTo("[2]");
+            assertThat(Files.readAllLines(out.resolve("metrics.jsonl"))).hasSize(2);
+
+            System.err.printf(java.util.Locale.ROOT, "[process faults] kill -9 of device a in round 1: round 1 took"
+                    + " %.1f s (step timeout %d s, round deadline 600 s); kill -9 of all in round 2 and --resume:"
+                    + " %d adapter tensors bit-identical to the uninterrupted run (reference %.1f s, faulted %.1f s)%n",
+                    round1, stepTimeoutS, tensors, (tRef - t0) / 1e9, (System.nanoTime() - tRef) / 1e9);
         } catch (Throwable t) {
             jvms.dumpLogs();
             throw t;
         }
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 }

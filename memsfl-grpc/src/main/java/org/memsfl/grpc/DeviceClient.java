@@ -155,24 +155,6 @@ public final class DeviceClient {
         return mine;
     }
 
-    /** What a device needs to redo a round exactly: its batch position and its optimizer's state. */
-    private record RoundStart(int round, long batchesDrawn, SplitDevice.Snapshot optimizer) implements AutoCloseable {
-
-        static RoundStart of(int round, BatchStream batches, SplitDevice device) {
-            return new RoundStart(round, batches.drawn(), device.snapshot());
-        }
-
-        void restore(BatchStream batches, SplitDevice device) {
-            batches.rewind(batchesDrawn);
-            device.restore(optimizer);
-        }
-
-        @Override
-        public void close() {
-            optimizer.close();
-        }
-    }
-
     /** Errors after which the server is gone for now: the device redoes the round once the server is back. */
     private static final java.util.Set<Status.Code> SERVER_LOST = java.util.Set.of(Status.Code.UNAVAILABLE,
             Status.Code.CANCELLED, Status.Code.UNKNOWN);
@@ -186,7 +168,8 @@ public final class DeviceClient {
         List<Integer> missed = new ArrayList<>();
         double lastLoss = Double.NaN;
         SplitDevice device = null;
-        RoundStart roundStart = null;
+        DeviceRoundStart roundStart = null;
+        String identity = DeviceRoundStart.identity(s, a);
         AdapterSet finalAdapters;
         int want = 1;
         try {
@@ -204,12 +187,17 @@ public final class DeviceClient {
                     memoryBytes.put("optimizer_state", 2 * loraBytes); // AdamW's two moments
                 }
                 int r = f.round;
+                String key = s.outDir() == null ? identity : DeviceRoundStart.key(identity, f.adapters);
                 device.beginRound(r, f.adapters); // the round's adapters; dropout draws of round r, the same on a redo
                 if (f.adapters != device.adapters()) {
                     f.adapters.close();
                 }
+                if (roundStart == null && s.outDir() != null) {
+                    roundStart = DeviceRoundStart.load(s.outDir(), r, key, log); // this process was started again
+                }
                 if (roundStart != null && roundStart.round() == r) {
-                    // the server lost this round (it crashed and resumed from its last checkpoint): redo it exactly
+                    // the server lost this round (it crashed and resumed from its last checkpoint), or this device
+                    // was killed inside it: redo it exactly
                     roundStart.restore(batches, device);
                     trained.remove(Integer.valueOf(r));
                     log.accept("redoing round " + r + " from its start");
@@ -217,7 +205,8 @@ public final class DeviceClient {
                     if (roundStart != null) {
                         roundStart.close();
                     }
-                    roundStart = RoundStart.of(r, batches, device);
+                    roundStart = DeviceRoundStart.of(r, key, batches, device);
+                    roundStart.saveTo(s.outDir(), log);
                 }
                 long upMark = bytesUp.get();
                 long downMark = bytesDown.get();
