@@ -81,8 +81,8 @@ public final class DeviceCommand implements Callable<Integer> {
     @Option(names = "--ca", description = "CA certificate (PEM) that signed the server's certificate; default: the system's roots.")
     Path ca;
 
-    @Option(names = "--out", description = "Write metrics.jsonl, summary.json and the final device-side adapter here, and device-state/, from"
-            + " which this device started again redoes an interrupted round exactly.")
+    @Option(names = "--out", description = "Write metrics.jsonl, summary.json and the final device-side adapter here,"
+            + " and device-state/, from which this device started again redoes an interrupted round exactly.")
     Path out;
 
     @Option(names = "--connect-timeout", defaultValue = "120",
