@@ -42,11 +42,7 @@ public final class EdgeServer implements AutoCloseable {
     private EdgeServer(ServerSettings settings, DeviceTokens tokens, ServerBuilder<?> builder, Consumer<String> log) {
         this.log = log;
         // NOT_SERVING while a round cannot be saved (the coordinator retries), SERVING again when it can
-        this.coordinator = new RoundCoordinator(settings, log, ok -> {
-            ServingStatus st = ok ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
-            health.setStatus("", st);
-            health.setStatus(SERVICE, st);
-        });
+        this.coordinator = new RoundCoordinator(settings, log, this::serving);
         // a client stream silent for longer than a device waits for one gradient is abandoned
         this.limits = new CallLimits(CALLS_PER_DEVICE, CALLS_PER_DEVICE * Math.max(8, settings.fleetSize()),
                 settings.stepTimeout(), log);
@@ -73,8 +69,13 @@ public final class EdgeServer implements AutoCloseable {
             coordinator.close();
             throw e;
         }
-        health.setStatus("", ServingStatus.SERVING);
-        health.setStatus(SERVICE, ServingStatus.SERVING);
+        serving(true);
+    }
+
+    private void serving(boolean ok) {
+        ServingStatus st = ok ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
+        health.setStatus("", st);
+        health.setStatus(SERVICE, st);
     }
 
     /** Loads the model and serves on {@code port} (0: any free port) with {@code credentials} (TLS or plaintext). */
@@ -111,6 +112,7 @@ public final class EdgeServer implements AutoCloseable {
             summary = coordinator.finished().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             if (e.getCause() instanceof RunStopped stopped) {
+                serving(false); // training is over; probes see it while the devices are told
                 // the same grace for the devices still in the round to hear it: they stop at once instead of
                 // retrying a server that is gone until their join timeout
                 awaitTrue(coordinator::allToldStopped, grace);

@@ -165,6 +165,10 @@ class RestartAndQuorumTest {
             assertThatThrownBy(() -> a.get(10, TimeUnit.SECONDS)).cause().isInstanceOf(RunStopped.class)
                     .hasMessageContaining("the server stopped training: round 1 did not reach the quorum");
             assertThat(fleet.log).anyMatch(l -> l.startsWith("a: uploaded adapters of round 1"));
+            assertThat(io.grpc.health.v1.HealthGrpc.newBlockingStub(fleet.channel()).withDeadlineAfter(5, TimeUnit.SECONDS)
+                    .check(io.grpc.health.v1.HealthCheckRequest.newBuilder().setService(EdgeServer.SERVICE).build())
+                    .getStatus()).as("a stopped server is not serving").isEqualTo(
+                            io.grpc.health.v1.HealthCheckResponse.ServingStatus.NOT_SERVING);
         }
     }
 
