@@ -11,17 +11,18 @@ public final class DataOptions {
     @Option(names = "--data", description = "dolly, e2e, shakespeare, gsm8k, or a .jsonl (prompt/response) or .txt file.")
     String data;
 
-    @Option(names = "--seq-len", defaultValue = "256", description = "Longest sequence in tokens (default: ${DEFAULT-VALUE}).")
-    int seqLen;
+    @picocli.CommandLine.Mixin
+    BatchOptions batch;
 
-    @Option(names = "--batch-size", defaultValue = "8", description = "Sequences per step (default: ${DEFAULT-VALUE}).")
-    int batchSize;
-
-    @Option(names = "--eval-examples", defaultValue = "128",
+    @Option(names = "--eval-examples", defaultValue = org.memsfl.settings.Defaults.EVAL_EXAMPLES,
             description = "Held-out examples scored for eval loss (default: ${DEFAULT-VALUE}).")
     int evalExamples;
 
     int seqLen(int modelMax) {
-        return Math.min(seqLen, modelMax);
+        return batch.seqLen(modelMax);
+    }
+
+    int batchSize() {
+        return batch.batchSize;
     }
 }

@@ -54,7 +54,7 @@ public final class DeviceCommand implements Callable<Integer> {
     @Option(names = "--token-file", description = "File holding the bearer token, readable by its owner only (chmod 600).")
     Path tokenFile;
 
-    @Option(names = "--data", defaultValue = "dolly", description = "Dataset on this device (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--data", defaultValue = org.memsfl.settings.Defaults.DATA, description = "Dataset on this device (default: ${DEFAULT-VALUE}).")
     String data;
 
     @Option(names = "--partition", required = true, description = "Index of this device's data partition, 0..fleet-size-1.")

@@ -113,7 +113,7 @@ public final class EvalCommand implements Callable<Integer> {
                 source = "text";
             } else {
                 ds = DataResolver.resolve(dataOptions.data);
-                batches = org.memsfl.data.HeldOut.batches(ds, encoder, dataOptions.evalExamples, dataOptions.batchSize, seqLen);
+                batches = org.memsfl.data.HeldOut.batches(ds, encoder, dataOptions.evalExamples, dataOptions.batchSize(), seqLen);
                 source = ds.name();
             }
             EvalResult r = Evaluator.evaluate(loaded.model(), adapters, batches);

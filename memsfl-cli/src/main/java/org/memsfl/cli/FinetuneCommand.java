@@ -56,17 +56,11 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--steps", defaultValue = "300", description = "Optimizer steps (default: ${DEFAULT-VALUE}).")
     int steps;
 
-    @Option(names = "--lr", defaultValue = "3e-3", description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
-    double lr;
-
-    @Option(names = "--warmup", defaultValue = "20", description = "Linear warm-up steps (default: ${DEFAULT-VALUE}).")
-    int warmup;
+    @Mixin
+    OptimizerOptions optimizer;
 
     @Option(names = "--weight-decay", defaultValue = "0", description = "AdamW weight decay (default: ${DEFAULT-VALUE}).")
     double weightDecay;
-
-    @Option(names = "--max-grad-norm", defaultValue = "1.0", description = "Gradient clipping norm (default: ${DEFAULT-VALUE}).")
-    double maxGradNorm;
 
     @Option(names = "--out", required = true, description = "Output directory (created; files replaced atomically).")
     Path out;
@@ -80,7 +74,7 @@ public final class FinetuneCommand implements Callable<Integer> {
             throw new BadInputException("--steps must be > 0, got " + steps);
         }
         if (dataOptions.data == null) {
-            dataOptions.data = "dolly";
+            dataOptions.data = org.memsfl.settings.Defaults.DATA;
         }
         // every option is checked before anything is written: an earlier run's files stay untouched on any error
         RunDirs.requireFresh(out, overwrite);
@@ -99,8 +93,8 @@ public final class FinetuneCommand implements Callable<Integer> {
             config.put("template", template.map(ChatTemplate::name).orElse(TemplateChoice.PLAIN));
             PromptEncoder tok = new PromptEncoder(loaded.tokenizer(), seqLen, template.orElse(null));
             List<Batch> evalBatches = org.memsfl.data.HeldOut.batches(ds, tok, dataOptions.evalExamples,
-                    dataOptions.batchSize, seqLen);
-            BatchSampler sampler = new BatchSampler(tok.applyAll(ds.train()), dataOptions.batchSize, seqLen, common.seed);
+                    dataOptions.batchSize(), seqLen);
+            BatchSampler sampler = new BatchSampler(tok.applyAll(ds.train()), dataOptions.batchSize(), seqLen, common.seed);
             AdapterSet adapters = AdapterSet.init(loaded.config(), lora, LayerRange.all(loaded.config().nLayers()),
                     common.seed);
             EvalResult before = Evaluator.evaluate(loaded.model(), adapters, evalBatches);
@@ -111,9 +105,9 @@ public final class FinetuneCommand implements Callable<Integer> {
             long tokens = 0;
             long start = System.nanoTime();
             double lastLoss = Double.NaN;
-            LrSchedule schedule = new LrSchedule(lr, warmup, steps, false);
+            LrSchedule schedule = new LrSchedule(optimizer.lr, optimizer.warmup, steps, false);
             AdamW.Settings opt = new AdamW.Settings(0.9, 0.999, 1e-8, weightDecay);
-            try (LoraTrainer trainer = new LoraTrainer(loaded.model(), adapters, opt, schedule, maxGradNorm);
+            try (LoraTrainer trainer = new LoraTrainer(loaded.model(), adapters, opt, schedule, optimizer.maxGradNorm);
                  ProgressBar bar = new ProgressBarBuilder().setTaskName("finetune").setInitialMax(steps)
                          .setStyle(ProgressBarStyle.ASCII).setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err))
                          .setUpdateIntervalMillis(500).build()) {
@@ -179,12 +173,12 @@ public final class FinetuneCommand implements Callable<Integer> {
         c.put("train_examples", ds.train().size());
         c.put("eval_examples", Math.min(dataOptions.evalExamples, ds.eval().size()));
         c.put("steps", steps);
-        c.put("batch_size", dataOptions.batchSize);
+        c.put("batch_size", dataOptions.batchSize());
         c.put("seq_len", seqLen);
-        c.put("lr", lr);
-        c.put("warmup", warmup);
+        c.put("lr", optimizer.lr);
+        c.put("warmup", optimizer.warmup);
         c.put("weight_decay", weightDecay);
-        c.put("max_grad_norm", maxGradNorm);
+        c.put("max_grad_norm", optimizer.maxGradNorm);
         c.putAll(lora.toSettings());
         return c;
     }

@@ -1,6 +1,5 @@
 package org.memsfl.cli;
 
-import java.util.List;
 import java.util.concurrent.Callable;
 import org.memsfl.fleet.Fleet;
 import org.memsfl.fleet.Fleets;
@@ -25,30 +24,26 @@ public final class PlanCommand implements Callable<Integer> {
     @Option(names = "--model", defaultValue = "random:gpt2-medium", description = "Model (default: ${DEFAULT-VALUE}).")
     String model;
 
-    @Option(names = "--fleet", defaultValue = "paper-5", description = "Fleet preset or file (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--fleet", defaultValue = org.memsfl.settings.Defaults.FLEET,
+            description = "Fleet preset or file (default: ${DEFAULT-VALUE}).")
     String fleet;
 
-    @Option(names = "--batch-size", defaultValue = "4", description = "Sequences per step (default: ${DEFAULT-VALUE}).")
-    int batch;
+    @Mixin
+    BatchOptions batch;
 
-    @Option(names = "--seq-len", defaultValue = "128", description = "Tokens per sequence (default: ${DEFAULT-VALUE}).")
-    int seqLen;
+    @Mixin
+    LoraOptions lora;
 
-    @Option(names = "--lora-rank", defaultValue = "8", description = "LoRA rank (default: ${DEFAULT-VALUE}).")
-    int rank;
-
-    @Option(names = "--lora-targets", defaultValue = "q,v", split = ",", description = "Adapted modules (default: ${DEFAULT-VALUE}).")
-    List<String> targets;
-
-    @Option(names = "--safety-margin", defaultValue = "0.1", description = "Memory margin (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--safety-margin", defaultValue = org.memsfl.settings.Defaults.SAFETY_MARGIN,
+            description = "Memory margin (default: ${DEFAULT-VALUE}).")
     double margin;
 
     @Override
     public Integer call() {
         ModelConfig c = ModelResolver.resolveConfig(model);
         Fleet f = Fleets.resolve(fleet);
-        LoraConfig lora = UserInput.check(() -> new LoraConfig(rank, 2.0 * rank, 0, targets));
-        Plan p = UserInput.check(() -> Planner.plan(c, lora, batch, seqLen, f, margin));
+        LoraConfig adapters = lora.config();
+        Plan p = UserInput.check(() -> Planner.plan(c, adapters, batch.batchSize, batch.seqLen, f, margin));
         if (common.json) {
             System.out.println(Json.pretty(p.toMap()));
         } else {

@@ -33,82 +33,46 @@ public final class ServerCommand implements Callable<Integer> {
     @Option(names = "--port", defaultValue = "50051", description = "TCP port (0: any free port) (default: ${DEFAULT-VALUE}).")
     int port;
 
-    @Option(names = "--model", defaultValue = "stories260K", description = "Model every device also resolves: a path, a Hub name org/name[@revision], stories260K or random:<preset> (default: ${DEFAULT-VALUE}).")
-    String model;
-
-    @Option(names = "--plan-shape", description = "Plan cuts at this model's shape (e.g. random:gpt2-medium) and scale them"
-            + " to the trained model's depth; default: plan at the trained model.")
-    String planShape;
-
     @Option(names = "--fleet-size", required = true, description = "Devices that must register before round 1.")
     int fleetSize;
 
-    @Option(names = "--rounds", defaultValue = "4", description = "Federated rounds (default: ${DEFAULT-VALUE}).")
-    int rounds;
+    @Mixin
+    ModelOptions model;
 
-    @Option(names = "--local-steps", defaultValue = "8", description = "Local steps per device per round (default: ${DEFAULT-VALUE}).")
-    int localSteps;
+    @Mixin
+    PlanOptions plan;
 
-    @Option(names = "--batch-size", defaultValue = "8", description = "Sequences per local step (default: ${DEFAULT-VALUE}).")
-    int batchSize;
+    @Mixin
+    RoundOptions round;
 
-    @Option(names = "--seq-len", defaultValue = "192", description = "Longest sequence (default: ${DEFAULT-VALUE}).")
-    int seqLen;
+    @Mixin
+    BatchOptions batch;
 
-    @Option(names = "--lr", defaultValue = "3e-3", description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
-    double lr;
+    @Mixin
+    OptimizerOptions optimizer;
 
-    @Option(names = "--warmup", defaultValue = "5", description = "Warm-up steps per optimizer (default: ${DEFAULT-VALUE}).")
-    int warmup;
+    @Mixin
+    ServerOrderOptions order;
 
-    @Option(names = "--max-grad-norm", defaultValue = "1.0", description = "Clipping norm per side (default: ${DEFAULT-VALUE}).")
-    double maxGradNorm;
+    @Mixin
+    FederationOptions federation;
 
     @Mixin
     LoraOptions lora;
-
-    @Option(names = "--partition", defaultValue = "natural",
-            description = "How the devices split the data: natural, iid or dirichlet:<alpha> (default: ${DEFAULT-VALUE}).")
-    String partition;
-
-    @Option(names = "--server-recompute", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "Recompute each server layer's activations just before its backward: one more forward of the"
-                    + " server layers, one layer's activations held instead of all (default: on).")
-    boolean serverRecompute;
-
-    @Option(names = "--scheduler", defaultValue = "fcfs", description = "Which waiting local step the server serves next:"
-            + " fcfs, random, schrage (longest predicted tail first) or exact (Carlier's optimal order of a step, as"
-            + " priorities) (default: ${DEFAULT-VALUE}).")
-    String scheduler;
 
     @Option(names = "--server-compute", defaultValue = "30TFLOPS", description = "This server's effective compute, which"
             + " the scheduler predicts server times with (default: ${DEFAULT-VALUE}).")
     String serverCompute;
 
-    @Option(names = "--aggregation", defaultValue = "fedavg", description = "fedavg (per layer), client-only, svd, or the robust fedmedian / fedtrimmedavg[:beta]"
-            + " (coordinate-wise, unweighted) (default: ${DEFAULT-VALUE}).")
-    String aggregation;
-
-    @Option(names = "--wire-dtype", defaultValue = "fp32", description = "Activations and gradients on the wire: fp32, fp16, bf16, or int8 with one scale per token (default: ${DEFAULT-VALUE}).")
-    String wireDtype;
-
-    @Option(names = "--dtype", defaultValue = "fp32", description = "Frozen weights and activations of the server and"
-            + " of every device segment: fp32, bf16 or fp16; LoRA factors, optimizer state and loss stay fp32"
-            + " (default: ${DEFAULT-VALUE}).")
-    String dtype;
-
     @Option(names = "--cut", defaultValue = "0", description = "Force this cut on every device (0: plan from each device's memory budget) (default: ${DEFAULT-VALUE}).")
     int cut;
-
-    @Option(names = "--safety-margin", defaultValue = "0.1", description = "Planner memory margin (default: ${DEFAULT-VALUE}).")
-    double safetyMargin;
 
     @Option(names = "--eval-data", description = "Score the global adapters on this dataset's held-out split after each round"
             + " (e.g. dolly); with --generate also by generation, each device on the held-out prompts of its own partition"
             + " (give the devices' --data).")
     String evalData;
 
-    @Option(names = "--eval-examples", defaultValue = "96", description = "Held-out examples per evaluation (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--eval-examples", defaultValue = org.memsfl.settings.Defaults.EVAL_EXAMPLES, description = "Held-out examples per evaluation (default: ${DEFAULT-VALUE}).")
     int evalExamples;
 
     @Option(names = "--max-chunk-bytes", defaultValue = "1048576", description = "Largest tensor chunk on the wire (default: ${DEFAULT-VALUE}).")
@@ -196,14 +160,15 @@ public final class ServerCommand implements Callable<Integer> {
         }
         ServerSettings s;
         try {
-            s = ServerSettings.builder().setModel(model).setFleetSize(fleetSize).setOut(out).optPlanShape(planShape)
-                    .optRounds(rounds).optLocalSteps(localSteps).optBatchSize(batchSize).optSeqLen(seqLen)
-                    .optLora(lora.config()).optLr(lr).optWarmup(warmup)
-                    .optMaxGradNorm(maxGradNorm).optSeed(common.seed).optPartitioner(partition)
-                    .optAggregation(aggregation).optScheduler(scheduler).optServerRecompute(serverRecompute)
-                    .optServerFlops(org.memsfl.fleet.Units.flops(serverCompute)).optWire(org.memsfl.split.WireFormat.parse(wireDtype))
-                    .optDtype(DType.parse(dtype))
-                    .optCut(cut).optSafetyMargin(safetyMargin)
+            s = ServerSettings.builder().setModel(model.model).setFleetSize(fleetSize).setOut(out)
+                    .optPlanShape(plan.planShape).optRounds(round.rounds).optLocalSteps(round.localSteps)
+                    .optBatchSize(batch.batchSize).optSeqLen(batch.seqLen).optLora(lora.config()).optLr(optimizer.lr)
+                    .optWarmup(optimizer.warmup).optMaxGradNorm(optimizer.maxGradNorm).optSeed(common.seed)
+                    .optPartitioner(federation.partition).optAggregation(federation.aggregation)
+                    .optScheduler(order.scheduler).optServerRecompute(order.serverRecompute)
+                    .optServerFlops(org.memsfl.fleet.Units.flops(serverCompute))
+                    .optWire(org.memsfl.split.WireFormat.parse(federation.wireDtype)).optDtype(DType.parse(model.dtype))
+                    .optCut(cut).optSafetyMargin(plan.safetyMargin)
                     .optEvalData(evalData).optEvalExamples(evalExamples).optMaxChunkBytes(maxChunkBytes)
                     .optStepTimeout(Duration.ofSeconds(stepTimeoutS)).optRoundTimeout(Duration.ofSeconds(roundTimeoutS))
                     .optResume(resume).optMinDevices(minDevices).optMaxNumExamples(maxNumExamples)
@@ -213,16 +178,16 @@ public final class ServerCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new BadInputException(e.getMessage(), e);
         }
-        org.memsfl.data.Partitioner.of(partition); // a typo fails here, not after every device has registered
+        org.memsfl.data.Partitioner.of(federation.partition); // a typo fails here, not after every device has registered
         // LoRA targets under the model's own names, as every command checks them, before the token file is written
-        lora.config().forModel(org.memsfl.model.ModelResolver.resolveConfig(model));
+        lora.config().forModel(org.memsfl.model.ModelResolver.resolveConfig(model.model));
         var creds = Transport.serverCredentials(insecure, cert, key);
         OperatorChecks.writableDirectory(out, "--out");
         OperatorChecks.portFree(port);
         DeviceTokens auth = tokens != null ? DeviceTokens.read(tokens) : fleetToken();
 
-        System.err.printf(Locale.ROOT, "memsfl server: loading %s, %d rounds x %d local steps, fleet of %d%n", model,
-                rounds, localSteps, fleetSize);
+        System.err.printf(Locale.ROOT, "memsfl server: loading %s, %d rounds x %d local steps, fleet of %d%n",
+                model.model, round.rounds, round.localSteps, fleetSize);
         try (EdgeServer server = EdgeServer.start(s, auth, creds, port, line -> System.err.println("memsfl server: " + line))) {
             Runtime.getRuntime().addShutdownHook(new Thread(server::close, "memsfl-server-shutdown"));
             System.err.printf(Locale.ROOT, "memsfl server: listening on port %d (%s, %s), waiting for %d devices%n",
@@ -244,7 +209,7 @@ public final class ServerCommand implements Callable<Integer> {
                 Map<String, Object> m = (Map<String, Object>) ((Map<String, Object>) summary.get("methods")).get("memsfl");
                 System.out.printf(Locale.ROOT, "memsfl over gRPC: %d rounds, final eval loss %s, %.1f s wall, %d B up,"
                         + " %d B down, server peak RSS %.1f MiB%nwrote %s (adapter/, metrics.jsonl, summary.json,"
-                        + " manifest.json)%n", rounds, m.get("final_eval_loss") == null ? "-" : m.get("final_eval_loss"),
+                        + " manifest.json)%n", round.rounds, m.get("final_eval_loss") == null ? "-" : m.get("final_eval_loss"),
                         ((Number) m.get("wall_s")).doubleValue(), ((Number) m.get("bytes_up")).longValue(),
                         ((Number) m.get("bytes_down")).longValue(),
                         ((Number) m.get("server_peak_bytes")).longValue() / 1048576.0, out);

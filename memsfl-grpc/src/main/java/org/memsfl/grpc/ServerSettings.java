@@ -10,10 +10,12 @@ import org.memsfl.engine.DType;
 import org.memsfl.split.WireFormat;
 import org.memsfl.lora.LoraConfig;
 import org.memsfl.round.RoundGuards;
+import org.memsfl.settings.Defaults;
 
 /**
- * What the edge server trains, with the simulator's defaults ({@code SimSettings}), so that a deployment and a
- * simulation given the same values train the same adapters. Build with {@link #builder()}.
+ * What the edge server trains. Build with {@link #builder()}, which starts every training field at the one default
+ * the simulator's {@code SimSettings.builder()} and the CLI start from ({@link Defaults}), so that a deployment and a
+ * simulation given the same values train the same adapters.
  *
  * @param model          model spec (known name, path, {@code random:<preset>}); every device resolves the same spec
  * @param planShape      model spec whose shapes the planner sizes cuts with, cuts then scaled to the trained depth
@@ -202,28 +204,28 @@ public record ServerSettings(String model, String planShape, int fleetSize, int 
         private String model;
         private String planShape;
         private int fleetSize;
-        private int rounds = 4;
-        private int localSteps = 8;
-        private int batchSize = 8;
-        private int seqLen = 192;
-        private LoraConfig lora = new LoraConfig(8, 16, 0, List.of("q", "k", "v", "o"));
-        private double lr = 3e-3;
-        private int warmup = 5;
-        private double maxGradNorm = 1.0;
-        private long seed;
-        private String partitioner = "natural";
-        private String aggregation = "fedavg";
-        private WireFormat wire = WireFormat.FP32;
+        private int rounds = Defaults.rounds();
+        private int localSteps = Defaults.localSteps();
+        private int batchSize = Defaults.batchSize();
+        private int seqLen = Defaults.seqLen();
+        private LoraConfig lora = Defaults.lora();
+        private double lr = Defaults.lr();
+        private int warmup = Defaults.warmup();
+        private double maxGradNorm = Defaults.maxGradNorm();
+        private long seed = Long.parseLong(Defaults.SEED);
+        private String partitioner = Defaults.PARTITION;
+        private String aggregation = Defaults.AGGREGATION;
+        private WireFormat wire = WireFormat.parse(Defaults.WIRE_DTYPE);
         private int cut;
-        private double safetyMargin = 0.1;
+        private double safetyMargin = Defaults.safetyMargin();
         private String evalData;
-        private int evalExamples = 96;
+        private int evalExamples = Defaults.evalExamples();
         private int maxChunkBytes = TensorCodec.DEFAULT_MAX_CHUNK_BYTES;
         private Duration stepTimeout = Duration.ofMinutes(10);
         private Duration roundTimeout = Duration.ofHours(2);
-        private String scheduler = "fcfs";
+        private String scheduler = Defaults.SCHEDULER;
         private double serverFlops = 30e12;
-        private boolean serverRecompute = true;
+        private boolean serverRecompute = Defaults.serverRecompute();
         private Path out;
         private boolean resume;
         private int minDevices = 1;
@@ -232,7 +234,7 @@ public record ServerSettings(String model, String planShape, int fleetSize, int 
         private double maxLossRatio = 2.0;
         private long maxNumExamples = 1_000_000;
         private Duration storageRetry = Duration.ofMinutes(10);
-        private DType dtype = DType.F32;
+        private DType dtype = DType.parse(Defaults.DTYPE);
         private String template = org.memsfl.chat.TemplateChoice.AUTO;
         private org.memsfl.train.TaskEvalPlan generation;
 

@@ -6,6 +6,7 @@ import org.memsfl.split.WireFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.memsfl.lora.LoraConfig;
+import org.memsfl.settings.Defaults;
 
 /**
  * Everything an experiment is run with; one record so the manifest, every method and the report agree.
@@ -127,5 +128,71 @@ public record SimSettings(String model, String planShape, String data, String pa
         m.put("seed", seed);
         m.put("template", template);
         return m;
+    }
+
+    /** A builder starting from {@link Defaults}: set only what differs. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Every field of {@link SimSettings}, each starting at its one default ({@link Defaults}); validated by build. */
+    public static final class Builder {
+        private String model = Defaults.MODEL;
+        private String planShape;
+        private String data = Defaults.DATA;
+        private String partition = Defaults.PARTITION;
+        private String fleet = Defaults.FLEET;
+        private int rounds = Defaults.rounds();
+        private int localSteps = Defaults.localSteps();
+        private String scheduler = Defaults.SCHEDULER;
+        private String aggregation = Defaults.AGGREGATION;
+        private int batchSize = Defaults.batchSize();
+        private int seqLen = Defaults.seqLen();
+        private LoraConfig lora = Defaults.lora();
+        private double lr = Defaults.lr();
+        private int warmup = Defaults.warmup();
+        private double maxGradNorm = Defaults.maxGradNorm();
+        private int evalExamples = Defaults.evalExamples();
+        private double safetyMargin = Defaults.safetyMargin();
+        private WireFormat wire = WireFormat.parse(Defaults.WIRE_DTYPE);
+        private long seed = Long.parseLong(Defaults.SEED);
+        private boolean serverRecompute = Defaults.serverRecompute();
+        private org.memsfl.engine.DType dtype = org.memsfl.engine.DType.parse(Defaults.DTYPE);
+        private String template = org.memsfl.chat.TemplateChoice.AUTO;
+        private WeightStorage deviceWeights = WeightStorage.parse(Defaults.DEVICE_WEIGHTS);
+
+        private Builder() {
+        }
+
+        public Builder model(String v) { model = v; return this; }
+        public Builder planShape(String v) { planShape = v; return this; }
+        public Builder data(String v) { data = v; return this; }
+        public Builder partition(String v) { partition = v; return this; }
+        public Builder fleet(String v) { fleet = v; return this; }
+        public Builder rounds(int v) { rounds = v; return this; }
+        public Builder localSteps(int v) { localSteps = v; return this; }
+        public Builder scheduler(String v) { scheduler = v; return this; }
+        public Builder aggregation(String v) { aggregation = v; return this; }
+        public Builder batchSize(int v) { batchSize = v; return this; }
+        public Builder seqLen(int v) { seqLen = v; return this; }
+        public Builder lora(LoraConfig v) { lora = v; return this; }
+        public Builder lr(double v) { lr = v; return this; }
+        public Builder warmup(int v) { warmup = v; return this; }
+        public Builder maxGradNorm(double v) { maxGradNorm = v; return this; }
+        public Builder evalExamples(int v) { evalExamples = v; return this; }
+        public Builder safetyMargin(double v) { safetyMargin = v; return this; }
+        public Builder wire(WireFormat v) { wire = v; return this; }
+        public Builder seed(long v) { seed = v; return this; }
+        public Builder serverRecompute(boolean v) { serverRecompute = v; return this; }
+        public Builder dtype(org.memsfl.engine.DType v) { dtype = v; return this; }
+        public Builder template(String v) { template = v; return this; }
+        public Builder deviceWeights(WeightStorage v) { deviceWeights = v; return this; }
+
+        /** @throws IllegalArgumentException naming the first field out of range */
+        public SimSettings build() {
+            return new SimSettings(model, planShape, data, partition, fleet, rounds, localSteps, scheduler, aggregation,
+                    batchSize, seqLen, lora, lr, warmup, maxGradNorm, evalExamples, safetyMargin, wire, seed,
+                    serverRecompute, dtype, template, deviceWeights);
+        }
     }
 }

@@ -1,0 +1,19 @@
+package org.memsfl.cli;
+
+import org.memsfl.settings.Defaults;
+import picocli.CommandLine.Option;
+
+/** How memsfl's server serves its devices: simulate, compare and server. */
+public final class ServerOrderOptions {
+
+    @Option(names = "--scheduler", defaultValue = Defaults.SCHEDULER, description = "Which waiting local step memsfl's"
+            + " server serves next: fcfs, random, schrage (longest predicted tail first) or exact (Carlier's optimal"
+            + " order of a step, as priorities) (default: ${DEFAULT-VALUE}).")
+    String scheduler;
+
+    @Option(names = "--server-recompute", negatable = true, defaultValue = Defaults.SERVER_RECOMPUTE,
+            fallbackValue = "true", description = "memsfl's server recomputes each layer's activations just before its"
+            + " backward: one more forward of the server layers, one layer's activations held instead of all"
+            + " (default: on; --no-server-recompute for the plain method).")
+    boolean serverRecompute;
+}
