@@ -42,7 +42,8 @@ public final class PlanCommand implements Callable<Integer> {
     public Integer call() {
         ModelConfig c = ModelResolver.resolveConfig(model);
         Fleet f = Fleets.resolve(fleet);
-        LoraConfig adapters = lora.config();
+        // the same targets every command takes, in this shape's module names (q,k,v,o name GPT-2's c_attn and c_proj)
+        LoraConfig adapters = UserInput.check(() -> lora.config().forShape(c));
         Plan p = UserInput.check(() -> Planner.plan(c, adapters, batch.batchSize, batch.seqLen, f, margin));
         if (common.json) {
             System.out.println(Json.pretty(p.toMap()));
