@@ -21,9 +21,10 @@ import java.util.function.Consumer;
  * Bounds what authenticated callers can hold open on the edge server, whatever they send: at most
  * {@code perDevice} calls at once per device id and {@code total} over all ids (beyond either, a call is refused
  * with {@code RESOURCE_EXHAUSTED} before the service sees it), and a client-streaming call (Train, PutAdapters)
- * that moves no message in either direction for {@code idle} is closed with {@code DEADLINE_EXCEEDED}, which the
- * service sees as a cancelled stream (so it frees what the stream held). Runs after {@link TokenInterceptor}, whose
- * device id it counts.
+ * that moves no message in either direction for {@code idle} before its client half-closes is closed with
+ * {@code DEADLINE_EXCEEDED}, which the service sees as a cancelled stream (so it frees what the stream held). After
+ * the half-close the call only waits for the server's own work, which is not the client's idleness. Runs after
+ * {@link TokenInterceptor}, whose device id it counts.
  *
  * <p>Written by hand because grpc-java bounds connections (netty's {@code maxConnectionIdle},
  * {@code maxConcurrentCallsPerConnection}) but not calls per caller, and one caller can open many connections.
@@ -196,6 +197,14 @@ final class CallLimits implements ServerInterceptor, AutoCloseable {
                     } else {
                         super.onComplete();
                     }
+                }
+
+                @Override
+                public void onHalfClose() {
+                    // the client has sent all it will: from here on the call waits for the server's own work (the
+                    // last upload of a round waits for aggregation, evaluation and the checkpoint), not the client's
+                    streams.remove(Watched.this);
+                    super.onHalfClose();
                 }
 
                 @Override

@@ -138,6 +138,71 @@ class CallLimitsTest {
         }
     }
 
+    /** Answers a Train stream only {@code delayMs} after its client half-closed, as the round's last upload does. */
+    static final class SlowToAnswer extends SplitFederationGrpc.SplitFederationImplBase {
+        final long delayMs;
+
+        SlowToAnswer(long delayMs) {
+            this.delayMs = delayMs;
+        }
+
+        @Override
+        public StreamObserver<ActivationMessage> train(StreamObserver<GradientMessage> out) {
+            return new StreamObserver<>() {
+                @Override
+                public void onNext(ActivationMessage m) {
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                }
+
+                @Override
+                public void onCompleted() {
+                    CompletableFuture.runAsync(() -> {
+                        try {
+                            Thread.sleep(delayMs); // the server's own work: aggregation, evaluation, checkpoint
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                        out.onNext(GradientMessage.newBuilder().setSeq(7).build());
+                        out.onCompleted();
+                    });
+                }
+            };
+        }
+    }
+
+    @Test
+    void theServersOwnWorkAfterTheClientHalfClosedIsNotIdleness() throws Exception {
+        // a 1 s idle limit and a server that answers 3 s after the half-close: the answer still arrives, because
+        // only a client that stops sending is idle (before, the round's last uploader was cut off as "idle" while
+        // the server aggregated, and was told it had been left out of a round it took part in)
+        String name = InProcessServerBuilder.generateName();
+        List<String> log = new CopyOnWriteArrayList<>();
+        try (CallLimits limits = new CallLimits(3, 4, Duration.ofSeconds(1), log::add)) {
+            Server server = InProcessServerBuilder.forName(name).addService(ServerInterceptors.intercept(
+                    new SlowToAnswer(3000), limits, new TokenInterceptor(DeviceTokens.of(TOKENS)))).build().start();
+            ManagedChannel ch = InProcessChannelBuilder.forName(name).build();
+            try {
+                Client c = new Client();
+                StreamObserver<ActivationMessage> req = stub(ch, "d0").train(c);
+                req.onNext(ActivationMessage.newBuilder().setSeq(1).build());
+                req.onCompleted();
+                assertThat(c.status.get(30, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.OK);
+                assertThat(log).noneMatch(l -> l.contains("closed an idle"));
+                long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (limits.openCalls() > 0 && System.nanoTime() < until) {
+                    Thread.sleep(20);
+                }
+                assertThat(limits.openCalls()).as("the slot is given back").isZero();
+            } finally {
+                ch.shutdownNow();
+                server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            }
+        }
+    }
+
     private static void awaitStarted(Holding service, int n) throws InterruptedException {
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (service.ended.size() < n && System.nanoTime() < until) {
