@@ -126,7 +126,7 @@ class ProcessFaultsTest {
             assertThat(told).containsExactly("memsfl device: the server stopped training: round 1 did not"
                     + " reach the quorum: 1 of 2 devices uploaded ([a]), --min-devices is 2; its updates were discarded"
                     + " and the adapters stay those of round 0. Start the missing devices and run the server again with"
-                    + " --resume");
+                    + " --overwrite (no round was kept, so there is nothing to resume)");
             assertThat(jvms.err("device-a")).doesNotContain("\tat ");
             JsonNode stopped = Json.MAPPER.readTree(out.resolve("summary.json").toFile()).get("stopped");
             assertThat(stopped.get("round").asInt()).isEqualTo(1);

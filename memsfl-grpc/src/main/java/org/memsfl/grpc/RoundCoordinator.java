@@ -321,7 +321,7 @@ final class RoundCoordinator implements AutoCloseable {
             stop("round " + end.round() + " did not reach the quorum: " + end.participants().size() + " of "
                     + s.fleetSize() + " devices uploaded (" + end.participants() + "), --min-devices is "
                     + s.guards().minDevices() + "; its updates were discarded and the adapters stay those of round "
-                    + (end.round() - 1) + ". Start the missing devices and run the server again with --resume");
+                    + (end.round() - 1) + ". Start the missing devices and " + RunStopped.restartHint(end.round() - 1));
             return;
         }
         taskEval.afterRound(end.round(), loaded, server.global(), registrations.deviceByPartition(), line);
@@ -337,8 +337,8 @@ final class RoundCoordinator implements AutoCloseable {
 
                     @Override
                     public void gaveUp(String why) {
-                        stop("cannot save round " + end.round() + ": " + why + ". Free the storage and run the server"
-                                + " again with --resume (it continues after round " + (end.round() - 1) + ")");
+                        stop("cannot save round " + end.round() + ": " + why + ". Free the storage and "
+                                + RunStopped.restartHint(end.round() - 1));
                     }
                 });
     }
