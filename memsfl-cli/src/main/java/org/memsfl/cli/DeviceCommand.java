@@ -113,9 +113,10 @@ public final class DeviceCommand implements Callable<Integer> {
                 Duration.ofSeconds(30), Duration.ofSeconds(joinTimeoutS), template));
         ManagedChannel channel = Transport.channel(server, Transport.channelCredentials(insecure, ca));
         try {
+            DeviceClient client = new DeviceClient(s, channel, bearer, // reads --data before any network
+                    line -> System.err.println("memsfl device " + line));
             reach(channel);
-            DeviceClient.Report r = new DeviceClient(s, channel, bearer,
-                    line -> System.err.println("memsfl device " + line)).run();
+            DeviceClient.Report r = client.run();
             try (var adapters = r.finalAdapters()) {
                 if (common.json) {
                     java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();

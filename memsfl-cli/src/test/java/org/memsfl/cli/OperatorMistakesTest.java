@@ -138,6 +138,17 @@ class OperatorMistakesTest {
 
     /** Issue 10: a profile the delay model cannot represent, and guard settings that cannot hold. */
     @Test
+    void aDeviceChecksItsDataBeforeReachingForTheServer() throws Exception {
+        // no server listens on port 1: the old device waited --connect-timeout for it (printing "waiting" lines) and
+        // only then failed on the server, so the typo in --data surfaced once a server was up
+        Path token = secret("data-token", "token-of-d0-0123456789\n", "rw-------");
+        Path missing = dir.resolve("no-such-data.jsonl");
+        assertBadInput(Cli.run("device", "--server", "localhost:1", "--device-id", "d0", "--partition", "0",
+                "--insecure", "--token-file", token.toString(), "--connect-timeout", "5", "--data", missing.toString()),
+                missing.toString(), "does not exist");
+    }
+
+    @Test
     void unrepresentableProfilesAndImpossibleGuardsAreRefused() throws Exception {
         Path token = secret("profile-token", "token-of-d0-0123456789\n", "rw-------");
         assertBadInput(Cli.run("device", "--server", "localhost:1", "--device-id", "d0", "--partition", "0",

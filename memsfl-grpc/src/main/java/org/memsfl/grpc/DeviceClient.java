@@ -70,6 +70,7 @@ public final class DeviceClient {
     private final SplitFederationGrpc.SplitFederationBlockingStub blocking;
     private final SplitFederationGrpc.SplitFederationStub async;
     private final Consumer<String> log;
+    private final Dataset ds; // loaded and checked before the device reaches for the server
     private final AtomicLong bytesUp = new AtomicLong();
     private final AtomicLong bytesDown = new AtomicLong();
     private final Map<String, Long> memoryBytes = new LinkedHashMap<>(); // the segment's bytes by category
@@ -77,6 +78,8 @@ public final class DeviceClient {
     /**
      * @param channel to the edge server (TLS unless the user chose plaintext); the caller owns and closes it
      * @param token   the device's bearer token
+     * @throws org.memsfl.util.BadInputException if {@code s.data()} cannot be read or has no training example; checked
+     *                                           here, before any call to the server
      */
     public DeviceClient(DeviceSettings s, Channel channel, String token, Consumer<String> log) {
         this.s = s;
@@ -84,16 +87,17 @@ public final class DeviceClient {
         this.blocking = SplitFederationGrpc.newBlockingStub(channel).withCallCredentials(creds);
         this.async = SplitFederationGrpc.newStub(channel).withCallCredentials(creds);
         this.log = msg -> log.accept(s.deviceId() + ": " + msg);
+        // local inputs first, before any network: a device with bad data must not wait for a server, nor take a slot
+        // in the fleet it cannot fill
+        this.ds = DataResolver.resolve(s.data());
+        if (ds.train().isEmpty()) {
+            throw new BadInputException("dataset " + ds.name() + " has no training example");
+        }
     }
 
     /** Trains until the server finishes; fatal errors (refused registration, lost server) are thrown. */
     public Report run() {
         long rssBefore = ProcessMemory.rssBytes();
-        // local inputs first: a device with bad data must not take a slot in the fleet it cannot fill
-        Dataset ds = DataResolver.resolve(s.data());
-        if (ds.train().isEmpty()) {
-            throw new BadInputException("dataset " + ds.name() + " has no training example");
-        }
         Assignment a = register();
         int cut = a.getCutLayer();
         log.accept(String.format(Locale.ROOT, "assigned cut %d of %d (%s); %d rounds x %d local steps, wire %s",
