@@ -63,7 +63,7 @@ final class SimRunner {
                 settings.put("generation", generation.toMap());
             }
             ReportInput input = Reports.input(title, settings, results, scale);
-            ReportWriter.write(out, input);
+            ReportWriter.write(out, input, times);
             Json.write(out.resolve("scale.json"), Map.of("model", scaleShape, "rows", input.scale(),
                     "round_time_by_policy", input.roundTimeByPolicy(),
                     "round_time_comparison", times.stream().map(t -> t.toMap()).toList()));
