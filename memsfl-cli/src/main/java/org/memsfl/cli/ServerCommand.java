@@ -9,13 +9,13 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeoutException;
-import org.memsfl.engine.DType;
 import org.memsfl.round.RoundGuards;
 import org.memsfl.grpc.DeviceTokens;
 import org.memsfl.grpc.EdgeServer;
 import org.memsfl.grpc.RunStopped;
-import org.memsfl.grpc.ServerSettings;
+import org.memsfl.grpc.ServerDeployment;
 import org.memsfl.grpc.Transport;
+import org.memsfl.settings.Defaults;
 import org.memsfl.util.BadInputException;
 import org.memsfl.util.Json;
 import picocli.CommandLine.Command;
@@ -37,30 +37,9 @@ public final class ServerCommand implements Callable<Integer> {
     int fleetSize;
 
     @Mixin
-    ModelOptions model;
+    RunOptions run;
 
-    @Mixin
-    PlanOptions plan;
-
-    @Mixin
-    RoundOptions round;
-
-    @Mixin
-    BatchOptions batch;
-
-    @Mixin
-    OptimizerOptions optimizer;
-
-    @Mixin
-    ServerOrderOptions order;
-
-    @Mixin
-    FederationOptions federation;
-
-    @Mixin
-    LoraOptions lora;
-
-    @Option(names = "--server-compute", defaultValue = "30TFLOPS", description = "This server's effective compute, which"
+    @Option(names = "--server-compute", defaultValue = Defaults.SERVER_COMPUTE, description = "This server's effective compute, which"
             + " the scheduler predicts server times with (default: ${DEFAULT-VALUE}).")
     String serverCompute;
 
@@ -72,28 +51,25 @@ public final class ServerCommand implements Callable<Integer> {
             + " (give the devices' --data).")
     String evalData;
 
-    @Option(names = "--eval-examples", defaultValue = org.memsfl.settings.Defaults.EVAL_EXAMPLES, description = "Held-out examples per evaluation (default: ${DEFAULT-VALUE}).")
-    int evalExamples;
-
-    @Option(names = "--max-chunk-bytes", defaultValue = "1048576", description = "Largest tensor chunk on the wire (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--max-chunk-bytes", defaultValue = Defaults.MAX_CHUNK_BYTES, description = "Largest tensor chunk on the wire (default: ${DEFAULT-VALUE}).")
     int maxChunkBytes;
 
-    @Option(names = "--step-timeout-s", defaultValue = "600", description = "How long a device waits for one gradient (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--step-timeout-s", defaultValue = Defaults.STEP_TIMEOUT_S, description = "How long a device waits for one gradient (default: ${DEFAULT-VALUE}).")
     long stepTimeoutS;
 
-    @Option(names = "--round-timeout-s", defaultValue = "7200",
+    @Option(names = "--round-timeout-s", defaultValue = Defaults.ROUND_TIMEOUT_S,
             description = "Seconds after a round opens until devices that have not uploaded are left out (default: ${DEFAULT-VALUE}).")
     long roundTimeoutS;
 
-    @Option(names = "--min-devices", defaultValue = "1", description = "Quorum: a round with fewer uploads is not"
+    @Option(names = "--min-devices", defaultValue = Defaults.MIN_DEVICES, description = "Quorum: a round with fewer uploads is not"
             + " aggregated (rolled back) and the server stops with exit 4; --resume continues (default: ${DEFAULT-VALUE}).")
     int minDevices;
 
-    @Option(names = "--max-num-examples", defaultValue = "1000000", description = "The largest num_examples (FedAvg"
+    @Option(names = "--max-num-examples", defaultValue = Defaults.MAX_NUM_EXAMPLES, description = "The largest num_examples (FedAvg"
             + " weight) one device may claim; an upload claiming more is refused (default: ${DEFAULT-VALUE}).")
     long maxNumExamples;
 
-    @Option(names = "--max-update-norm", defaultValue = "auto", description = "Bound on the L2 norm of a device's"
+    @Option(names = "--max-update-norm", defaultValue = Defaults.MAX_UPDATE_NORM, description = "Bound on the L2 norm of a device's"
             + " update in one round: auto (the most an honest device's AdamW can move in --local-steps steps at --lr),"
             + " 0 (off) or a number. An update above it is refused, or clipped with --clip-updates (default: ${DEFAULT-VALUE}).")
     String maxUpdateNorm;
@@ -102,12 +78,12 @@ public final class ServerCommand implements Callable<Integer> {
             + " of refusing it.")
     boolean clipUpdates;
 
-    @Option(names = "--max-loss-ratio", defaultValue = "2.0", description = "Health gate: with --eval-data, a round whose"
+    @Option(names = "--max-loss-ratio", defaultValue = Defaults.MAX_LOSS_RATIO, description = "Health gate: with --eval-data, a round whose"
             + " held-out loss is not finite or above this times the last good round's is rolled back (0: finiteness"
             + " only) (default: ${DEFAULT-VALUE}).")
     double maxLossRatio;
 
-    @Option(names = "--storage-retry-s", defaultValue = "600", description = "How long a failing checkpoint write is"
+    @Option(names = "--storage-retry-s", defaultValue = Defaults.STORAGE_RETRY_S, description = "How long a failing checkpoint write is"
             + " retried (health NOT_SERVING meanwhile) before the server stops with exit 4 (default: ${DEFAULT-VALUE}).")
     long storageRetryS;
 
@@ -133,9 +109,6 @@ public final class ServerCommand implements Callable<Integer> {
     boolean resume;
 
     @picocli.CommandLine.Mixin
-    TemplateOption template;
-
-    @picocli.CommandLine.Mixin
     GenerationOptions generation;
 
     @Option(names = "--overwrite", description = "Start over in an --out that holds an earlier run's results (without"
@@ -158,36 +131,24 @@ public final class ServerCommand implements Callable<Integer> {
         if (!resume) {
             org.memsfl.util.RunDirs.requireFresh(out, overwrite);
         }
-        ServerSettings s;
-        try {
-            s = ServerSettings.builder().setModel(model.model).setFleetSize(fleetSize).setOut(out)
-                    .optPlanShape(plan.planShape).optRounds(round.rounds).optLocalSteps(round.localSteps)
-                    .optBatchSize(batch.batchSize).optSeqLen(batch.seqLen).optLora(lora.config()).optLr(optimizer.lr)
-                    .optWarmup(optimizer.warmup).optMaxGradNorm(optimizer.maxGradNorm).optSeed(common.seed)
-                    .optPartitioner(federation.partition).optAggregation(federation.aggregation)
-                    .optScheduler(order.scheduler).optServerRecompute(order.serverRecompute)
-                    .optServerFlops(org.memsfl.fleet.Units.flops(serverCompute))
-                    .optWire(org.memsfl.split.WireFormat.parse(federation.wireDtype)).optDtype(DType.parse(model.dtype))
-                    .optCut(cut).optSafetyMargin(plan.safetyMargin)
-                    .optEvalData(evalData).optEvalExamples(evalExamples).optMaxChunkBytes(maxChunkBytes)
-                    .optStepTimeout(Duration.ofSeconds(stepTimeoutS)).optRoundTimeout(Duration.ofSeconds(roundTimeoutS))
-                    .optResume(resume).optMinDevices(minDevices).optMaxNumExamples(maxNumExamples)
-                    .optMaxUpdateNorm(updateNorm(maxUpdateNorm)).optClipUpdates(clipUpdates)
-                    .optMaxLossRatio(maxLossRatio).optStorageRetry(Duration.ofSeconds(storageRetryS))
-                    .optTemplate(template.template).optGeneration(generation.plan(common.seed)).build();
-        } catch (IllegalArgumentException e) {
-            throw new BadInputException(e.getMessage(), e);
-        }
-        org.memsfl.data.Partitioner.of(federation.partition); // a typo fails here, not after every device has registered
+        // the run's settings as simulate builds them, then this process's own
+        ServerDeployment s = UserInput.check(() -> ServerDeployment.builder(run.builder(common.seed).build())
+                .fleetSize(fleetSize).out(out).serverFlops(org.memsfl.fleet.Units.flops(serverCompute)).cut(cut)
+                .evalData(evalData).maxChunkBytes(maxChunkBytes).stepTimeout(Duration.ofSeconds(stepTimeoutS))
+                .roundTimeout(Duration.ofSeconds(roundTimeoutS)).resume(resume).minDevices(minDevices)
+                .maxNumExamples(maxNumExamples).maxUpdateNorm(updateNorm(maxUpdateNorm)).clipUpdates(clipUpdates)
+                .maxLossRatio(maxLossRatio).storageRetry(Duration.ofSeconds(storageRetryS))
+                .generation(generation.plan(common.seed)).build());
+        org.memsfl.data.Partitioner.of(s.run().partition()); // a typo fails here, not after every device has registered
         // LoRA targets under the model's own names, as every command checks them, before the token file is written
-        lora.config().forModel(org.memsfl.model.ModelResolver.resolveConfig(model.model));
+        s.run().lora().forModel(org.memsfl.model.ModelResolver.resolveConfig(s.run().model()));
         var creds = Transport.serverCredentials(insecure, cert, key);
         OperatorChecks.writableDirectory(out, "--out");
         OperatorChecks.portFree(port);
         DeviceTokens auth = tokens != null ? DeviceTokens.read(tokens) : fleetToken();
 
         System.err.printf(Locale.ROOT, "memsfl server: loading %s, %d rounds x %d local steps, fleet of %d%n",
-                model.model, round.rounds, round.localSteps, fleetSize);
+                s.run().model(), s.run().rounds(), s.run().localSteps(), fleetSize);
         try (EdgeServer server = EdgeServer.start(s, auth, creds, port, line -> System.err.println("memsfl server: " + line))) {
             Runtime.getRuntime().addShutdownHook(new Thread(server::close, "memsfl-server-shutdown"));
             System.err.printf(Locale.ROOT, "memsfl server: listening on port %d (%s, %s), waiting for %d devices%n",
@@ -209,7 +170,7 @@ public final class ServerCommand implements Callable<Integer> {
                 Map<String, Object> m = (Map<String, Object>) ((Map<String, Object>) summary.get("methods")).get("memsfl");
                 System.out.printf(Locale.ROOT, "memsfl over gRPC: %d rounds, final eval loss %s, %.1f s wall, %d B up,"
                         + " %d B down, server peak RSS %.1f MiB%nwrote %s (adapter/, metrics.jsonl, summary.json,"
-                        + " manifest.json)%n", round.rounds, m.get("final_eval_loss") == null ? "-" : m.get("final_eval_loss"),
+                        + " manifest.json)%n", s.run().rounds(), m.get("final_eval_loss") == null ? "-" : m.get("final_eval_loss"),
                         ((Number) m.get("wall_s")).doubleValue(), ((Number) m.get("bytes_up")).longValue(),
                         ((Number) m.get("bytes_down")).longValue(),
                         ((Number) m.get("server_peak_bytes")).longValue() / 1048576.0, out);

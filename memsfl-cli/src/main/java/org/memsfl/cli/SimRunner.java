@@ -8,7 +8,7 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import org.memsfl.sim.SimContext;
-import org.memsfl.sim.SimSettings;
+import org.memsfl.settings.RunSettings;
 import org.memsfl.sim.experiment.Experiment;
 import org.memsfl.sim.experiment.MethodResult;
 import org.memsfl.sim.experiment.Reports;
@@ -25,7 +25,7 @@ final class SimRunner {
     private SimRunner() {
     }
 
-    static int run(SimSettings s, List<String> methods, Path out, String scaleShape, boolean json, String title,
+    static int run(RunSettings s, List<String> methods, Path out, String scaleShape, boolean json, String title,
             TaskEvalPlan generation) {
         return run(s, methods, out, scaleShape, json, title, generation, List.of());
     }
@@ -34,7 +34,7 @@ final class SimRunner {
      * @param timeFleets further fleets (presets or files) whose modeled round times of memsfl, FCFS and sfl-v1 are
      *                   printed beside the run's own fleet at the scale shape (the demo adds a server-bound one)
      */
-    static int run(SimSettings s, List<String> methods, Path out, String scaleShape, boolean json, String title,
+    static int run(RunSettings s, List<String> methods, Path out, String scaleShape, boolean json, String title,
             TaskEvalPlan generation, List<String> timeFleets) {
         methods.forEach(org.memsfl.sim.method.Methods::of); // an unknown id exits 2 naming the known ones
         System.err.printf("memsfl: %s on %s, data %s (%s), fleet %s, %d rounds x %d local steps%n", methods, s.model(),

@@ -3,16 +3,19 @@ package org.memsfl.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
-import org.memsfl.grpc.ServerSettings;
+import org.memsfl.fleet.Units;
+import org.memsfl.grpc.ServerDeployment;
 import org.memsfl.settings.Defaults;
-import org.memsfl.sim.SimSettings;
+import org.memsfl.settings.RunSettings;
 import picocli.CommandLine;
 
 /**
  * One default per option (issue 9): simulate, server, finetune, eval and plan parse to the same batch, sequence,
- * optimizer, scheduler and LoRA values, all {@link Defaults}'; the simulator's and the edge server's settings
- * builders start from them too, and simulate's options with nothing given build exactly the builder's settings.
+ * optimizer, scheduler and LoRA values, all {@link Defaults}'; simulate's and server's options with nothing given
+ * build exactly the one settings record's builder defaults ({@link RunSettings}), and the edge server's own options
+ * exactly its process settings' builder defaults ({@link ServerDeployment}).
  */
 class SharedDefaultsTest {
 
@@ -28,49 +31,42 @@ class SharedDefaultsTest {
         FinetuneCommand finetune = parse(new FinetuneCommand(), "--out", "x");
         EvalCommand eval = parse(new EvalCommand(), "--data", "dolly");
         PlanCommand plan = parse(new PlanCommand());
-        for (BatchOptions b : new BatchOptions[] {sim.sim.batch, server.batch, finetune.dataOptions.batch,
+        for (BatchOptions b : new BatchOptions[] {sim.sim.run.batch, server.run.batch, finetune.dataOptions.batch,
                 eval.dataOptions.batch, plan.batch}) {
             assertThat(b.batchSize).isEqualTo(Defaults.batchSize()).isEqualTo(4);
             assertThat(b.seqLen).isEqualTo(Defaults.seqLen()).isEqualTo(128);
         }
-        for (OptimizerOptions o : new OptimizerOptions[] {sim.sim.optimizer, server.optimizer, finetune.optimizer}) {
+        for (OptimizerOptions o : new OptimizerOptions[] {sim.sim.run.optimizer, server.run.optimizer, finetune.optimizer}) {
             assertThat(o.lr).isEqualTo(Defaults.lr());
             assertThat(o.warmup).isEqualTo(Defaults.warmup());
             assertThat(o.maxGradNorm).isEqualTo(Defaults.maxGradNorm());
         }
-        assertThat(sim.sim.order.scheduler).isEqualTo(server.order.scheduler).isEqualTo(Defaults.SCHEDULER)
+        assertThat(sim.sim.run.order.scheduler).isEqualTo(server.run.order.scheduler).isEqualTo(Defaults.SCHEDULER)
                 .isEqualTo("exact");
-        for (LoraOptions l : new LoraOptions[] {sim.sim.lora, server.lora, finetune.loraOptions, plan.lora}) {
+        for (LoraOptions l : new LoraOptions[] {sim.sim.run.lora, server.run.lora, finetune.loraOptions, plan.lora}) {
             assertThat(l.config()).isEqualTo(Defaults.lora());
         }
-        assertThat(finetune.dataOptions.evalExamples).isEqualTo(sim.sim.evalExamples)
-                .isEqualTo(server.evalExamples).isEqualTo(Defaults.evalExamples());
+        assertThat(finetune.dataOptions.evalExamples).isEqualTo(sim.sim.run.evalExamples)
+                .isEqualTo(server.run.evalExamples).isEqualTo(Defaults.evalExamples());
     }
 
     @Test
-    void theSettingsBuildersStartFromTheSameDefaults() {
-        SimSettings sim = SimSettings.builder().build();
-        assertThat(parse(new SimulateCommand(), "--out", "x").sim.settings(0)).isEqualTo(sim);
-        ServerSettings server = ServerSettings.builder().setModel(Defaults.MODEL).setFleetSize(1).setOut(Path.of("x"))
-                .build();
-        assertThat(server.model()).isEqualTo(sim.model());
-        assertThat(server.rounds()).isEqualTo(sim.rounds());
-        assertThat(server.localSteps()).isEqualTo(sim.localSteps());
-        assertThat(server.batchSize()).isEqualTo(sim.batchSize());
-        assertThat(server.seqLen()).isEqualTo(sim.seqLen());
-        assertThat(server.lora()).isEqualTo(sim.lora());
-        assertThat(server.lr()).isEqualTo(sim.lr());
-        assertThat(server.warmup()).isEqualTo(sim.warmup());
-        assertThat(server.maxGradNorm()).isEqualTo(sim.maxGradNorm());
-        assertThat(server.seed()).isEqualTo(sim.seed());
-        assertThat(server.partitioner()).isEqualTo(sim.partition());
-        assertThat(server.aggregation()).isEqualTo(sim.aggregation());
-        assertThat(server.wire()).isEqualTo(sim.wire());
-        assertThat(server.safetyMargin()).isEqualTo(sim.safetyMargin());
-        assertThat(server.evalExamples()).isEqualTo(sim.evalExamples());
-        assertThat(server.scheduler()).isEqualTo(sim.scheduler());
-        assertThat(server.serverRecompute()).isEqualTo(sim.serverRecompute());
-        assertThat(server.dtype()).isEqualTo(sim.dtype());
-        assertThat(server.template()).isEqualTo(sim.template());
+    void simulateAndServerBuildTheOneRecordFromTheSameDefaults() {
+        RunSettings defaults = RunSettings.builder().build();
+        assertThat(parse(new SimulateCommand(), "--out", "x").sim.settings(0)).isEqualTo(defaults);
+        ServerCommand server = parse(new ServerCommand(), "--fleet-size", "2", "--out", "x");
+        assertThat(server.run.builder(0).build()).isEqualTo(defaults);
+        // the same record inside the edge server's process settings, and its own defaults as the server's options
+        ServerDeployment built = ServerDeployment.builder(defaults).fleetSize(2).out(Path.of("x")).build();
+        assertThat(built.run()).isSameAs(defaults);
+        assertThat(built.maxChunkBytes()).isEqualTo(server.maxChunkBytes).isEqualTo(1 << 20);
+        assertThat(built.stepTimeout()).isEqualTo(Duration.ofSeconds(server.stepTimeoutS));
+        assertThat(built.roundTimeout()).isEqualTo(Duration.ofSeconds(server.roundTimeoutS));
+        assertThat(built.serverFlops()).isEqualTo(Units.flops(server.serverCompute)).isEqualTo(30e12);
+        assertThat(built.guards().minDevices()).isEqualTo(server.minDevices);
+        assertThat(built.guards().maxUpdateNorm()).isEqualTo(ServerCommand.updateNorm(server.maxUpdateNorm));
+        assertThat(built.guards().maxLossRatio()).isEqualTo(server.maxLossRatio);
+        assertThat(built.maxNumExamples()).isEqualTo(server.maxNumExamples);
+        assertThat(built.storageRetry()).isEqualTo(Duration.ofSeconds(server.storageRetryS));
     }
 }

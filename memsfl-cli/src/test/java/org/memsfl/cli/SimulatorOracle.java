@@ -11,7 +11,7 @@ import org.memsfl.lora.AdapterIO;
 import org.memsfl.lora.LoraConfig;
 import org.memsfl.schedule.Policies;
 import org.memsfl.sim.SimContext;
-import org.memsfl.sim.SimSettings;
+import org.memsfl.settings.RunSettings;
 import org.memsfl.sim.method.SplitFederatedMethod;
 import org.memsfl.train.Evaluator;
 import org.memsfl.util.Json;
@@ -41,11 +41,12 @@ public final class SimulatorOracle {
     private SimulatorOracle() {
     }
 
-    static SimSettings settings(String fleetFile) {
-        return new SimSettings("stories260K", "random:gpt2-medium", "dolly", "natural", fleetFile, ROUNDS, LOCAL_STEPS,
-                "fcfs", "fedavg", BATCH_SIZE, SEQ_LEN, LORA, LR, WARMUP, MAX_GRAD_NORM, EVAL_EXAMPLES, SAFETY_MARGIN,
-                org.memsfl.split.WireFormat.FP32,
-                SEED);
+    static RunSettings settings(String fleetFile) {
+        return RunSettings.builder().model("stories260K").planShape("random:gpt2-medium").data("dolly")
+                .partition("natural").fleet(fleetFile).rounds(ROUNDS).localSteps(LOCAL_STEPS).scheduler("fcfs")
+                .aggregation("fedavg").batchSize(BATCH_SIZE).seqLen(SEQ_LEN).lora(LORA).lr(LR).warmup(WARMUP)
+                .maxGradNorm(MAX_GRAD_NORM).evalExamples(EVAL_EXAMPLES).safetyMargin(SAFETY_MARGIN)
+                .wire(org.memsfl.split.WireFormat.FP32).seed(SEED).build();
     }
 
     public static void main(String[] args) {

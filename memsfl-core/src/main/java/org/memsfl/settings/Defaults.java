@@ -6,10 +6,10 @@ import org.memsfl.lora.LoraConfig;
 
 /**
  * Every default a training run has, written once. The CLI's option groups name these constants in their
- * {@code defaultValue} (picocli needs compile-time strings, hence text), and the settings builders of the simulator
- * ({@code SimSettings.builder()}) and of the edge server ({@code ServerSettings.builder()}) start from the same values,
- * so that simulate, compare, demo, server, device and finetune agree unless told otherwise. README's option tables
- * quote these values.
+ * {@code defaultValue} (picocli needs compile-time strings, hence text), and the one settings builder
+ * ({@link RunSettings#builder()}, which the simulator runs with and the edge server holds) and the edge server's
+ * process settings builder ({@code ServerDeployment.builder}) start from the same values, so that simulate, compare,
+ * demo, server, device and finetune agree unless told otherwise. README's option tables quote these values.
  */
 public final class Defaults {
 
@@ -61,6 +61,27 @@ public final class Defaults {
     public static final String LORA_DROPOUT = "0";
     /** {@code --lora-targets}: attention projections q, k, v, o. */
     public static final String LORA_TARGETS = "q,k,v,o";
+
+    // the edge server's own (memsfl server), which its process settings builder starts from too
+
+    /** {@code --server-compute}: the server's effective compute the scheduler predicts server times with. */
+    public static final String SERVER_COMPUTE = "30TFLOPS";
+    /** {@code --max-chunk-bytes}: the largest tensor chunk on the wire (1 MiB). */
+    public static final String MAX_CHUNK_BYTES = "1048576";
+    /** {@code --step-timeout-s}: how long a device waits for one gradient. */
+    public static final String STEP_TIMEOUT_S = "600";
+    /** {@code --round-timeout-s}: seconds after a round opens until devices that have not uploaded are left out. */
+    public static final String ROUND_TIMEOUT_S = "7200";
+    /** {@code --min-devices}: the quorum of uploads a round needs to be aggregated. */
+    public static final String MIN_DEVICES = "1";
+    /** {@code --max-num-examples}: the largest FedAvg weight one device may claim. */
+    public static final String MAX_NUM_EXAMPLES = "1000000";
+    /** {@code --max-update-norm}: auto, the most an honest device's AdamW can move ({@code RoundGuards.AUTO}). */
+    public static final String MAX_UPDATE_NORM = "auto";
+    /** {@code --max-loss-ratio}: the health gate on the held-out loss against the last good round's. */
+    public static final String MAX_LOSS_RATIO = "2.0";
+    /** {@code --storage-retry-s}: how long a failing checkpoint write is retried before the server stops. */
+    public static final String STORAGE_RETRY_S = "600";
 
     private Defaults() {
     }

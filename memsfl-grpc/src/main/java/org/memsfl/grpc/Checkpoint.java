@@ -50,7 +50,7 @@ final class Checkpoint {
 
     /**
      * @param round         the core round's state ({@link org.memsfl.round.SplitServer#checkpoint})
-     * @param settings      the settings it was trained with ({@link ServerSettings#toMap()})
+     * @param settings      the settings it was trained with ({@link ServerDeployment#toMap()})
      * @param registrations each device's registration, by id
      * @param totals        running totals for summary.json
      * @param metricsLine   the completed round's line of metrics.jsonl
@@ -260,11 +260,11 @@ final class Checkpoint {
     }
 
     /** Refuses to resume with training settings other than the checkpoint's, or fewer rounds than it completed. */
-    static void requireResumable(State c, ServerSettings s) {
+    static void requireResumable(State c, ServerDeployment s) {
         Map<String, Object> now = s.toMap();
         List<String> differ = new ArrayList<>();
-        for (String k : ServerSettings.TRAINING_KEYS) {
-            if (!java.util.Objects.equals(String.valueOf(now.get(k)), String.valueOf(c.settings().get(k)))) {
+        for (String k : ServerDeployment.TRAINING_KEYS) {
+            if (!sameSetting(k, now.get(k), c.settings().get(k))) {
                 differ.add(k + " (checkpoint " + c.settings().get(k) + ", now " + now.get(k) + ")");
             }
         }
@@ -272,10 +272,27 @@ final class Checkpoint {
             throw new BadInputException("cannot resume: the settings differ from the checkpoint's in "
                     + String.join(", ", differ));
         }
-        if (c.completedRound() > s.rounds()) {
+        if (c.completedRound() > s.run().rounds()) {
             throw new BadInputException("cannot resume: the checkpoint is after round " + c.completedRound()
-                    + " but the run has " + s.rounds() + " rounds");
+                    + " but the run has " + s.run().rounds() + " rounds");
         }
+    }
+
+    /**
+     * Whether a training setting equals the checkpoint's. {@code wire_dtype} is compared as the wire format it names:
+     * checkpoints written before the one settings record stored the element type's name (F32, I8), which
+     * {@link org.memsfl.split.WireFormat#parse} reads as the {@code --wire-dtype} value now recorded (fp32, int8).
+     */
+    static boolean sameSetting(String key, Object now, Object checkpoint) {
+        if (key.equals("wire_dtype") && now != null && checkpoint != null) {
+            try {
+                return org.memsfl.split.WireFormat.parse(now.toString())
+                        == org.memsfl.split.WireFormat.parse(checkpoint.toString());
+            } catch (IllegalArgumentException e) {
+                return false; // not a wire format at all: reported as a difference
+            }
+        }
+        return java.util.Objects.equals(String.valueOf(now), String.valueOf(checkpoint));
     }
 
     private static Map<String, Tensor> prefixed(Map<String, Tensor> t, String prefix) {

@@ -39,7 +39,7 @@ public final class EdgeServer implements AutoCloseable {
     private final Consumer<String> log;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
-    private EdgeServer(ServerSettings settings, DeviceTokens tokens, ServerBuilder<?> builder, Consumer<String> log) {
+    private EdgeServer(ServerDeployment settings, DeviceTokens tokens, ServerBuilder<?> builder, Consumer<String> log) {
         this.log = log;
         // NOT_SERVING while a round cannot be saved (the coordinator retries), SERVING again when it can
         this.coordinator = new RoundCoordinator(settings, log, this::serving);
@@ -79,13 +79,13 @@ public final class EdgeServer implements AutoCloseable {
     }
 
     /** Loads the model and serves on {@code port} (0: any free port) with {@code credentials} (TLS or plaintext). */
-    public static EdgeServer start(ServerSettings settings, DeviceTokens tokens, ServerCredentials credentials, int port,
+    public static EdgeServer start(ServerDeployment settings, DeviceTokens tokens, ServerCredentials credentials, int port,
                                    Consumer<String> log) {
         return new EdgeServer(settings, tokens, Grpc.newServerBuilderForPort(port, credentials), log);
     }
 
     /** The same server on an in-process transport (tests). */
-    public static EdgeServer startInProcess(ServerSettings settings, DeviceTokens tokens, String name,
+    public static EdgeServer startInProcess(ServerDeployment settings, DeviceTokens tokens, String name,
                                             Consumer<String> log) {
         return new EdgeServer(settings, tokens, InProcessServerBuilder.forName(name), log);
     }

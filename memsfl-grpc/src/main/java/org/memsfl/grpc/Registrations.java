@@ -53,7 +53,7 @@ final class Registrations {
     record Outcome(Assignment assignment, boolean added) {
     }
 
-    private final ServerSettings s;
+    private final ServerDeployment s;
     private final CutPlanner planner;
     private final Assignment template;   // everything but the device's id, cut and reason
     private final Consumer<String> log;
@@ -62,7 +62,7 @@ final class Registrations {
     /** The longest step the delay model may predict for a registering profile (a year): beyond it a profile is wrong. */
     static final double MAX_PREDICTED_SECONDS = 365 * 86400.0;
 
-    Registrations(ServerSettings s, CutPlanner planner, Assignment template, Consumer<String> log) {
+    Registrations(ServerDeployment s, CutPlanner planner, Assignment template, Consumer<String> log) {
         this.s = s;
         this.planner = planner;
         this.template = template;
@@ -70,19 +70,19 @@ final class Registrations {
     }
 
     /** The assignment every device gets, without its id, cut and reason. */
-    static Assignment template(ServerSettings s, LoraConfig l, int numLayers, int seqLen, String modelId,
+    static Assignment template(ServerDeployment s, LoraConfig l, int numLayers, int seqLen, String modelId,
                                Map<String, String> weightHashes, String templateSha256) {
         return Assignment.newBuilder().setNumLayers(numLayers)
                 .setLora(LoraSettings.newBuilder().setRank(l.rank()).setAlpha(l.alpha()).setDropout(l.dropout())
                         .addAllTargets(l.targets()))
-                .setModelSpec(s.model()).setModelId(modelId).putAllWeightSha256(weightHashes)
-                .setRounds(s.rounds()).setLocalSteps(s.localSteps()).setBatchSize(s.batchSize()).setSeqLen(seqLen)
-                .setLr(s.lr()).setWarmupSteps(s.warmup()).setMaxGradNorm(s.maxGradNorm()).setSeed(s.seed())
-                .setPartitioner(s.partitioner()).setNumPartitions(s.fleetSize()).setWireDtype(TensorCodec.wire(s.wire().dtype()))
-                .setComputeDtype(s.dtype().name())
+                .setModelSpec(s.run().model()).setModelId(modelId).putAllWeightSha256(weightHashes)
+                .setRounds(s.run().rounds()).setLocalSteps(s.run().localSteps()).setBatchSize(s.run().batchSize()).setSeqLen(seqLen)
+                .setLr(s.run().lr()).setWarmupSteps(s.run().warmup()).setMaxGradNorm(s.run().maxGradNorm()).setSeed(s.run().seed())
+                .setPartitioner(s.run().partition()).setNumPartitions(s.fleetSize()).setWireDtype(TensorCodec.wire(s.run().wire().dtype()))
+                .setComputeDtype(s.run().dtype().name())
                 .setMaxChunkBytes(s.maxChunkBytes()).setStepTimeoutMs((int) s.stepTimeout().toMillis())
                 .setRoundTimeoutMs((int) s.roundTimeout().toMillis())
-                .setTemplate(s.template()).setTemplateSha256(templateSha256).build();
+                .setTemplate(s.run().template()).setTemplateSha256(templateSha256).build();
     }
 
     Assignment assignment(String id, int cut, String reason) {

@@ -40,7 +40,7 @@ import org.memsfl.round.CutPlanner;
 import org.memsfl.round.DevicePhase;
 import org.memsfl.round.RoundEnd;
 import org.memsfl.round.RoundRefusal;
-import org.memsfl.round.RoundSettings;
+import org.memsfl.settings.RunSettings;
 import org.memsfl.round.ServerCheckpoint;
 import org.memsfl.round.ServerDesign;
 import org.memsfl.round.ServerDevice;
@@ -72,8 +72,9 @@ final class RoundCoordinator implements AutoCloseable {
         void fail(Throwable t);
     }
 
-    private final ServerSettings s;
-    private final LoraConfig lora;       // s.lora() in the trained model's module names
+    private final ServerDeployment s;
+    private final RunSettings run;       // s.run(): what is trained, the simulator's settings record
+    private final LoraConfig lora;       // run.lora() in the trained model's module names
     private final Consumer<String> log;
     private final LoadedModel loaded;
     private final ModelConfig config;
@@ -99,49 +100,49 @@ final class RoundCoordinator implements AutoCloseable {
     private volatile int round;
 
     /** @param serving told false while the server cannot persist a round (health NOT_SERVING), true when it can again */
-    RoundCoordinator(ServerSettings s, Consumer<String> log, Consumer<Boolean> serving) {
+    RoundCoordinator(ServerDeployment s, Consumer<String> log, Consumer<Boolean> serving) {
         this.s = s;
+        this.run = s.run();
         this.log = log;
-        Engine.seed(s.seed());
+        Engine.seed(run.seed());
         long rssBeforeModel = ProcessMemory.rssBytes();
-        ModelConfig trained = ModelResolver.resolveConfig(s.model());
-        ModelConfig planConfig = s.planShape() == null ? trained : ModelResolver.resolveConfig(s.planShape());
-        MemoryModel planMemory = MemoryModel.of(planConfig, s.lora().forPlan(trained, planConfig), s.batchSize(),
-                s.seqLen());
+        ModelConfig trained = ModelResolver.resolveConfig(run.model());
+        ModelConfig planConfig = run.planShape() == null ? trained : ModelResolver.resolveConfig(run.planShape());
+        MemoryModel planMemory = MemoryModel.of(planConfig, run.lora().forPlan(trained, planConfig), run.batchSize(),
+                run.seqLen());
         CutPlanner planner;
         try {
-            planner = new CutPlanner(planMemory, s.planShape(), trained.nLayers(), s.safetyMargin(), s.cut());
+            planner = new CutPlanner(planMemory, run.planShape(), trained.nLayers(), run.safetyMargin(), s.cut());
         } catch (IllegalArgumentException e) {
             throw new BadInputException(e.getMessage(), e);
         }
-        this.lora = s.lora().forModel(trained); // the same target names as every other command
-        this.loaded = ModelResolver.resolve(s.model(), LayerRange.all(trained.nLayers()), s.dtype());
+        this.lora = run.lora().forModel(trained); // the same target names as every other command
+        this.loaded = ModelResolver.resolve(run.model(), LayerRange.all(trained.nLayers()), run.dtype());
         this.config = loaded.config();
-        this.seqLen = Math.min(s.seqLen(), config.maxSeqLen());
-        PromptEncoder encoder = TemplateSync.encoder(s.template(), s.model(), loaded, seqLen); // --template
+        this.seqLen = Math.min(run.seqLen(), config.maxSeqLen());
+        PromptEncoder encoder = TemplateSync.encoder(run.template(), run.model(), loaded, seqLen); // --template
         this.registrations = new Registrations(s, planner, Registrations.template(s, lora, config.nLayers(), seqLen,
                 loaded.id(), ModelFingerprint.of(loaded.model()), TemplateSync.sha256(encoder.template())), log);
         // one assembly budget for every stream of every device: memory follows what arrived, never what was declared
         this.codec = new TensorCodec(s.maxChunkBytes(), TensorCodec.DEFAULT_MAX_TENSOR_BYTES,
                 TensorCodec.DEFAULT_MAX_ASSEMBLY_BYTES);
         Dataset evalSet = s.evalData() == null ? null : DataResolver.resolve(s.evalData());
-        this.evalBatches = evalSet == null ? List.of() : HeldOut.batches(evalSet, encoder, s.evalExamples(),
-                s.batchSize(), seqLen);
+        this.evalBatches = evalSet == null ? List.of() : HeldOut.batches(evalSet, encoder, run.evalExamples(),
+                run.batchSize(), seqLen);
         this.taskEval = new ServerTaskEval(s, evalSet, encoder, log);
-        this.server = new SplitServer(new RoundSettings(s.rounds(), s.localSteps(), s.lr(), s.warmup(),
-                s.maxGradNorm(), s.seed()), s.guards(), ServerDesign.MEMSFL, loaded.model(), lora,
-                Aggregators.of(s.aggregation()), s.serverRecompute(), null);
-        this.delay = new DelayModel(config, lora, s.batchSize(), seqLen, s.wire().elementBytes());
+        this.server = new SplitServer(run.roundSettings(), s.guards(), ServerDesign.MEMSFL, loaded.model(), lora,
+                Aggregators.of(run.aggregation()), run.serverRecompute(), null);
+        this.delay = new DelayModel(config, lora, run.batchSize(), seqLen, run.wire().elementBytes());
         this.serverProfile = new ServerProfile(s.serverFlops(), Long.MAX_VALUE);
         this.worker = Executors.newSingleThreadExecutor(Daemons.named("memsfl-server-worker"));
         this.timer = Executors.newSingleThreadScheduledExecutor(Daemons.named("memsfl-round-timer"));
         this.records = new RunRecords(s, loaded.id(), rssBeforeModel);
-        this.shapes = new ExpectedShapes(s.batchSize(), seqLen, config.dim(), s.wire());
+        this.shapes = new ExpectedShapes(run.batchSize(), seqLen, config.dim(), run.wire());
         this.storage = new StorageRetry(s.storageRetry(), worker, timer, serving, log);
-        this.handout = new AdapterHandout(s.rounds(), registrations, this::device, worker, () -> round,
+        this.handout = new AdapterHandout(run.rounds(), registrations, this::device, worker, () -> round,
                 () -> storage.failing() ? "the server cannot save round " + round + " yet; retry" : null);
-        this.serving = new StepServing(server, new StepWire(s.batchSize(), seqLen, s.wire(), config), codec, s.wire(),
-                new StepDispatcher<>(Policies.of(s.scheduler()), s.seed()), records, worker, this::checkOpen, log);
+        this.serving = new StepServing(server, new StepWire(run.batchSize(), seqLen, run.wire(), config), codec, run.wire(),
+                new StepDispatcher<>(Policies.of(run.scheduler()), run.seed()), records, worker, this::checkOpen, log);
         if (s.resume()) {
             restore(Checkpoint.read(s.out(), lora, log));
         }
@@ -176,7 +177,7 @@ final class RoundCoordinator implements AutoCloseable {
 
     /** True when training is over and every device that trained the last round fetched its final adapters. */
     CompletableFuture<Boolean> allFetchedFinal() {
-        return onWorker(() -> round > s.rounds() && server.devices().stream().allMatch(d -> registrations.peer(d.id()).fetchedFinal
+        return onWorker(() -> round > run.rounds() && server.devices().stream().allMatch(d -> registrations.peer(d.id()).fetchedFinal
                 || d.phase() == DevicePhase.LEFT_OUT || d.missedLast()));
     }
 
@@ -204,7 +205,7 @@ final class RoundCoordinator implements AutoCloseable {
     /** Registers a device (worker thread); the fleet's last registration opens round 1. */
     Assignment register(String authenticatedId, RegisterRequest req) {
         Registrations.Outcome o = registrations.register(authenticatedId, req, server, round,
-                (profile, cut) -> delay.step(profile, serverProfile, cut, s.serverRecompute()));
+                (profile, cut) -> delay.step(profile, serverProfile, cut, run.serverRecompute()));
         if (!o.added()) {
             // the same device started again: whatever it had in flight this round is dropped, and it redoes the round
             serving.drop(authenticatedId);
@@ -251,8 +252,8 @@ final class RoundCoordinator implements AutoCloseable {
             throw Statuses.of(Status.FAILED_PRECONDITION, "round 1 has not started: " + registrations.size() + " of " + s.fleetSize()
                     + " devices registered");
         }
-        if (round > s.rounds()) {
-            throw Statuses.of(Status.FAILED_PRECONDITION, "training finished after round " + s.rounds());
+        if (round > run.rounds()) {
+            throw Statuses.of(Status.FAILED_PRECONDITION, "training finished after round " + run.rounds());
         }
     }
 
@@ -351,7 +352,7 @@ final class RoundCoordinator implements AutoCloseable {
         uploads.values().forEach(AdapterSet::close); // after encoding: a participant's next is its own upload
         uploads.clear();
         log.accept(records.roundSummary(end));
-        if (end.round() == s.rounds()) {
+        if (end.round() == run.rounds()) {
             finish();
         }
         openRound(end.round() + 1);
@@ -385,7 +386,7 @@ final class RoundCoordinator implements AutoCloseable {
         round = c.completedRound();
         log.accept("resumed after round " + round + " from " + s.out().resolve(Checkpoint.DIR) + " with "
                 + registrations.size() + " devices " + registrations.all().keySet());
-        if (round == s.rounds()) {
+        if (round == run.rounds()) {
             finish();
         }
         handout.resumedAt(round + 1);
@@ -397,18 +398,18 @@ final class RoundCoordinator implements AutoCloseable {
      * is set before anything else can fail, so a round never stays open without one.
      */
     private void openRound(int r) {
-        Map<String, org.memsfl.schedule.DeviceTiming> timings = r <= s.rounds()
+        Map<String, org.memsfl.schedule.DeviceTiming> timings = r <= run.rounds()
                 ? server.timings(delay, registrations.profiles(), serverProfile) : Map.of();
-        if (r <= s.rounds()) {
+        if (r <= run.rounds()) {
             timer.schedule(() -> worker.execute(() -> timeout(r)), s.roundTimeout().toMillis(), TimeUnit.MILLISECONDS);
         }
         round = r;
         ending = false;
         records.roundOpened();
-        if (r <= s.rounds()) {
+        if (r <= run.rounds()) {
             server.beginRound(r);
             serving.beginRound(r, timings);
-            log.accept("round " + r + "/" + s.rounds() + " open");
+            log.accept("round " + r + "/" + run.rounds() + " open");
         }
         handout.opened(r);
     }
@@ -418,7 +419,7 @@ final class RoundCoordinator implements AutoCloseable {
                 ServerTaskEval.writeFinal(taskEval, s.out()));
         log.accept(String.format(Locale.ROOT, "training %s: %d rounds in %.1f s; wrote %s (adapter/, metrics.jsonl,"
                 + " summary.json, manifest.json)", stopped == null ? "finished" : "stopped",
-                stopped == null ? s.rounds() : round - 1, records.wallSeconds(), s.out()));
+                stopped == null ? run.rounds() : round - 1, records.wallSeconds(), s.out()));
         if (stopped == null) {
             finished.complete(summary);
         }

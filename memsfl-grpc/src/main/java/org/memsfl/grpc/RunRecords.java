@@ -31,7 +31,7 @@ final class RunRecords {
     record DeviceLine(String id, int cut, long peakRss, long rssBefore, List<Integer> missedRounds) {
     }
 
-    private final ServerSettings s;
+    private final ServerDeployment s;
     private final Path metrics;
     private final long startNanos = System.nanoTime();
     private final long rssBeforeModel;
@@ -50,7 +50,7 @@ final class RunRecords {
     private Map<String, Object> stopped; // summary.json's "stopped" after an early stop, else null
 
     /** Prepares the output directory (a fresh run starts a fresh metrics.jsonl) and writes the manifest. */
-    RunRecords(ServerSettings s, String modelId, long rssBeforeModel) {
+    RunRecords(ServerDeployment s, String modelId, long rssBeforeModel) {
         this.s = s;
         this.rssBeforeModel = rssBeforeModel;
         this.metrics = s.out().resolve("metrics.jsonl");
@@ -66,7 +66,7 @@ final class RunRecords {
         manifest.put("model_id", modelId);
         manifest.put("transport", "grpc");
         manifest.put("resumed", s.resume());
-        RunManifest.write(s.out(), "server", manifest, s.seed());
+        RunManifest.write(s.out(), "server", manifest, s.run().seed());
     }
 
     void countUp(long bytes) {
@@ -118,10 +118,10 @@ final class RunRecords {
         m.put("bytes_down", bytesDown.get() - downMark);
         m.put("activation_bytes", roundActivationBytes);
         m.put("gradient_bytes", roundGradientBytes);
-        m.put("wire_dtype", s.wire().dtype().name());
+        m.put("wire_dtype", s.run().wire().dtype().name());
         m.put("server_rss_bytes", ProcessMemory.rssBytes());
         m.put("server_peak_rss_bytes", ProcessMemory.peakRssBytes());
-        m.put("scheduler", s.scheduler());
+        m.put("scheduler", s.run().scheduler());
         m.put("serve_order", end.serveOrder());
         m.put("participants", end.participants());
         m.put("dropped", end.leftOut());
@@ -131,7 +131,7 @@ final class RunRecords {
     /** The round's line on the server's log. */
     String roundSummary(RoundEnd end) {
         return String.format(java.util.Locale.ROOT, "round %d/%d: train loss %s, eval loss %s, %.1f s, %d B up, %d B"
-                + " down%s", end.round(), s.rounds(), fmt(end.trainLoss()), fmt(lastEvalLoss), roundSecondsLast(),
+                + " down%s", end.round(), s.run().rounds(), fmt(end.trainLoss()), fmt(lastEvalLoss), roundSecondsLast(),
                 roundBytesUp(), roundBytesDown(), end.leftOut().isEmpty() ? "" : ", left out " + end.leftOut());
     }
 

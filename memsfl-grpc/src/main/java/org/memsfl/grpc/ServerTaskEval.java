@@ -26,12 +26,12 @@ import org.memsfl.util.Json;
  * to each device's own held-out prompts (the prompts whose natural key the device's partition trains on), scored with
  * the dataset's task metrics over all devices and the headline metric per device. The final round's answers go to
  * {@code predictions.jsonl} and its scores to {@code metrics.json} beside {@code summary.json}, as {@code compare}
- * writes them for method {@code memsfl}. Without {@code --generate} ({@link ServerSettings#generation()} null) it does
+ * writes them for method {@code memsfl}. Without {@code --generate} ({@link ServerDeployment#generation()} null) it does
  * nothing.
  */
 final class ServerTaskEval {
 
-    private final ServerSettings s;
+    private final ServerDeployment s;
     private final Dataset ds;
     private final ExampleEncoder encoder;
     private final TaskEvalPlan plan;
@@ -39,14 +39,14 @@ final class ServerTaskEval {
     private final List<List<Example>> parts;   // null without a plan
     private TaskEvaluator.Result last;
 
-    ServerTaskEval(ServerSettings s, Dataset ds, ExampleEncoder encoder, Consumer<String> log) {
+    ServerTaskEval(ServerDeployment s, Dataset ds, ExampleEncoder encoder, Consumer<String> log) {
         this.s = s;
         this.ds = ds;
         this.encoder = encoder;
         this.plan = s.generation();
         this.log = log;
         // the partitions every device draws with the same partitioner, fleet size and seed (DeviceData)
-        this.parts = plan == null ? null : Partitioner.of(s.partitioner()).partition(ds.train(), s.fleetSize(), s.seed());
+        this.parts = plan == null ? null : Partitioner.of(s.run().partition()).partition(ds.train(), s.fleetSize(), s.run().seed());
     }
 
     /**
@@ -57,14 +57,14 @@ final class ServerTaskEval {
      */
     void afterRound(int round, LoadedModel loaded, AdapterSet global, Map<Integer, String> deviceByPartition,
             Map<String, Object> line) {
-        if (plan == null || !plan.due(round, s.rounds())) {
+        if (plan == null || !plan.due(round, s.run().rounds())) {
             return;
         }
         List<String> ids = new ArrayList<>();
         for (int i = 0; i < parts.size(); i++) {
             ids.add(deviceByPartition.getOrDefault(i, "partition-" + i));
         }
-        Map<String, List<HeldOutPrompt>> byDevice = DeviceHeldOut.split(parts, ids, ds.eval(), s.partitioner(), s.seed(),
+        Map<String, List<HeldOutPrompt>> byDevice = DeviceHeldOut.split(parts, ids, ds.eval(), s.run().partition(), s.run().seed(),
                 plan.promptsPerDevice());
         last = TaskEvaluator.evaluate(loaded.model(), global, loaded.requireTokenizer(), encoder, ds.name(), byDevice,
                 plan.settings());

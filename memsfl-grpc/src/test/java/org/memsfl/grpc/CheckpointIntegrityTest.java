@@ -27,6 +27,7 @@ import org.memsfl.engine.SafetensorsWriter;
 import org.memsfl.lora.LoraConfig;
 import org.memsfl.util.BadInputException;
 import org.memsfl.util.Json;
+import org.memsfl.settings.RunSettings;
 
 /**
  * Fault injection on the checkpoint files of a real two-round run (stories260K, two in-process devices): a damaged
@@ -47,9 +48,9 @@ class CheckpointIntegrityTest {
     static void twoRounds() throws Exception {
         Path data = InProcessFleet.tinyData(tmp.resolve("data"), 60);
         Path out = tmp.resolve("run");
-        ServerSettings s = ServerSettings.builder().setModel("stories260K").setFleetSize(2).setOut(out).optRounds(2)
-                .optLocalSteps(2).optBatchSize(2).optSeqLen(32).optCut(2).optPartitioner("iid").optSeed(5)
-                .optLora(LORA).build();
+        ServerDeployment s = ServerDeployment.builder(RunSettings.builder().model("stories260K").rounds(2).localSteps(2)
+                .batchSize(2).seqLen(32).partition("iid").seed(5).lora(LORA).build()).fleetSize(2).out(out).cut(2)
+                .build();
         try (InProcessFleet fleet = new InProcessFleet(s, List.of("a", "b"), "ckpt")) {
             var a = fleet.device("a", data.toString(), 0, null);
             var b = fleet.device("b", data.toString(), 1, null);

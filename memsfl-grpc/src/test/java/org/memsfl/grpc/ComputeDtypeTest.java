@@ -15,6 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.memsfl.engine.DType;
 import org.memsfl.lora.LoraConfig;
 import org.memsfl.util.Json;
+import org.memsfl.settings.RunSettings;
 
 /**
  * Issue 8's precision rule in the deployment: {@code server --dtype bf16} loads the server's model in bf16, sends the
@@ -30,10 +31,10 @@ class ComputeDtypeTest {
     private JsonNode run(DType compute) throws Exception {
         Path out = tmp.resolve(compute.name());
         Path data = InProcessFleet.tinyData(tmp.resolve("data"), 48);
-        ServerSettings s = ServerSettings.builder().setModel("stories260K").setFleetSize(2).setOut(out).optRounds(1)
-                .optLocalSteps(2).optBatchSize(2).optSeqLen(32).optCut(2).optSeed(5).optDtype(compute).optPartitioner("iid")
-                .optLora(new LoraConfig(4, 8, 0, List.of("q", "v"))).optEvalData(data.toString()).optEvalExamples(8)
-                .build();
+        ServerDeployment s = ServerDeployment.builder(RunSettings.builder().model("stories260K").rounds(1).localSteps(2)
+                .batchSize(2).seqLen(32).seed(5).dtype(compute).partition("iid")
+                .lora(new LoraConfig(4, 8, 0, List.of("q", "v"))).evalExamples(8).build()).fleetSize(2).out(out)
+                .cut(2).evalData(data.toString()).build();
         try (InProcessFleet fleet = new InProcessFleet(s, List.of("d0", "d1"), "dtype-" + compute)) {
             Future<DeviceClient.Report> a = fleet.device("d0", data.toString(), 0, null);
             Future<DeviceClient.Report> b = fleet.device("d1", data.toString(), 1, null);

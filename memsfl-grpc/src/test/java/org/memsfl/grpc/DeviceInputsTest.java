@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.memsfl.lora.LoraConfig;
 import org.memsfl.util.BadInputException;
+import org.memsfl.settings.RunSettings;
 
 /** A device checks its local inputs before it registers, so that its corrected restart is not locked out. */
 class DeviceInputsTest {
@@ -20,8 +21,9 @@ class DeviceInputsTest {
 
     @Test
     void aDeviceWithBadDataNeverRegisters() throws Exception {
-        ServerSettings s = ServerSettings.builder().setModel("stories260K").setFleetSize(2).setOut(tmp.resolve("out"))
-                .optLora(new LoraConfig(4, 8, 0, List.of("q", "v"))).optCut(2).build();
+        ServerDeployment s = ServerDeployment.builder(RunSettings.builder().model("stories260K")
+                .lora(new LoraConfig(4, 8, 0, List.of("q", "v"))).build()).fleetSize(2).out(tmp.resolve("out")).cut(2)
+                .build();
         try (InProcessFleet fleet = new InProcessFleet(s, List.of("a", "b"), "inputs")) {
             Path missing = tmp.resolve("no-such-data.jsonl");
             assertThatThrownBy(() -> fleet.device("a", missing.toString(), 0, null).get(2, TimeUnit.MINUTES))

@@ -31,7 +31,7 @@ import org.memsfl.lora.AdapterSet;
 import org.memsfl.lora.LoraConfig;
 import org.memsfl.schedule.Policies;
 import org.memsfl.sim.SimContext;
-import org.memsfl.sim.SimSettings;
+import org.memsfl.settings.RunSettings;
 import org.memsfl.sim.method.SplitFederatedMethod;
 import org.memsfl.train.Evaluator;
 import org.memsfl.util.Json;
@@ -65,9 +65,11 @@ class EndToEndTest {
         Fleet fleet = new Fleet("grpc-3", devices, paper.server());
         Path fleetFile = tmp.resolve("grpc-3.yaml");
         Files.writeString(fleetFile, FleetFiles.toYaml(fleet));
-        SimSettings sim = new SimSettings("stories260K", "random:gpt2-medium", "dolly", "natural", fleetFile.toString(), 2,
-                2, "fcfs", "fedavg", 2, 48, lora(dropout), 3e-3, 1, 1.0, 8, 0.1,
-                org.memsfl.split.WireFormat.FP32, 7);
+        // one settings record for both sides: the simulator runs it, the edge server holds it (with its own order)
+        RunSettings sim = RunSettings.builder().model("stories260K").planShape("random:gpt2-medium").data("dolly")
+                .partition("natural").fleet(fleetFile.toString()).rounds(2).localSteps(2).scheduler("fcfs")
+                .aggregation("fedavg").batchSize(2).seqLen(48).lora(lora(dropout)).lr(3e-3).warmup(1).maxGradNorm(1.0)
+                .evalExamples(8).safetyMargin(0.1).wire(org.memsfl.split.WireFormat.FP32).seed(7).build();
 
         // the oracle: the simulator's memsfl method, in process
         Map<String, float[]> expected;
@@ -89,10 +91,8 @@ class EndToEndTest {
         // the deployment: same settings, TLS on loopback, a token per device
         TestCerts.Files3 certs = TestCerts.generate(tmp.resolve("tls"), "memsfl test CA");
         Path out = tmp.resolve("server");
-        ServerSettings settings = ServerSettings.builder().setModel("stories260K").setFleetSize(3).setOut(out)
-                .optPlanShape("random:gpt2-medium").optRounds(2).optLocalSteps(2).optBatchSize(2).optSeqLen(48)
-                .optLora(lora(dropout)).optLr(3e-3).optWarmup(1).optMaxGradNorm(1.0).optSeed(7).optEvalData("dolly")
-                .optEvalExamples(8).optSafetyMargin(0.1).optScheduler(scheduler).build();
+        ServerDeployment settings = ServerDeployment.builder(sim.toBuilder().scheduler(scheduler).build()).fleetSize(3)
+                .out(out).evalData("dolly").build();
         Map<String, String> tokens = new LinkedHashMap<>();
         devices.forEach(d -> tokens.put(d.id(), DeviceTokens.generate()));
         List<String> logLines = java.util.Collections.synchronizedList(new ArrayList<>());

@@ -17,6 +17,7 @@ import org.memsfl.grpc.proto.GetAdaptersRequest;
 import org.memsfl.grpc.proto.SplitFederationGrpc;
 import org.memsfl.lora.LoraConfig;
 import org.memsfl.util.Json;
+import org.memsfl.settings.RunSettings;
 
 /**
  * A device that vanishes mid-round is left out of that round's aggregation when the round deadline passes (the
@@ -31,9 +32,9 @@ class FaultTest {
     void aVanishedDeviceIsLeftOutAndRejoinsNextRound() throws Exception {
         Path data = InProcessFleet.tinyData(tmp.resolve("data"), 60);
         Path out = tmp.resolve("server");
-        ServerSettings s = ServerSettings.builder().setModel("stories260K").setFleetSize(2).setOut(out).optRounds(2)
-                .optLocalSteps(2).optBatchSize(2).optSeqLen(32).optCut(2).optPartitioner("iid")
-                .optLora(new LoraConfig(4, 8, 0, List.of("q", "v"))).optRoundTimeout(Duration.ofSeconds(6)).build();
+        ServerDeployment s = ServerDeployment.builder(RunSettings.builder().model("stories260K").rounds(2).localSteps(2)
+                .batchSize(2).seqLen(32).partition("iid").lora(new LoraConfig(4, 8, 0, List.of("q", "v"))).build())
+                .fleetSize(2).out(out).cut(2).roundTimeout(Duration.ofSeconds(6)).build();
         try (InProcessFleet fleet = new InProcessFleet(s, List.of("a", "b"), "fault")) {
             // b registers and takes round 1's adapters, then goes silent: a crash in the middle of its round
             SplitFederationGrpc.SplitFederationBlockingStub b = SplitFederationGrpc.newBlockingStub(fleet.channel())

@@ -21,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.memsfl.grpc.proto.GetAdaptersRequest;
 import org.memsfl.grpc.proto.SplitFederationGrpc;
 import org.memsfl.lora.LoraConfig;
+import org.memsfl.settings.RunSettings;
 
 /**
  * A full disk, for real, through a file-system seam: the server's {@code --out} lies on an in-memory file system
@@ -41,10 +42,10 @@ class FullDiskTest {
         try (FileSystem fs = Jimfs.newFileSystem(Configuration.unix().toBuilder().setBlockSize(4096)
                 .setMaxSize(64L << 20).build())) {
             Path out = fs.getPath("/run/server");
-            ServerSettings s = ServerSettings.builder().setModel("stories260K").setFleetSize(1).setOut(out)
-                    .optRounds(2).optLocalSteps(1).optBatchSize(2).optSeqLen(32).optCut(2).optPartitioner("iid")
-                    .optLora(new LoraConfig(4, 8, 0, List.of("q", "v"))).optStorageRetry(Duration.ofMinutes(2))
-                    .build();
+            ServerDeployment s = ServerDeployment.builder(RunSettings.builder().model("stories260K").rounds(2)
+                    .localSteps(1).batchSize(2).seqLen(32).partition("iid")
+                    .lora(new LoraConfig(4, 8, 0, List.of("q", "v"))).build()).fleetSize(1).out(out).cut(2)
+                    .storageRetry(Duration.ofMinutes(2)).build();
             try (InProcessFleet fleet = new InProcessFleet(s, List.of("a"), "enospc")) {
                 Path filler = fs.getPath("/run/filler");
                 long free = Files.getFileStore(out).getUnallocatedSpace();

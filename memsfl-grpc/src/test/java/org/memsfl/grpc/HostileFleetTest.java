@@ -38,6 +38,7 @@ import org.memsfl.model.ModelResolver;
 import org.memsfl.round.RoundSettings;
 import org.memsfl.round.SplitDevice;
 import org.memsfl.util.Json;
+import org.memsfl.settings.RunSettings;
 
 /**
  * Issue 10's "trusting device claims" row over the wire: a registered device that trains its local steps like any
@@ -53,10 +54,10 @@ class HostileFleetTest {
 
     private static final LoraConfig LORA = new LoraConfig(4, 8, 0, List.of("q", "v"));
 
-    private ServerSettings settings(Path out) {
-        return ServerSettings.builder().setModel("stories260K").setFleetSize(3).setOut(out).optRounds(2)
-                .optLocalSteps(2).optBatchSize(2).optSeqLen(32).optCut(2).optPartitioner("iid").optSeed(4)
-                .optLora(LORA).optRoundTimeout(Duration.ofSeconds(12)).optStepTimeout(Duration.ofSeconds(10)).build();
+    private ServerDeployment settings(Path out) {
+        return ServerDeployment.builder(RunSettings.builder().model("stories260K").rounds(2).localSteps(2)
+                .batchSize(2).seqLen(32).partition("iid").seed(4).lora(LORA).build()).fleetSize(3).out(out).cut(2)
+                .roundTimeout(Duration.ofSeconds(12)).stepTimeout(Duration.ofSeconds(10)).build();
     }
 
     @Test

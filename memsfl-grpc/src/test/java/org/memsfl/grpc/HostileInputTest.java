@@ -34,6 +34,7 @@ import org.memsfl.grpc.proto.PutAdaptersReply;
 import org.memsfl.grpc.proto.SplitFederationGrpc;
 import org.memsfl.grpc.proto.TensorChunk;
 import org.memsfl.lora.LoraConfig;
+import org.memsfl.settings.RunSettings;
 
 /**
  * Every kind of bad activation or upload gets its own status and description, ends only the offending call, and the
@@ -56,9 +57,9 @@ class HostileInputTest {
     @BeforeAll
     static void start() {
         String name = InProcessServerBuilder.generateName();
-        ServerSettings s = ServerSettings.builder().setModel("stories260K").setFleetSize(1).setOut(tmp.resolve("out"))
-                .optLora(new LoraConfig(4, 8, 0, List.of("q", "v"))).optCut(2).optBatchSize(B).optSeqLen(16)
-                .optLocalSteps(3).optRounds(1).optMaxChunkBytes(4096).build();
+        ServerDeployment s = ServerDeployment.builder(RunSettings.builder().model("stories260K")
+                .lora(new LoraConfig(4, 8, 0, List.of("q", "v"))).batchSize(B).seqLen(16).localSteps(3).rounds(1)
+                .build()).fleetSize(1).out(tmp.resolve("out")).cut(2).maxChunkBytes(4096).build();
         server = EdgeServer.startInProcess(s, DeviceTokens.of(Map.of("d0", TOKEN, "d1", TOKEN_D1)), name,
                 line -> System.err.println("[hostile] " + line));
         channel = InProcessChannelBuilder.forName(name).build();

@@ -26,7 +26,7 @@ final class InProcessFleet implements AutoCloseable {
     private final ExecutorService pool = Executors.newCachedThreadPool();
     private final List<ManagedChannel> channels = new ArrayList<>();
 
-    InProcessFleet(ServerSettings s, List<String> deviceIds, String tag) {
+    InProcessFleet(ServerDeployment s, List<String> deviceIds, String tag) {
         deviceIds.forEach(id -> tokens.put(id, "token-" + id + "-0123456789"));
         logger = line -> {
             log.add(line);

@@ -45,7 +45,7 @@ import org.memsfl.metrics.Prediction;
 import org.memsfl.metrics.PredictionsFile;
 import org.memsfl.schedule.Policies;
 import org.memsfl.sim.SimContext;
-import org.memsfl.sim.SimSettings;
+import org.memsfl.settings.RunSettings;
 import org.memsfl.sim.method.RoundOutcome;
 import org.memsfl.sim.method.SplitFederatedMethod;
 import org.memsfl.train.TaskEvalPlan;
@@ -83,8 +83,11 @@ class OneRoundTwoTransportsTest {
         Files.writeString(fleetFile, FleetFiles.toYaml(fleet));
         // a small prompt/response file: loading Dolly on every device would eat the round deadline on a busy machine
         String data = InProcessFleet.tinyData(tmp.resolve("data"), 90).toString();
-        SimSettings sim = new SimSettings("stories260K", "random:gpt2-medium", data, "iid", fleetFile.toString(), 2,
-                2, SCHEDULER, "fedavg", 2, 48, LORA, 3e-3, 1, 1.0, 8, 0.1, org.memsfl.split.WireFormat.FP32, 7);
+        // one settings record, which the simulator runs and the edge server holds
+        RunSettings sim = RunSettings.builder().model("stories260K").planShape("random:gpt2-medium").data(data)
+                .partition("iid").fleet(fleetFile.toString()).rounds(2).localSteps(2).scheduler(SCHEDULER)
+                .aggregation("fedavg").batchSize(2).seqLen(48).lora(LORA).lr(3e-3).warmup(1).maxGradNorm(1.0)
+                .evalExamples(8).safetyMargin(0.1).wire(org.memsfl.split.WireFormat.FP32).seed(7).build();
 
         // generation-based evaluation of the final round on both sides: 2 held-out prompts per device, 8 new tokens
         TaskEvalPlan generation = new TaskEvalPlan(TaskEvaluator.Settings.greedy(8, 4), 2, 0);
@@ -110,11 +113,8 @@ class OneRoundTwoTransportsTest {
 
         // over gRPC (in-process transport): the late device registers, stays silent in round 1, rejoins at round 2
         Path out = tmp.resolve("server");
-        ServerSettings settings = ServerSettings.builder().setModel("stories260K").setFleetSize(3).setOut(out)
-                .optPlanShape("random:gpt2-medium").optRounds(2).optLocalSteps(2).optBatchSize(2).optSeqLen(48)
-                .optLora(LORA).optLr(3e-3).optWarmup(1).optMaxGradNorm(1.0).optSeed(7).optEvalData(data)
-                .optEvalExamples(8).optSafetyMargin(0.1).optScheduler(SCHEDULER).optPartitioner("iid")
-                .optRoundTimeout(Duration.ofSeconds(60)).optGeneration(generation).build();
+        ServerDeployment settings = ServerDeployment.builder(sim).fleetSize(3).out(out).evalData(data)
+                .roundTimeout(Duration.ofSeconds(60)).generation(generation).build();
         Turnstile turnstile = new Turnstile(expectedOrder);
         ExecutorService pool = Executors.newCachedThreadPool();
         List<ManagedChannel> channels = new ArrayList<>();

@@ -23,6 +23,7 @@ import org.memsfl.grpc.proto.SplitFederationGrpc;
 import org.memsfl.lora.AdapterSet;
 import org.memsfl.lora.LoraConfig;
 import org.memsfl.util.Json;
+import org.memsfl.settings.RunSettings;
 
 /**
  * Issue 10's restart, quorum and profile rows against the real edge server and device clients (in-process
@@ -36,10 +37,17 @@ class RestartAndQuorumTest {
     @TempDir
     Path tmp;
 
-    private ServerSettings.Builder settings(Path out) {
-        return ServerSettings.builder().setModel("stories260K").setFleetSize(2).setOut(out).optRounds(2)
-                .optLocalSteps(3).optBatchSize(2).optSeqLen(32).optCut(2).optPartitioner("iid").optSeed(3)
-                .optLora(new LoraConfig(4, 8, 0, List.of("q", "v")));
+    private static RunSettings.Builder run() {
+        return RunSettings.builder().model("stories260K").rounds(2).localSteps(3).batchSize(2).seqLen(32)
+                .partition("iid").seed(3).lora(new LoraConfig(4, 8, 0, List.of("q", "v")));
+    }
+
+    private ServerDeployment.Builder settings(Path out) {
+        return settings(out, run().build());
+    }
+
+    private ServerDeployment.Builder settings(Path out, RunSettings run) {
+        return ServerDeployment.builder(run).fleetSize(2).out(out).cut(2);
     }
 
     /** A device whose process dies: its thread is interrupted and its channel cut; it gives up within 5 s. */
@@ -57,7 +65,7 @@ class RestartAndQuorumTest {
     void aDeviceKilledInsideARoundRejoinsItWithoutWaitingForTheDeadline() throws Exception {
         Path data = InProcessFleet.tinyData(tmp.resolve("data"), 60);
         Path out = tmp.resolve("server");
-        ServerSettings s = settings(out).optRoundTimeout(Duration.ofSeconds(300)).build();
+        ServerDeployment s = settings(out).roundTimeout(Duration.ofSeconds(300)).build();
         ExecutorService pool = Executors.newCachedThreadPool();
         List<ManagedChannel> channels = new ArrayList<>();
         try (InProcessFleet fleet = new InProcessFleet(s, List.of("a", "b"), "restart")) {
@@ -95,7 +103,7 @@ class RestartAndQuorumTest {
     void afterACrashAndResumeRestartedDevicesRegisterAgainAndTrainingContinues() throws Exception {
         Path data = InProcessFleet.tinyData(tmp.resolve("data"), 60);
         Path out = tmp.resolve("server");
-        ServerSettings s = settings(out).optRounds(3).build();
+        ServerDeployment s = settings(out, run().rounds(3).build()).build();
         ExecutorService pool = Executors.newCachedThreadPool();
         List<ManagedChannel> channels = new ArrayList<>();
         InProcessFleet first = new InProcessFleet(s, List.of("a", "b"), "crash");
@@ -142,7 +150,7 @@ class RestartAndQuorumTest {
     void aRoundBelowTheQuorumStopsTheServerWithItsReason() throws Exception {
         Path data = InProcessFleet.tinyData(tmp.resolve("data"), 60);
         Path out = tmp.resolve("server");
-        ServerSettings s = settings(out).optMinDevices(2).optRoundTimeout(Duration.ofSeconds(6)).build();
+        ServerDeployment s = settings(out).minDevices(2).roundTimeout(Duration.ofSeconds(6)).build();
         try (InProcessFleet fleet = new InProcessFleet(s, List.of("a", "b"), "quorum")) {
             // b registers, then is never heard of again
             SplitFederationGrpc.newBlockingStub(fleet.channel())
@@ -176,7 +184,7 @@ class RestartAndQuorumTest {
     @Test
     void aProfileTheDelayModelCannotRepresentIsRefusedAndTheFleetStillOpens() throws Exception {
         Path out = tmp.resolve("server");
-        try (InProcessFleet fleet = new InProcessFleet(settings(out).setFleetSize(1).build(), List.of("a"), "profile")) {
+        try (InProcessFleet fleet = new InProcessFleet(settings(out).fleetSize(1).build(), List.of("a"), "profile")) {
             SplitFederationGrpc.SplitFederationBlockingStub a = SplitFederationGrpc.newBlockingStub(fleet.channel())
                     .withCallCredentials(new DeviceCredentials("a", fleet.tokens.get("a")))
                     .withDeadlineAfter(30, TimeUnit.SECONDS);

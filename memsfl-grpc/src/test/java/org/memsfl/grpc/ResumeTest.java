@@ -21,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.memsfl.lora.AdapterSet;
 import org.memsfl.lora.LoraConfig;
 import org.memsfl.util.Json;
+import org.memsfl.settings.RunSettings;
 
 /**
  * The server is stopped right after a round (devices may be mid-way into the next) and started again with
@@ -34,10 +35,10 @@ class ResumeTest {
     @TempDir
     Path tmp;
 
-    private ServerSettings settings(Path out) {
-        return ServerSettings.builder().setModel("stories260K").setFleetSize(2).setOut(out).optRounds(3)
-                .optLocalSteps(3).optBatchSize(2).optSeqLen(32).optCut(2).optPartitioner("iid").optSeed(11)
-                .optLora(new LoraConfig(4, 8, 0.1, List.of("q", "v", "o"))).build();
+    private ServerDeployment settings(Path out) {
+        return ServerDeployment.builder(RunSettings.builder().model("stories260K").rounds(3).localSteps(3)
+                .batchSize(2).seqLen(32).partition("iid").seed(11)
+                .lora(new LoraConfig(4, 8, 0.1, List.of("q", "v", "o"))).build()).fleetSize(2).out(out).cut(2).build();
     }
 
     private static final Map<String, String> TOKENS = Map.of("a", "token-of-a-0123456789", "b", "token-of-b-0123456789");

@@ -24,6 +24,7 @@ import org.memsfl.grpc.proto.DeviceProfile;
 import org.memsfl.grpc.proto.RegisterRequest;
 import org.memsfl.grpc.proto.SplitFederationGrpc;
 import org.memsfl.lora.LoraConfig;
+import org.memsfl.settings.RunSettings;
 
 /** Tokens, TLS trust and registration rules: who is refused, with which status. */
 class SecurityTest {
@@ -41,8 +42,9 @@ class SecurityTest {
     @BeforeAll
     static void start() {
         name = InProcessServerBuilder.generateName();
-        ServerSettings s = ServerSettings.builder().setModel("stories260K").setFleetSize(3).setOut(tmp.resolve("out"))
-                .optLora(new LoraConfig(4, 8, 0, List.of("q", "v"))).optCut(2).optBatchSize(2).optSeqLen(16).build();
+        ServerDeployment s = ServerDeployment.builder(RunSettings.builder().model("stories260K")
+                .lora(new LoraConfig(4, 8, 0, List.of("q", "v"))).batchSize(2).seqLen(16).build()).fleetSize(3)
+                .out(tmp.resolve("out")).cut(2).build();
         server = EdgeServer.startInProcess(s, DeviceTokens.of(TOKENS), name, line -> System.err.println("[sec] " + line));
         channel = InProcessChannelBuilder.forName(name).build();
     }
@@ -121,8 +123,9 @@ class SecurityTest {
     void untrustedCertificatesAndPlaintextAreRefused() throws Exception {
         TestCerts.Files3 real = TestCerts.generate(tmp.resolve("real"), "real CA");
         TestCerts.Files3 other = TestCerts.generate(tmp.resolve("other"), "other CA");
-        ServerSettings s = ServerSettings.builder().setModel("stories260K").setFleetSize(1).setOut(tmp.resolve("tls-out"))
-                .optLora(new LoraConfig(4, 8, 0, List.of("q", "v"))).optCut(2).build();
+        ServerDeployment s = ServerDeployment.builder(RunSettings.builder().model("stories260K")
+                .lora(new LoraConfig(4, 8, 0, List.of("q", "v"))).build()).fleetSize(1).out(tmp.resolve("tls-out"))
+                .cut(2).build();
         try (EdgeServer tls = EdgeServer.start(s, DeviceTokens.of(Map.of("d0", TOKENS.get("d0"))),
                 Transport.serverCredentials(false, real.cert(), real.key()), 0, line -> { })) {
             String target = "localhost:" + tls.port();

@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.memsfl.lora.LoraConfig;
+import org.memsfl.settings.RunSettings;
 
 /**
  * A checkpoint that cannot be written (the file-system fault is real: the generation's file name is taken by a
@@ -27,10 +28,10 @@ class StorageFaultTest {
     @TempDir
     Path tmp;
 
-    private ServerSettings settings(Path out, Duration retry) {
-        return ServerSettings.builder().setModel("stories260K").setFleetSize(1).setOut(out).optRounds(2)
-                .optLocalSteps(1).optBatchSize(2).optSeqLen(32).optCut(2).optPartitioner("iid")
-                .optLora(new LoraConfig(4, 8, 0, List.of("q", "v"))).optStorageRetry(retry).build();
+    private ServerDeployment settings(Path out, Duration retry) {
+        return ServerDeployment.builder(RunSettings.builder().model("stories260K").rounds(2).localSteps(1)
+                .batchSize(2).seqLen(32).partition("iid").lora(new LoraConfig(4, 8, 0, List.of("q", "v"))).build())
+                .fleetSize(1).out(out).cut(2).storageRetry(retry).build();
     }
 
     /** Makes the checkpoint of round 1 impossible to write until the returned directory is removed. */

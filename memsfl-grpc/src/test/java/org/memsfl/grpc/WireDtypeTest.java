@@ -15,6 +15,7 @@ import org.memsfl.model.ModelResolver;
 import org.memsfl.split.WireFormat;
 import org.memsfl.lora.LoraConfig;
 import org.memsfl.util.Json;
+import org.memsfl.settings.RunSettings;
 
 /**
  * Activations and gradients in fp16 or bf16 take exactly half the bytes of fp32 (same batches, so same shapes), in
@@ -28,9 +29,9 @@ class WireDtypeTest {
 
     private JsonNode run(WireFormat wire) throws Exception {
         Path out = tmp.resolve(wire.name());
-        ServerSettings s = ServerSettings.builder().setModel("stories260K").setFleetSize(2).setOut(out).optRounds(2)
-                .optLocalSteps(3).optBatchSize(4).optSeqLen(64).optCut(2).optSeed(3).optWire(wire)
-                .optLora(new LoraConfig(4, 8, 0, List.of("q", "v"))).optEvalData("dolly").optEvalExamples(32).build();
+        ServerDeployment s = ServerDeployment.builder(RunSettings.builder().model("stories260K").rounds(2).localSteps(3)
+                .batchSize(4).seqLen(64).seed(3).wire(wire).lora(new LoraConfig(4, 8, 0, List.of("q", "v")))
+                .evalExamples(32).build()).fleetSize(2).out(out).cut(2).evalData("dolly").build();
         try (InProcessFleet fleet = new InProcessFleet(s, List.of("d0", "d1"), "wire-" + wire)) {
             Future<DeviceClient.Report> a = fleet.device("d0", "dolly", 0, null);
             Future<DeviceClient.Report> b = fleet.device("d1", "dolly", 1, null);

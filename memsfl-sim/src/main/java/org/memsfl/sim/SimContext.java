@@ -30,6 +30,7 @@ import org.memsfl.plan.Plan;
 import org.memsfl.plan.Planner;
 import org.memsfl.round.CutPlanner;
 import org.memsfl.round.DeviceData;
+import org.memsfl.settings.RunSettings;
 import org.memsfl.util.BadInputException;
 
 /**
@@ -38,7 +39,7 @@ import org.memsfl.util.BadInputException;
  */
 public final class SimContext implements AutoCloseable {
 
-    private final SimSettings settings;
+    private final RunSettings settings;
     private final LoadedModel loaded;
     private final Fleet fleet;
     private final Plan plan;
@@ -51,7 +52,7 @@ public final class SimContext implements AutoCloseable {
     private final List<List<Example>> trainParts;
     private final PromptEncoder encoder;
 
-    public SimContext(SimSettings s) {
+    public SimContext(RunSettings s) {
         this.settings = s;
         this.fleet = Fleets.resolve(s.fleet());
         Dataset ds = DataResolver.resolve(s.data());
@@ -121,7 +122,7 @@ public final class SimContext implements AutoCloseable {
         return settings.lora().forModel(loaded.config());
     }
 
-    public SimSettings settings() {
+    public RunSettings settings() {
         return settings;
     }
 

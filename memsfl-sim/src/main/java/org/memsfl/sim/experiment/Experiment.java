@@ -14,7 +14,7 @@ import org.memsfl.model.ModelResolver;
 import org.memsfl.plan.Plan;
 import org.memsfl.plan.Planner;
 import org.memsfl.sim.SimContext;
-import org.memsfl.sim.SimSettings;
+import org.memsfl.settings.RunSettings;
 import org.memsfl.sim.method.CostInputs;
 import org.memsfl.sim.method.FederatedMethod;
 import org.memsfl.sim.method.MethodSpec;
@@ -67,7 +67,7 @@ public final class Experiment {
 
     /** Runs the named methods; {@code onRound} is told of every finished round (progress bars). */
     public List<MethodResult> run(List<String> methods, Consumer<RoundMetrics> onRound) {
-        SimSettings s = ctx.settings();
+        RunSettings s = ctx.settings();
         RunManifest.write(out, "simulate", settingsWithPlan(), s.seed());
         Path metrics = out.resolve("metrics.jsonl");
         try {
@@ -115,7 +115,7 @@ public final class Experiment {
      * @return the warm-up's seconds (reported, counted in no method's wall time)
      */
     private double warmUp() {
-        SimSettings s = ctx.settings();
+        RunSettings s = ctx.settings();
         long start = System.nanoTime();
         Engine.seed(s.seed());
         List<String> all = ctx.participants().stream().map(org.memsfl.fleet.DeviceProfile::id).toList();
@@ -130,7 +130,7 @@ public final class Experiment {
     }
 
     private MethodResult runOne(String name, Path metrics, Consumer<RoundMetrics> onRound) {
-        SimSettings s = ctx.settings();
+        RunSettings s = ctx.settings();
         Engine.seed(s.seed());
         MemoryModel mm = ctx.memoryModel();
         RoundClock clock = new RoundClock(ctx.loaded().config(), ctx.lora(), ctx.delayModel(), ctx.fleet(), s.localSteps(),
@@ -207,7 +207,7 @@ public final class Experiment {
      * devices are judged (fedlora: those that cannot hold the whole model).
      */
     private CostInputs planShapeCosts() {
-        SimSettings s = ctx.settings();
+        RunSettings s = ctx.settings();
         ModelConfig shape = s.planShape() == null ? ctx.loaded().config() : ModelResolver.resolveConfig(s.planShape());
         MemoryModel mm = MemoryModel.of(shape, s.lora().forPlan(ctx.loaded().config(), shape), s.batchSize(), s.seqLen());
         Plan p = Planner.plan(mm, ctx.fleet(), s.safetyMargin());

@@ -15,7 +15,7 @@ import org.memsfl.plan.Planner;
 import org.memsfl.schedule.Policies;
 import org.memsfl.schedule.RoundResult;
 import org.memsfl.schedule.ServerSlot;
-import org.memsfl.sim.SimSettings;
+import org.memsfl.settings.RunSettings;
 import org.memsfl.sim.method.CostInputs;
 import org.memsfl.sim.method.MethodSpec;
 import org.memsfl.sim.method.Methods;
@@ -32,13 +32,13 @@ public final class ScaleStudy {
     private final String modelSpec;
     private final ModelConfig model;
     private final Fleet fleet;
-    private final SimSettings s;
+    private final RunSettings s;
     private final Plan plan;
     private final MemoryModel memory;
     private final org.memsfl.lora.LoraConfig lora;
     private final RoundClock clock;
 
-    public ScaleStudy(String modelSpec, Fleet fleet, SimSettings s) {
+    public ScaleStudy(String modelSpec, Fleet fleet, RunSettings s) {
         this.modelSpec = modelSpec;
         this.model = ModelResolver.resolveConfig(modelSpec);
         this.fleet = fleet;

@@ -25,7 +25,7 @@ import org.memsfl.schedule.StepDispatcher;
 import org.memsfl.sim.ClientData;
 import org.memsfl.sim.SimContext;
 import org.memsfl.quant.WeightStorage;
-import org.memsfl.sim.SimSettings;
+import org.memsfl.settings.RunSettings;
 import org.memsfl.split.ActivationPayload;
 import org.memsfl.split.GradientPayload;
 import org.memsfl.split.WireFormat;
@@ -75,7 +75,7 @@ public final class SplitFederatedMethod implements FederatedMethod {
     public SplitFederatedMethod(Variant variant, SimContext ctx, AggregationStrategy aggregation, SchedulingPolicy policy) {
         this.design = variant.design();
         this.ctx = ctx;
-        SimSettings s = ctx.settings();
+        RunSettings s = ctx.settings();
         this.wire = s.wire();
         DecoderModel model = ctx.loaded().model();
         int n = model.config().nLayers();

@@ -18,7 +18,7 @@ import org.memsfl.fed.Aggregators;
 import org.memsfl.lora.LoraConfig;
 import org.memsfl.schedule.Policies;
 import org.memsfl.sim.SimContext;
-import org.memsfl.sim.SimSettings;
+import org.memsfl.settings.RunSettings;
 import org.memsfl.sim.method.SplitFederatedMethod;
 import org.memsfl.util.Json;
 import org.memsfl.metrics.Prediction;
@@ -41,10 +41,12 @@ class ExperimentTest {
         ctx.close();
     }
 
-    static SimSettings settings() {
-        return new SimSettings("stories260K", "random:gpt2-medium", "dolly", "natural", "paper-5", 2, 2, "exact", "fedavg",
-                2, 48, new LoraConfig(4, 8, 0, List.of("q", "v")), 3e-3, 1, 1.0, 8, 0.1,
-                org.memsfl.split.WireFormat.FP32, 7);
+    static RunSettings settings() {
+        return RunSettings.builder().model("stories260K").planShape("random:gpt2-medium").data("dolly")
+                .partition("natural").fleet("paper-5").rounds(2).localSteps(2).scheduler("exact").aggregation("fedavg")
+                .batchSize(2).seqLen(48).lora(new LoraConfig(4, 8, 0, List.of("q", "v"))).lr(3e-3).warmup(1)
+                .maxGradNorm(1.0).evalExamples(8).safetyMargin(0.1).wire(org.memsfl.split.WireFormat.FP32).seed(7)
+                .build();
     }
 
     @Test
