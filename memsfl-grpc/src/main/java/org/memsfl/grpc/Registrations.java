@@ -72,17 +72,18 @@ final class Registrations {
     /** The assignment every device gets, without its id, cut and reason. */
     static Assignment template(ServerDeployment s, LoraConfig l, int numLayers, int seqLen, String modelId,
                                Map<String, String> weightHashes, String templateSha256) {
+        org.memsfl.settings.RunSettings r = s.run();
         return Assignment.newBuilder().setNumLayers(numLayers)
                 .setLora(LoraSettings.newBuilder().setRank(l.rank()).setAlpha(l.alpha()).setDropout(l.dropout())
                         .addAllTargets(l.targets()))
-                .setModelSpec(s.run().model()).setModelId(modelId).putAllWeightSha256(weightHashes)
-                .setRounds(s.run().rounds()).setLocalSteps(s.run().localSteps()).setBatchSize(s.run().batchSize()).setSeqLen(seqLen)
-                .setLr(s.run().lr()).setWarmupSteps(s.run().warmup()).setMaxGradNorm(s.run().maxGradNorm()).setSeed(s.run().seed())
-                .setPartitioner(s.run().partition()).setNumPartitions(s.fleetSize()).setWireDtype(TensorCodec.wire(s.run().wire().dtype()))
-                .setComputeDtype(s.run().dtype().name())
+                .setModelSpec(r.model()).setModelId(modelId).putAllWeightSha256(weightHashes)
+                .setRounds(r.rounds()).setLocalSteps(r.localSteps()).setBatchSize(r.batchSize()).setSeqLen(seqLen)
+                .setLr(r.lr()).setWarmupSteps(r.warmup()).setMaxGradNorm(r.maxGradNorm()).setSeed(r.seed())
+                .setPartitioner(r.partition()).setNumPartitions(s.fleetSize()).setWireDtype(TensorCodec.wire(r.wire().dtype()))
+                .setComputeDtype(r.dtype().name())
                 .setMaxChunkBytes(s.maxChunkBytes()).setStepTimeoutMs((int) s.stepTimeout().toMillis())
                 .setRoundTimeoutMs((int) s.roundTimeout().toMillis())
-                .setTemplate(s.run().template()).setTemplateSha256(templateSha256).build();
+                .setTemplate(r.template()).setTemplateSha256(templateSha256).build();
     }
 
     Assignment assignment(String id, int cut, String reason) {

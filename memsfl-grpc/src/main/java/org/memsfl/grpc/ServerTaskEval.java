@@ -46,7 +46,8 @@ final class ServerTaskEval {
         this.plan = s.generation();
         this.log = log;
         // the partitions every device draws with the same partitioner, fleet size and seed (DeviceData)
-        this.parts = plan == null ? null : Partitioner.of(s.run().partition()).partition(ds.train(), s.fleetSize(), s.run().seed());
+        this.parts = plan == null ? null
+                : Partitioner.of(s.run().partition()).partition(ds.train(), s.fleetSize(), s.run().seed());
     }
 
     /**
@@ -64,8 +65,8 @@ final class ServerTaskEval {
         for (int i = 0; i < parts.size(); i++) {
             ids.add(deviceByPartition.getOrDefault(i, "partition-" + i));
         }
-        Map<String, List<HeldOutPrompt>> byDevice = DeviceHeldOut.split(parts, ids, ds.eval(), s.run().partition(), s.run().seed(),
-                plan.promptsPerDevice());
+        Map<String, List<HeldOutPrompt>> byDevice = DeviceHeldOut.split(parts, ids, ds.eval(), s.run().partition(),
+                s.run().seed(), plan.promptsPerDevice());
         last = TaskEvaluator.evaluate(loaded.model(), global, loaded.requireTokenizer(), encoder, ds.name(), byDevice,
                 plan.settings());
         log.accept("round " + round + ": task metrics " + last.metrics() + " over " + last.predictions().size()
