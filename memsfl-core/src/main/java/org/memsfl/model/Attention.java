@@ -14,6 +14,13 @@ import org.bytedeco.pytorch.global.torch;
  * both families. With a window W, query position p sees key positions j with {@code p - W < j <= p} (a banded causal
  * mask, the same rule as transformers' sliding-window mask), so the result is exact at any length. Attention-logit
  * soft-capping (Gemma-2) needs the logits themselves, so that case runs the attention unfused.
+ *
+ * <p>bf16 and fp16 also run unfused while the (B, heads, T, keys) float32 scores stay within
+ * {@link #UNFUSED_SCORE_BYTES}: libtorch's fused CPU kernel falls back to a scalar reduced-precision GEMM there
+ * (13x slower than two oneDNN batched GEMMs at B=4, 12 heads, T=128, head_dim 64, forward and backward, measured
+ * with {@code ./memsfl bench step}). The unfused form is transformers' "eager" attention: scores in the compute
+ * dtype, softmax in float32, probabilities cast back before the product with v. Longer inputs keep the fused
+ * kernel, whose memory does not grow with T^2.
  */
 final class Attention {
 
@@ -26,7 +33,17 @@ final class Attention {
         static final Spec PLAIN = new Spec(Double.NaN, 0, 0);
     }
 
+    /** Largest float32 score tensor (B, heads, T, keys) the unfused half-precision path may build: 64 MiB. */
+    static final long UNFUSED_SCORE_BYTES = 64L << 20;
+
     private Attention() {
+    }
+
+    /** Whether half-precision q should bypass the fused kernel (see the class comment). */
+    static boolean unfusedHalf(Tensor q, long keys) {
+        torch.ScalarType t = q.scalar_type().intern();
+        return (t == torch.ScalarType.BFloat16 || t == torch.ScalarType.Half)
+                && q.size(0) * q.size(1) * q.size(2) * keys * 4 <= UNFUSED_SCORE_BYTES;
     }
 
     static Tensor attend(Tensor q, Tensor k, Tensor v, int layer, ForwardContext ctx) {
@@ -65,8 +82,11 @@ final class Attention {
             Tensor pads = paddedMask(ctx.padLeft(), past, t); // (B, 1, T, past + T)
             allowed = allowed == null ? pads : pads.logical_and(allowed);
         }
-        if (spec.softcap() > 0) {
-            out = softcapped(q, k, v, allowed, spec);
+        if (spec.softcap() > 0 || unfusedHalf(q, past + t)) {
+            if (allowed == null && past == 0 && t > 1) {
+                allowed = torch.ones(new long[] {t, t}, new TensorOptions(torch.ScalarType.Bool)).tril(0);
+            }
+            out = unfused(q, k, v, allowed, spec);
         } else if (allowed == null) {
             // no cached prefix: plain causal; one new token after a prefix (within any window): it may see everything
             out = torch.scaled_dot_product_attention(q, k, v, new TensorOptional(), 0.0, past == 0 && t > 1, scale, gqa);
@@ -77,8 +97,13 @@ final class Attention {
         return out.transpose(1, 2).reshape(b, t, q.size(1) * q.size(3));
     }
 
-    /** softmax(mask(cap * tanh(scale q k^T / cap))) v, the softmax in float32 as the reference does. */
-    private static Tensor softcapped(Tensor q, Tensor k, Tensor v, Tensor allowed, Spec spec) {
+    /**
+     * softmax(mask(cap * tanh(scale q k^T / cap))) v (no tanh when the spec has no cap), the softmax in float32 as
+     * the reference does.
+     *
+     * @param allowed (T, keys) or (B, 1, T, keys) bool, or null when every query sees every key
+     */
+    private static Tensor unfused(Tensor q, Tensor k, Tensor v, Tensor allowed, Spec spec) {
         long groups = q.size(1) / k.size(1);
         if (groups > 1) {
             k = k.repeat_interleave(groups, new LongOptional(1), new LongOptional());
@@ -86,8 +111,12 @@ final class Attention {
         }
         double scale = Double.isNaN(spec.scale()) ? 1.0 / Math.sqrt(q.size(3)) : spec.scale();
         Tensor logits = q.matmul(k.transpose(2, 3)).mul(new Scalar(scale));
-        logits = logits.div(new Scalar(spec.softcap())).tanh().mul(new Scalar(spec.softcap()));
-        logits = logits.masked_fill(allowed.logical_not(), new Scalar(Double.NEGATIVE_INFINITY));
+        if (spec.softcap() > 0) {
+            logits = logits.div(new Scalar(spec.softcap())).tanh().mul(new Scalar(spec.softcap()));
+        }
+        if (allowed != null) {
+            logits = logits.masked_fill(allowed.logical_not(), new Scalar(Double.NEGATIVE_INFINITY));
+        }
         Tensor probs = torch.softmax(logits, -1, new ScalarTypeOptional(LlamaModel.atLeastFloat(q))).to(q.scalar_type());
         return probs.matmul(v);
     }
