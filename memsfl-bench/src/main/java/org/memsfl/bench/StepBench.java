@@ -23,11 +23,12 @@ import org.memsfl.model.RandomInit;
 import org.memsfl.train.AdamW;
 import org.memsfl.train.BatchTensors;
 import org.memsfl.train.GradClip;
-import org.memsfl.train.Loss;
+import org.memsfl.train.ChunkedHeadLoss;
 import org.memsfl.util.ProcessMemory;
 
 /**
- * One LoRA training step (embedding, layers, head, float32 loss, backward into the adapters, clipping, AdamW) per
+ * One LoRA training step (embedding, layers, chunked head and float32 loss as {@code LoraTrainer} runs them, backward
+ * into the adapters, clipping, AdamW) per
  * compute dtype, each against a 1024^3 GEMM in the same dtype, timed alternately in the same process under the same
  * thread setting, so machine drift hits step and GEMM alike. Frozen weights and activations are in the variant's
  * dtype; LoRA factors, AdamW moments and the loss are float32 (the mixed-precision rule of {@code Lora}).
@@ -204,12 +205,11 @@ public final class StepBench {
         try (NativeScope scope = new NativeScope()) {
             ForwardContext ctx = ForwardContext.training(adapters);
             Tensor h = model.forwardLayers(model.embed(BatchTensors.inputIds(b), ctx), 0, layers, ctx);
-            Tensor loss = Loss.crossEntropy(model.head(h, ctx), BatchTensors.targets(b));
             opt.zeroGrad();
-            loss.backward();
+            double loss = ChunkedHeadLoss.backward(model, h, BatchTensors.targets(b), ctx);
             GradClip.clip(adapters.parameters(), 1.0);
             opt.step(1e-4);
-            return loss.item().toDouble();
+            return loss;
         }
     }
 

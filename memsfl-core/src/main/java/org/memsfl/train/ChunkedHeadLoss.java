@@ -1,6 +1,8 @@
 package org.memsfl.train;
 
+import org.bytedeco.pytorch.BoolOptional;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorArrayRefOptional;
 import org.bytedeco.pytorch.global.torch;
 import org.memsfl.engine.NativeScope;
 import org.memsfl.engine.Tensors;
@@ -39,12 +41,57 @@ public final class ChunkedHeadLoss {
     public record Result(double loss, Tensor grad) {
     }
 
+    /**
+     * Bytes of one chunk's logits in a whole-model training step ({@link #backward}): 32 MiB, 167 tokens at GPT-2's
+     * vocabulary in float32. Fewer, larger chunks re-read the (vocab, d) head weight fewer times; at B=4, T=128 this
+     * step's head and loss ran 1.3x faster than with 8 MiB chunks, and 1.5x faster than the unchunked head, whose
+     * fresh (rows, T, vocab) logits and gradient cost page faults on every step. The split server keeps
+     * {@link #CHUNK_LOGIT_BYTES}: there memory is the point.
+     */
+    public static final long TRAINING_CHUNK_LOGIT_BYTES = 32L << 20;
+
     /** Target tokens per chunk at this vocabulary and element width: {@link #CHUNK_LOGIT_BYTES} of logits, at least 1. */
     public static int chunkTokens(long vocab, int elementBytes) {
-        if (vocab < 1 || elementBytes < 1) {
-            throw new IllegalArgumentException("vocab and element bytes must be >= 1, got " + vocab + ", " + elementBytes);
+        return chunkTokens(vocab, elementBytes, CHUNK_LOGIT_BYTES);
+    }
+
+    /** Target tokens per chunk whose logits take at most {@code chunkBytes}, at least 1. */
+    public static int chunkTokens(long vocab, int elementBytes, long chunkBytes) {
+        if (vocab < 1 || elementBytes < 1 || chunkBytes < 1) {
+            throw new IllegalArgumentException("vocab, element bytes and chunk bytes must be >= 1, got " + vocab + ", "
+                    + elementBytes + ", " + chunkBytes);
         }
-        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, CHUNK_LOGIT_BYTES / (vocab * elementBytes)));
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, chunkBytes / (vocab * elementBytes)));
+    }
+
+    /**
+     * The head and mean cross entropy of a training step, back-propagated into {@code hidden}'s graph: the loss over
+     * the batch's target tokens is computed a chunk at a time ({@link #TRAINING_CHUNK_LOGIT_BYTES}), then
+     * {@code hidden.backward(d loss / d hidden)} carries the exact gradient into the layers and their adapters. Same
+     * value and gradient as {@code Loss.crossEntropy(model.head(hidden, ctx), targets).backward()} up to float
+     * summation order.
+     *
+     * @param hidden  (rows, T, d) final hidden state, part of an autograd graph
+     * @param targets (rows, T) int64, {@link Loss#IGNORE} where no loss is taken
+     * @return mean loss over the target tokens (NaN when there are none, as the unchunked mean gives)
+     */
+    public static double backward(DecoderModel model, Tensor hidden, Tensor targets, ForwardContext ctx) {
+        return backward(model, hidden, targets, ctx,
+                chunkTokens(model.config().vocabSize(), Float.BYTES, TRAINING_CHUNK_LOGIT_BYTES)); // fp32 loss
+    }
+
+    /** As {@link #backward(DecoderModel, Tensor, Tensor, ForwardContext)} with a given chunk, >= 1 target tokens. */
+    public static double backward(DecoderModel model, Tensor hidden, Tensor targets, ForwardContext ctx,
+                                  int chunkTokens) {
+        try (NativeScope scope = new NativeScope()) {
+            long count = targets.ne(Tensors.scalar(Loss.IGNORE)).sum().item().toLong();
+            if (count == 0) {
+                return Double.NaN;
+            }
+            Result r = lossAndGradient(model, hidden, targets, count, ctx, chunkTokens);
+            hidden.backward(r.grad(), new BoolOptional(), false, new TensorArrayRefOptional()); // r.grad() freed with scope
+            return r.loss();
+        }
     }
 
     /**

@@ -8,7 +8,9 @@ import org.memsfl.model.DecoderModel;
 import org.memsfl.model.ForwardContext;
 
 /**
- * Centralized LoRA fine-tuning of a whole model: forward, loss, backward into the adapters only, clip, AdamW.
+ * Centralized LoRA fine-tuning of a whole model: forward, loss, backward into the adapters only, clip, AdamW. The head
+ * and loss run in chunks of tokens ({@link ChunkedHeadLoss#backward}), which is faster than one (B, T, vocab) logits
+ * tensor and holds less.
  * Every step runs in its own native scope, so memory stays flat however long the run.
  */
 public final class LoraTrainer implements AutoCloseable {
@@ -32,14 +34,14 @@ public final class LoraTrainer implements AutoCloseable {
         try (NativeScope scope = new NativeScope()) {
             Tensor ids = BatchTensors.inputIds(batch);
             Tensor targets = BatchTensors.targets(batch);
-            Tensor logits = model.forward(ids, ForwardContext.training(adapters));
-            Tensor loss = Loss.crossEntropy(logits, targets);
+            ForwardContext ctx = ForwardContext.training(adapters);
+            Tensor hidden = model.forwardLayers(model.embed(ids, ctx), 0, model.config().nLayers(), ctx);
             optimizer.zeroGrad();
-            loss.backward();
+            double loss = ChunkedHeadLoss.backward(model, hidden, targets, ctx);
             double norm = GradClip.clip(adapters.parameters(), maxGradNorm);
             double lr = schedule.at(optimizer.steps() + 1);
             optimizer.step(lr);
-            return new StepResult(loss.item().toDouble(), BatchTensors.countTargets(batch), norm, lr);
+            return new StepResult(loss, BatchTensors.countTargets(batch), norm, lr);
         }
     }
 

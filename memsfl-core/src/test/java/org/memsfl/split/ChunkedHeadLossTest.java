@@ -141,6 +141,44 @@ class ChunkedHeadLossTest {
         }
     }
 
+    /**
+     * The whole-model training step's head ({@link ChunkedHeadLoss#backward}, what {@code LoraTrainer} runs): the
+     * mean loss and every adapter gradient equal those of {@code Loss.crossEntropy(model.forward(...)).backward()}.
+     */
+    @ParameterizedTest(name = "{0} chunk {1}")
+    @CsvSource({"F32, 7", "F32, 0", "F64, 13"})
+    void trainingStepBackwardEqualsTheUnchunkedMeanLoss(DType dtype, int chunk) {
+        DecoderModel model = MODELS.get(dtype);
+        int n = model.config().nLayers();
+        try (NativeScope scope = new NativeScope()) {
+            AdapterSet oracle = adapters(dtype);
+            AdapterSet chunked = oracle.copy();
+            SplittableRandom rng = new SplittableRandom(4);
+            long[] tokenIds = new long[ROWS * SEQ];
+            for (int i = 0; i < tokenIds.length; i++) {
+                tokenIds[i] = rng.nextInt(BIG_VOCAB.vocabSize());
+            }
+            Tensor ids = Tensors.fromLongs(tokenIds, ROWS, SEQ);
+            Tensor targets = targets(6);
+
+            ForwardContext octx = ForwardContext.training(oracle);
+            Tensor loss = Loss.crossEntropy(model.forward(ids, octx), targets);
+            loss.backward();
+
+            ForwardContext cctx = ForwardContext.training(chunked);
+            Tensor h = model.forwardLayers(model.embed(ids, cctx), 0, n, cctx);
+            double got = chunk == 0 ? ChunkedHeadLoss.backward(model, h, targets, cctx) // the default chunk
+                    : ChunkedHeadLoss.backward(model, h, targets, cctx, chunk);
+            double rel = tol(dtype);
+            assertClose("mean loss", new double[] {got}, new double[] {loss.item().toDouble()}, rel, dtype);
+            assertThat(chunked.namedParameters()).isNotEmpty();
+            for (Map.Entry<String, Tensor> e : oracle.namedParameters().entrySet()) {
+                assertClose(e.getKey() + ".grad", Tensors.toDoubles(chunked.namedParameters().get(e.getKey()).grad()),
+                        Tensors.toDoubles(e.getValue().grad()), rel, dtype);
+            }
+        }
+    }
+
     /** The comparison can fail: leaving out one chunk's tokens (their targets ignored) moves loss and gradient far. */
     @Test
     void aMissingChunkIsCaught() {
