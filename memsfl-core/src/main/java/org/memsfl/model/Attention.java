@@ -20,7 +20,8 @@ import org.bytedeco.pytorch.global.torch;
  * (13x slower than two oneDNN batched GEMMs at B=4, 12 heads, T=128, head_dim 64, forward and backward, measured
  * with {@code ./memsfl bench step}). The unfused form is transformers' "eager" attention: scores in the compute
  * dtype, softmax in float32, probabilities cast back before the product with v. Longer inputs keep the fused
- * kernel, whose memory does not grow with T^2.
+ * kernel, whose memory does not grow with T^2. The unfused path keeps the (B, heads, T, keys) half-precision
+ * probabilities per layer for the backward (2 bytes each; at B=4, T=128 and 12 heads, 1.5 MiB a layer).
  */
 final class Attention {
 
@@ -41,9 +42,12 @@ final class Attention {
 
     /** Whether half-precision q should bypass the fused kernel (see the class comment). */
     static boolean unfusedHalf(Tensor q, long keys) {
-        torch.ScalarType t = q.scalar_type().intern();
-        return (t == torch.ScalarType.BFloat16 || t == torch.ScalarType.Half)
-                && q.size(0) * q.size(1) * q.size(2) * keys * 4 <= UNFUSED_SCORE_BYTES;
+        return isHalf(q) && q.size(0) * q.size(1) * q.size(2) * keys * 4 <= UNFUSED_SCORE_BYTES;
+    }
+
+    private static boolean isHalf(Tensor t) {
+        torch.ScalarType s = t.scalar_type().intern();
+        return s == torch.ScalarType.BFloat16 || s == torch.ScalarType.Half;
     }
 
     static Tensor attend(Tensor q, Tensor k, Tensor v, int layer, ForwardContext ctx) {
@@ -117,7 +121,12 @@ final class Attention {
         if (allowed != null) {
             logits = logits.masked_fill(allowed.logical_not(), new Scalar(Double.NEGATIVE_INFINITY));
         }
-        Tensor probs = torch.softmax(logits, -1, new ScalarTypeOptional(LlamaModel.atLeastFloat(q))).to(q.scalar_type());
+        // soft-capped logits: softmax in float32, then cast (the reference); plain half logits: libtorch's half
+        // softmax, which accumulates in float32 and rounds once, the same values, and keeps only the half-precision
+        // probabilities for the backward instead of a float32 copy beside them
+        Tensor probs = spec.softcap() > 0 || !isHalf(q)
+                ? torch.softmax(logits, -1, new ScalarTypeOptional(LlamaModel.atLeastFloat(q))).to(q.scalar_type())
+                : torch.softmax(logits, -1, new ScalarTypeOptional());
         return probs.matmul(v);
     }
 

@@ -2,7 +2,6 @@ package org.memsfl.quant;
 
 import org.bytedeco.pytorch.ScalarOptional;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 import org.memsfl.engine.NativeScope;
 import org.memsfl.engine.Tensors;
@@ -118,16 +117,42 @@ public record Nf4Weight(Tensor codes, Tensor absmaxQ, Tensor absmaxScales, float
         }
     }
 
+    /**
+     * (256, 2) float32: the two levels a code byte stands for, high nibble first. Looking a whole byte up at once
+     * replaces unpacking it into two int64 codes.
+     */
+    static Tensor pairTable() {
+        float[] t = new float[512];
+        for (int b = 0; b < 256; b++) {
+            t[2 * b] = LEVELS[b >> 4];
+            t[2 * b + 1] = LEVELS[b & 15];
+        }
+        return Tensors.fromFloats(t, 256, 2);
+    }
+
+    /**
+     * The weight in {@code type}, {@code LEVELS[code] * absmax} computed in float32 and cast once. Written into one
+     * (rows, cols) output {@link #BLOCKS_PER_PASS} blocks at a time, so the temporaries (int64 byte indices and
+     * float32 levels of one pass, about 12 MiB) do not grow with the weight: the whole-weight unpacking this replaces
+     * held about 28 bytes per weight at its peak.
+     */
     @Override
     public Tensor dequantize(torch.ScalarType type) {
         try (NativeScope scope = new NativeScope()) {
             long blocks = absmaxQ.size(0);
-            Tensor bytes = codes.to(torch.ScalarType.Long);
-            Tensor idx = torch.stack(new TensorVector(bytes.floor_divide(Tensors.scalar(16)),
-                    bytes.remainder(Tensors.scalar(16))), 1).reshape(-1).to(torch.ScalarType.Long); // (blocks * 64)
-            Tensor levels = Tensors.fromFloats(LEVELS, LEVELS.length).index_select(0, idx).view(blocks, BLOCK);
-            Tensor w = levels.mul(absmax().view(blocks, 1)).reshape(-1).narrow(0, 0, rows * cols).view(rows, cols);
-            return scope.escape(w.to(type).contiguous());
+            Tensor out = Tensors.zeros(type, blocks * BLOCK);                               // padded to whole blocks
+            Tensor table = pairTable();
+            Tensor scales = absmax();                                                        // (blocks) float32
+            for (long from = 0; from < blocks; from += BLOCKS_PER_PASS) {
+                long nb = Math.min(BLOCKS_PER_PASS, blocks - from);
+                try (NativeScope pass = new NativeScope()) {
+                    Tensor bytes = codes.narrow(0, from * BLOCK / 2, nb * BLOCK / 2).to(torch.ScalarType.Long);
+                    Tensor levels = table.index_select(0, bytes).view(nb, BLOCK);            // (nb, 64) float32
+                    levels.mul_(scales.narrow(0, from, nb).view(nb, 1));
+                    out.narrow(0, from * BLOCK, nb * BLOCK).view(nb, BLOCK).copy_(levels);
+                }
+            }
+            return scope.escape(out.narrow(0, 0, rows * cols).view(rows, cols));
         }
     }
 
