@@ -5,7 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.concurrent.Callable;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.memsfl.util.BadInputException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -80,5 +83,16 @@ class ExitCodesTest {
         Cli.Result r = Cli.run("plan", "--model", "random:gpt2", "--fleet", "paper-5", "--lora-rank", "0");
         assertThat(r.exitCode()).as(r.err()).isEqualTo(Main.EXIT_BAD_INPUT);
         assertThat(r.err()).contains("rank").doesNotContain("internal error");
+    }
+
+    /** A bad --aggregation is refused with the other settings, before the run writes anything into --out. */
+    @Test
+    void anUnknownAggregationIsRefusedBeforeAnythingIsWritten(@TempDir Path tmp) {
+        Path out = tmp.resolve("run");
+        Cli.Result r = Cli.run("simulate", "--aggregation", "fedsum", "--rounds", "1", "--local-steps", "1",
+                "--out", out.toString());
+        assertThat(r.exitCode()).as(r.err()).isEqualTo(Main.EXIT_BAD_INPUT);
+        assertThat(r.err()).contains("unknown aggregation strategy 'fedsum'").doesNotContain("internal error");
+        assertThat(out).as("nothing written").satisfies(p -> assertThat(Files.exists(p.resolve("manifest.json"))).isFalse());
     }
 }

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import org.memsfl.chat.TemplateChoice;
 import org.memsfl.engine.DType;
+import org.memsfl.fed.Aggregators;
 import org.memsfl.lora.LoraConfig;
 import org.memsfl.quant.WeightStorage;
 import org.memsfl.round.RoundSettings;
@@ -31,7 +32,7 @@ import org.memsfl.split.WireFormat;
  * @param localSteps      local steps per device per round (I)
  * @param scheduler       the server's order of waiting local steps: fcfs, random, schrage or exact
  *                        ({@link Policies})
- * @param aggregation     fedavg, client-only or svd
+ * @param aggregation     fedavg, client-only, svd, fedmedian or fedtrimmedavg[:beta] ({@link Aggregators})
  * @param batchSize       sequences per local step
  * @param seqLen          longest sequence in tokens (capped at the model's context where it is loaded)
  * @param lora            adapter settings of the whole fleet
@@ -97,6 +98,9 @@ public record RunSettings(String model, String planShape, String data, String pa
             throw new IllegalArgumentException("scheduler must be one of " + Policies.NAMES + ", got '" + scheduler
                     + "'");
         }
+        // parsed here, with the other fields, so that a bad --aggregation is refused before a run writes anything
+        // (it used to surface only when a method started, after manifest.json was written)
+        Aggregators.of(aggregation);
         if (wire == null || deviceWeights == null) {
             throw new IllegalArgumentException("wire format and device weight storage must be set");
         }

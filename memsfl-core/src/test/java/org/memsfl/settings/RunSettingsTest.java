@@ -65,6 +65,12 @@ class RunSettingsTest {
         refused(b -> b.data(null), "data must be set");
         refused(b -> b.wire(null), "wire format and device weight storage must be set");
         refused(b -> b.lora(null), "lora settings must be set");
+        assertThatThrownBy(() -> RunSettings.builder().aggregation("fedsum").build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("unknown aggregation strategy 'fedsum'");
+        refused(b -> b.aggregation("fedtrimmedavg:x"), "fedtrimmedavg:<beta> needs a number in [0, 0.5), got 'x'");
+        refused(b -> b.aggregation("fedtrimmedavg:0.7"), "fedtrimmedavg beta must be in [0, 0.5), got 0.7");
+        assertThat(RunSettings.builder().aggregation("fedtrimmedavg:0.1").build().aggregation())
+                .isEqualTo("fedtrimmedavg:0.1");
     }
 
     private static void refused(UnaryOperator<RunSettings.Builder> change, String message) {
