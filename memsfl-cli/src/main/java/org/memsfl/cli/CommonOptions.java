@@ -11,6 +11,6 @@ public final class CommonOptions {
     @Option(names = "--debug", description = "Print stack traces of errors.")
     boolean debug;
 
-    @Option(names = "--seed", defaultValue = "0", description = "Seed of every random choice (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", defaultValue = org.memsfl.settings.Defaults.SEED, description = "Seed of every random choice (default: ${DEFAULT-VALUE}).")
     long seed;
 }

@@ -8,7 +8,9 @@ import picocli.CommandLine.Option;
  */
 public final class DataOptions {
 
-    @Option(names = "--data", description = "dolly, e2e, shakespeare, gsm8k, or a .jsonl (prompt/response) or .txt file.")
+    // no defaultValue: eval takes --data or --text; finetune falls back to Defaults.DATA, which the help names
+    @Option(names = "--data", description = "dolly, e2e, shakespeare, gsm8k, or a .jsonl (prompt/response) or .txt file"
+            + " (finetune's default: " + org.memsfl.settings.Defaults.DATA + "; eval: this or --text).")
     String data;
 
     @picocli.CommandLine.Mixin
