@@ -15,7 +15,6 @@ import org.memsfl.data.DeviceHeldOut;
 import org.memsfl.data.Example;
 import org.memsfl.data.ExampleEncoder;
 import org.memsfl.data.HeldOutPrompt;
-import org.memsfl.data.Partitioner;
 import org.memsfl.data.HeldOut;
 import org.memsfl.data.TokenizedExample;
 import org.memsfl.fleet.DeviceProfile;
@@ -79,7 +78,7 @@ public final class SimContext implements AutoCloseable {
                 new TemplateChoice(s.template()).resolveFor(s.model(), loaded.id()).orElse(null));
         ExampleEncoder tok = encoder;
         // the same partitions DeviceData gives the deployment's devices; the raw examples stay for per-device held-out prompts
-        List<List<Example>> rawParts = Partitioner.of(s.partition()).partition(ds.train(), participants.size(), s.seed());
+        List<List<Example>> rawParts = DeviceData.rawPartitions(ds, s.partition(), participants.size(), s.seed());
         this.dataset = ds;
         this.trainParts = rawParts;
         List<List<TokenizedExample>> parts = rawParts.stream().map(tok::applyAll).toList();
