@@ -170,7 +170,8 @@ public final class Experiment {
                 down += o.bytesDown();
                 RoundMetrics rm = new RoundMetrics(name, r, o.trainLoss(), e.loss(), roundTime,
                         (System.nanoTime() - start) / 1e9, o.bytesUp(), o.bytesDown(), memory.serverPeak(),
-                        memory.maxDevicePeak(), o.participants(), roundTask == null ? Map.of() : roundTask.metrics());
+                        memory.maxDevicePeak(), o.participants(), o.serveOrder(),
+                        roundTask == null ? Map.of() : roundTask.metrics());
                 Json.appendLine(metrics, rm.toMap());
                 rounds.add(rm);
                 onRound.accept(rm);

@@ -4,13 +4,19 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** One line of metrics.jsonl: one round of one method. */
+/**
+ * One line of metrics.jsonl: one round of one method.
+ *
+ * @param serveOrder split methods: the local steps in the order the server served them ({@code "<device>:<step>"}, the
+ *                   dispatcher's order, as the edge server's metrics.jsonl records it); empty for the other methods
+ */
 public record RoundMetrics(String method, int round, double trainLoss, double evalLoss, double simRoundTimeS,
                            double wallS, long bytesUp, long bytesDown, long serverPeakBytes, long maxDevicePeakBytes,
-                           List<String> participants, Map<String, Double> taskMetrics) {
+                           List<String> participants, List<String> serveOrder, Map<String, Double> taskMetrics) {
 
     /** Task metrics of this round's generated answers; empty when the round was not evaluated by generation. */
     public RoundMetrics {
+        serveOrder = List.copyOf(serveOrder);
         taskMetrics = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(taskMetrics));
     }
 
@@ -27,6 +33,9 @@ public record RoundMetrics(String method, int round, double trainLoss, double ev
         m.put("server_peak_bytes", serverPeakBytes);
         m.put("max_device_peak_bytes", maxDevicePeakBytes);
         m.put("participants", participants);
+        if (!serveOrder.isEmpty()) {
+            m.put("serve_order", serveOrder);
+        }
         if (!taskMetrics.isEmpty()) {
             m.put("task_metrics", taskMetrics);
         }

@@ -114,7 +114,15 @@ class ExperimentTest {
         assertThat(byName.get("memsfl").finalEvalLoss()).isLessThan(4.6);
         // task quality: every round generated (every 1), per-device summary with each device's own prompts
         for (String line : Files.readAllLines(out.resolve("metrics.jsonl"))) {
-            assertThat(Json.MAPPER.readTree(line).get("task_metrics").has("rouge_l")).isTrue();
+            JsonNode n = Json.MAPPER.readTree(line);
+            assertThat(n.get("task_metrics").has("rouge_l")).isTrue();
+            // the split methods record the dispatcher's order of every step served, as the edge server does
+            boolean split = List.of("memsfl", "sfl-v1", "splitlora").contains(n.get("method").asText());
+            assertThat(n.has("serve_order")).as(line).isEqualTo(split);
+            if (split) {
+                assertThat(n.get("serve_order").size()).as(line)
+                        .isEqualTo(n.get("participants").size() * ctx.settings().localSteps());
+            }
         }
         JsonNode perDevice = summary.get("methods").get("memsfl").get("task").get("per_device");
         assertThat(perDevice.get("devices").size()).isEqualTo(5);
