@@ -81,8 +81,8 @@ final class LlamaConfigParser {
             throw new BadInputException(f.where + ": rope_parameters.sliding_attention is only known for gemma3_text");
         }
         double queryScalar = style.gemma() ? f.optionalDouble("query_pre_attn_scalar", 256) : 0;
-        double attnCap = style.gemma() ? f.optionalDouble("attn_logit_softcapping", style == Style.GEMMA2 ? 50.0 : 0) : 0;
-        double finalCap = style.gemma() ? f.optionalDouble("final_logit_softcapping", style == Style.GEMMA2 ? 30.0 : 0) : 0;
+        double attnCap = style.gemma() ? softcap(f, "attn_logit_softcapping", style == Style.GEMMA2 ? 50.0 : 0) : 0;
+        double finalCap = style.gemma() ? softcap(f, "final_logit_softcapping", style == Style.GEMMA2 ? 30.0 : 0) : 0;
         int rotated = headDim > 0 ? headDim : dim / Math.max(heads, 1);
         RopeScaling rs = ropes[0].scaling;
         if (rs.type().equals("longrope") && rs.shortFactor().size() != rotated / 2) {
@@ -96,6 +96,25 @@ final class LlamaConfigParser {
                 f.optionalDouble("rms_norm_eps", style == Style.PHI3 ? 1e-5 : 1e-6), ropes[0].theta,
                 // Gemma ties by default; LlamaConfig, MistralConfig, Qwen2/3Config and Phi3Config do not
                 f.optionalBool("tie_word_embeddings", style.gemma()), qkvBias, variant);
+    }
+
+    /**
+     * A Gemma soft-cap: absent means the config class's default (Gemma2Config: attention 50, final 30; Gemma-3: none);
+     * an explicit null means no capping, as transformers reads it ({@code if final_logit_softcapping is not None},
+     * attention's {@code softcap=None}). 0 = none; a cap of 0 or below is refused.
+     */
+    private static double softcap(ConfigFields f, String key, double classDefault) {
+        if (!f.has(key)) {
+            return classDefault;
+        }
+        if (f.isNullOrAbsent(key)) {
+            return 0;
+        }
+        double cap = f.optionalDouble(key, 0);
+        if (cap <= 0) {
+            throw f.refuse(key, "a soft-cap must be positive, or null for none");
+        }
+        return cap;
     }
 
     /** head_dim; null or absent means the class default (Gemma 256, Qwen3 128, others hidden/heads). 0 = hidden/heads. */

@@ -3,6 +3,7 @@ package org.memsfl.model;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -10,6 +11,7 @@ import java.util.Map;
 import java.util.stream.Stream;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -48,6 +50,25 @@ class FamilyEquivalenceTest {
             int[] prompt = Arrays.copyOf(text, f.textLen() >= 200 ? 200 : 12);
             int[] greedy = new Generator(m, null).generate(prompt, Generator.Settings.greedy(8), -1);
             assertThat(greedy).as("%s greedy", f.name()).containsExactly(oracle.greedy(prompt, 8));
+        }
+    }
+
+    /**
+     * A Gemma-2 config whose soft-caps are null (capping disabled, as transformers reads null) against the uncapped
+     * float64 oracle; Gemma2Config's defaults (50, 30) apply only when the keys are absent.
+     */
+    @Test
+    void gemma2WithNullSoftcapsIsUncapped(@TempDir Path dir) throws Exception {
+        FamilyFixture g = FamilyFixture.gemma2();
+        FamilyFixture f = new FamilyFixture("gemma2-null-caps", g.modelType(), g.vocab(), g.dim(), g.layers(), g.heads(),
+                g.kvHeads(), g.headDim(), g.inter(), g.maxPos(), g.eps(), g.theta(), g.tied(), g.rope(), g.original(),
+                g.window(), g.pattern(), g.queryScalar(), 0, 0, g.localTheta(), g.store(), g.textLen());
+        Map<String, double[]> weights = f.write(dir, false, 17);
+        assertThat(Files.readString(dir.resolve("config.json"))).containsPattern("\"final_logit_softcapping\" ?: ?null");
+        int[] text = f.text(3);
+        double expected = new NaiveDecoder(f, weights).loss(text);
+        try (DecoderModel m = HfModelLoader.load(dir, LayerRange.all(f.layers()), DType.F32)) {
+            assertThat(loss(m, text)).isCloseTo(expected, within(1e-5 * expected));
         }
     }
 

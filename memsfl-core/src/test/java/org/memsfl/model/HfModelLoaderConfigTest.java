@@ -171,6 +171,26 @@ class HfModelLoaderConfigTest {
                 .isInstanceOf(BadInputException.class).hasMessage("x/config.json: missing required field model_type");
     }
 
+    /**
+     * Gemma-2's soft-caps: absent means Gemma2Config's defaults (attention 50, final 30); an explicit null means no
+     * capping, as transformers reads it ({@code if config.final_logit_softcapping is not None}, and attention's
+     * {@code softcap=None}). The writer writes a disabled cap as null, so it must read back as none.
+     */
+    @Test
+    void gemma2NullSoftcapsMeanNoCapping() throws Exception {
+        String shape = """
+                {"model_type": "gemma2", "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
+                 "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 16, "vocab_size": 64,
+                 "max_position_embeddings": 512, "query_pre_attn_scalar": 16, "sliding_window": 8%s}""";
+        ModelConfig absent = parse(shape.formatted(""));
+        assertThat(absent.variant().attnSoftcap()).isEqualTo(50.0);
+        assertThat(absent.variant().finalSoftcap()).isEqualTo(30.0);
+        ModelConfig nulls = parse(shape.formatted(", \"attn_logit_softcapping\": null, \"final_logit_softcapping\": null"));
+        assertThat(nulls.variant().attnSoftcap()).isZero();
+        assertThat(nulls.variant().finalSoftcap()).isZero();
+        assertThat(parse(HfModelWriter.configJson(nulls, org.memsfl.engine.DType.F32))).isEqualTo(nulls);
+    }
+
     @Test
     void writerOutputParsesBackForEveryPreset() throws Exception {
         for (String name : ModelPresets.names()) {
