@@ -44,6 +44,10 @@ public final class Main implements Runnable {
         System.setProperty("org.slf4j.simpleLogger.showThreadName", Boolean.toString(debug));
         System.setProperty("org.slf4j.simpleLogger.showShortLogName", "true");
         System.setProperty("org.slf4j.simpleLogger.levelInBrackets", "true");
+        // DJL's tokenizer library probes for GPUs when it loads and warns twice on a machine without CUDA; those
+        // lines would stand before every one-line error of a command that reads a tokenizer.json
+        String cuda = "org.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils";
+        System.setProperty(cuda, System.getProperty(cuda, debug ? "debug" : "error"));
     }
 
     /** Runs a command line and returns its exit code (tests call this in-process). */
