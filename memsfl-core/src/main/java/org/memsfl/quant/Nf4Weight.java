@@ -1,5 +1,6 @@
 package org.memsfl.quant;
 
+import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.ScalarOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -140,7 +141,8 @@ public record Nf4Weight(Tensor codes, Tensor absmaxQ, Tensor absmaxScales, float
     public Tensor dequantize(torch.ScalarType type) {
         try (NativeScope scope = new NativeScope()) {
             long blocks = absmaxQ.size(0);
-            Tensor out = Tensors.zeros(type, blocks * BLOCK);                               // padded to whole blocks
+            // padded to whole blocks; every element is written below, so no zero fill
+            Tensor out = torch.empty(new long[] {blocks * BLOCK}, Tensors.options(type), new MemoryFormatOptional());
             Tensor table = pairTable();
             Tensor scales = absmax();                                                        // (blocks) float32
             for (long from = 0; from < blocks; from += BLOCKS_PER_PASS) {
