@@ -143,7 +143,8 @@ final class ServerRounds {
             try {
                 sent = p.hidden().detach().clone();
                 sent.set_requires_grad(true);
-                ForwardContext ctx = ForwardContext.training(s.adapters());
+                ForwardContext ctx = ForwardContext.training(s.adapters())
+                        .withDropout(new org.memsfl.model.DropoutKey(1, 0)); // a model with dropout drops, as in training
                 Tensor h = s.model().forwardLayers(sent, s.cut(), s.model().config().nLayers(), ctx);
                 loss = Loss.crossEntropy(s.model().head(h, ctx), p.targets());
             } finally {

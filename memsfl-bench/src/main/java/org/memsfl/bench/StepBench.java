@@ -203,7 +203,8 @@ public final class StepBench {
     /** One training step over layers [0, layers): the pieces {@code LoraTrainer} runs, for any depth. */
     static double step(DecoderModel model, AdapterSet adapters, AdamW opt, Batch b, int layers) {
         try (NativeScope scope = new NativeScope()) {
-            ForwardContext ctx = ForwardContext.training(adapters);
+            ForwardContext ctx = ForwardContext.training(adapters)
+                    .withDropout(new org.memsfl.model.DropoutKey(opt.steps(), 0)); // as LoraTrainer's steps draw
             Tensor h = model.forwardLayers(model.embed(BatchTensors.inputIds(b), ctx), 0, layers, ctx);
             opt.zeroGrad();
             double loss = ChunkedHeadLoss.backward(model, h, BatchTensors.targets(b), ctx);

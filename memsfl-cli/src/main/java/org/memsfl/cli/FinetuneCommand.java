@@ -90,6 +90,7 @@ public final class FinetuneCommand implements Callable<Integer> {
             Optional<ChatTemplate> template = templateOption.resolve(modelOptions.model, loaded.id());
             Map<String, Object> config = config(loaded.id(), ds, seqLen, lora);
             config.put("lora_modules", lora.targets());
+            config.put("model_dropout", loaded.config().dropout().toMap()); // the base model's, in training steps
             config.put("template", template.map(ChatTemplate::name).orElse(TemplateChoice.PLAIN));
             PromptEncoder tok = new PromptEncoder(loaded.tokenizer(), seqLen, template.orElse(null));
             List<Batch> evalBatches = org.memsfl.data.HeldOut.batches(ds, tok, dataOptions.evalExamples,
@@ -107,7 +108,8 @@ public final class FinetuneCommand implements Callable<Integer> {
             double lastLoss = Double.NaN;
             LrSchedule schedule = new LrSchedule(optimizer.lr, optimizer.warmup, steps, false);
             AdamW.Settings opt = new AdamW.Settings(0.9, 0.999, 1e-8, weightDecay);
-            try (LoraTrainer trainer = new LoraTrainer(loaded.model(), adapters, opt, schedule, optimizer.maxGradNorm);
+            try (LoraTrainer trainer = new LoraTrainer(loaded.model(), adapters, opt, schedule, optimizer.maxGradNorm,
+                    common.seed);
                  ProgressBar bar = new ProgressBarBuilder().setTaskName("finetune").setInitialMax(steps)
                          .setStyle(ProgressBarStyle.ASCII).setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err))
                          .setUpdateIntervalMillis(500).build()) {

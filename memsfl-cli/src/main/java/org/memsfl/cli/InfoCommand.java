@@ -40,6 +40,7 @@ public final class InfoCommand implements Callable<Integer> {
             arch.put("rope_theta", c.ropeTheta());
             arch.put("tied_embeddings", c.tiedEmbeddings());
             arch.put("qkv_bias", c.qkvBias());
+            arch.put("dropout", c.dropout().toMap()); // applied in training passes only
             if (c.family() == org.memsfl.model.ModelFamily.LLAMA) {
                 org.memsfl.model.ModelVariant v = c.variant();
                 arch.put("block_style", v.style().name().toLowerCase());
@@ -78,6 +79,8 @@ public final class InfoCommand implements Callable<Integer> {
                             arch.get("block_style"), c.headDim(), arch.get("rope_scaling"), c.ropeTheta(),
                             arch.get("sliding_window"), arch.get("sliding_layers"));
                 }
+                System.out.printf("dropout     embedding %s, attention %s, residual %s (training only)%n",
+                        c.dropout().embedding(), c.dropout().attention(), c.dropout().residual());
                 System.out.printf("parameters  %,d%n", m.parameterCount());
                 m.bytesByDtype().forEach((d, b) -> System.out.printf("bytes %-5s %,d%n", d, b));
             }

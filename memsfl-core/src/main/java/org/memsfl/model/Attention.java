@@ -22,6 +22,9 @@ import org.bytedeco.pytorch.global.torch;
  * dtype, softmax in float32, probabilities cast back before the product with v. Longer inputs keep the fused
  * kernel, whose memory does not grow with T^2. The unfused path keeps the (B, heads, T, keys) half-precision
  * probabilities per layer for the backward (2 bytes each; at B=4, T=128 and 12 heads, 1.5 MiB a layer).
+ *
+ * <p>A training pass with attention dropout also runs unfused: the probabilities are masked with the pass's
+ * {@link DropoutKey} (so a split and an unsplit run drop the same ones), which the fused kernel cannot take.
  */
 final class Attention {
 
@@ -29,9 +32,15 @@ final class Attention {
      * @param scale  multiplier of q k^T (NaN: 1/sqrt(head_dim))
      * @param softcap {@code cap * tanh(logits / cap)} before the mask; 0 for none
      * @param window keys a query sees, itself included; 0 for full causal attention
+     * @param dropout probability of dropping an attention probability in a training pass (transformers' eager
+     *                attention: after the softmax, before the product with v); 0 for none
      */
-    record Spec(double scale, double softcap, int window) {
-        static final Spec PLAIN = new Spec(Double.NaN, 0, 0);
+    record Spec(double scale, double softcap, int window, double dropout) {
+        static final Spec PLAIN = new Spec(Double.NaN, 0, 0, 0);
+
+        Spec(double scale, double softcap, int window) {
+            this(scale, softcap, window, 0);
+        }
     }
 
     /** Largest float32 score tensor (B, heads, T, keys) the unfused half-precision path may build: 64 MiB. */
@@ -86,11 +95,12 @@ final class Attention {
             Tensor pads = paddedMask(ctx.padLeft(), past, t); // (B, 1, T, past + T)
             allowed = allowed == null ? pads : pads.logical_and(allowed);
         }
-        if (spec.softcap() > 0 || unfusedHalf(q, past + t)) {
+        boolean drop = ctx.training() && spec.dropout() > 0;
+        if (spec.softcap() > 0 || drop || unfusedHalf(q, past + t)) {
             if (allowed == null && past == 0 && t > 1) {
                 allowed = torch.ones(new long[] {t, t}, new TensorOptions(torch.ScalarType.Bool)).tril(0);
             }
-            out = unfused(q, k, v, allowed, spec);
+            out = unfused(q, k, v, allowed, spec, drop ? ctx : null, layer);
         } else if (allowed == null) {
             // no cached prefix: plain causal; one new token after a prefix (within any window): it may see everything
             out = torch.scaled_dot_product_attention(q, k, v, new TensorOptional(), 0.0, past == 0 && t > 1, scale, gqa);
@@ -106,8 +116,10 @@ final class Attention {
      * the reference does.
      *
      * @param allowed (T, keys) or (B, 1, T, keys) bool, or null when every query sees every key
+     * @param dropCtx the training pass whose key drops probabilities with {@code spec.dropout()}; null for none
      */
-    private static Tensor unfused(Tensor q, Tensor k, Tensor v, Tensor allowed, Spec spec) {
+    private static Tensor unfused(Tensor q, Tensor k, Tensor v, Tensor allowed, Spec spec, ForwardContext dropCtx,
+                                  int layer) {
         long groups = q.size(1) / k.size(1);
         if (groups > 1) {
             k = k.repeat_interleave(groups, new LongOptional(1), new LongOptional());
@@ -127,6 +139,9 @@ final class Attention {
         Tensor probs = spec.softcap() > 0 || !isHalf(q)
                 ? torch.softmax(logits, -1, new ScalarTypeOptional(LlamaModel.atLeastFloat(q))).to(q.scalar_type())
                 : torch.softmax(logits, -1, new ScalarTypeOptional());
+        if (dropCtx != null) {
+            probs = DecoderModel.dropout(probs, spec.dropout(), layer, DropoutKey.Site.ATTENTION, dropCtx); // (B, heads, T, keys)
+        }
         return probs.matmul(v);
     }
 

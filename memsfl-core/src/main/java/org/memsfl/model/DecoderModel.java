@@ -222,6 +222,25 @@ public abstract class DecoderModel implements AutoCloseable {
         return ctx.adapters() == null ? null : ctx.adapters().update(layer, module, x, ctx.training(), ctx.rng());
     }
 
+    /**
+     * Base-model dropout at one site ({@link ModelDropout}): {@code x} itself outside training or when p is 0, else
+     * x with the pass's keyed masks ({@link DropoutKey}).
+     *
+     * @param x (B, ...)
+     * @throws IllegalStateException for a training pass with p > 0 but no dropout key: masks from an unkeyed stream
+     *                               would differ between a split and an unsplit run
+     */
+    static Tensor dropout(Tensor x, double p, int layer, DropoutKey.Site site, ForwardContext ctx) {
+        if (p == 0 || !ctx.training()) {
+            return x;
+        }
+        if (ctx.dropout() == null) {
+            throw new IllegalStateException("a training pass of a model with dropout " + p + " at " + site
+                    + " needs a dropout key (ForwardContext.withDropout)");
+        }
+        return ctx.dropout().apply(x, p, layer, site);
+    }
+
     public ModelConfig config() {
         return config;
     }

@@ -9,9 +9,12 @@ import org.bytedeco.pytorch.Generator;
  * were left-padded to one length, how many pad positions each row starts with ({@code padLeft}, null when none):
  * no real query attends to a pad key. Because RoPE makes attention depend only on relative positions, a left-padded
  * llama-family row gives the same logits as the prompt alone; gpt2's absolute positions do not allow this.
+ *
+ * <p>A training pass of a model with base-model dropout ({@link ModelDropout}) also needs {@code dropout}, the key its
+ * masks are drawn from ({@link DropoutKey}); null elsewhere.
  */
 public record ForwardContext(Adapters adapters, boolean training, KvCache cache, int startPos, Generator rng,
-        int[] padLeft) {
+        int[] padLeft, DropoutKey dropout) {
 
     public ForwardContext {
         if (startPos < 0) {
@@ -26,8 +29,18 @@ public record ForwardContext(Adapters adapters, boolean training, KvCache cache,
         }
     }
 
+    public ForwardContext(Adapters adapters, boolean training, KvCache cache, int startPos, Generator rng,
+                          int[] padLeft) {
+        this(adapters, training, cache, startPos, rng, padLeft, null);
+    }
+
     public ForwardContext(Adapters adapters, boolean training, KvCache cache, int startPos, Generator rng) {
-        this(adapters, training, cache, startPos, rng, null);
+        this(adapters, training, cache, startPos, rng, null, null);
+    }
+
+    /** This context with base-model dropout masks drawn from {@code key}. */
+    public ForwardContext withDropout(DropoutKey key) {
+        return new ForwardContext(adapters, training, cache, startPos, rng, padLeft, key);
     }
 
     public static ForwardContext inference(Adapters adapters) {
@@ -41,6 +54,11 @@ public record ForwardContext(Adapters adapters, boolean training, KvCache cache,
     /** A training pass whose adapter dropout draws from {@code rng}. */
     public static ForwardContext training(Adapters adapters, Generator rng) {
         return new ForwardContext(adapters, true, null, 0, rng);
+    }
+
+    /** A training pass whose adapter dropout draws from {@code rng} and base-model dropout from {@code key}. */
+    public static ForwardContext training(Adapters adapters, Generator rng, DropoutKey key) {
+        return new ForwardContext(adapters, true, null, 0, rng, null, key);
     }
 
     public static ForwardContext generation(Adapters adapters, KvCache cache, int startPos) {

@@ -64,7 +64,9 @@ public final class Gpt2Model extends DecoderModel {
                     + config.maxSeqLen());
         }
         Tensor pos = w("wpe.weight").narrow(0, ctx.startPos(), t); // (T, dim)
-        return embedWithAdapter(ids, w("wte.weight"), ctx).add(pos);
+        // GPT2Model: drop(inputs_embeds + position_embeds), embd_pdrop
+        return dropout(embedWithAdapter(ids, w("wte.weight"), ctx).add(pos), config.dropout().embedding(), -1,
+                DropoutKey.Site.EMBEDDING, ctx); // (B, T, dim)
     }
 
     @Override
@@ -82,11 +84,15 @@ public final class Gpt2Model extends DecoderModel {
         q = q.reshape(b, t, config.nHeads(), hd).transpose(1, 2);
         k = k.reshape(b, t, config.nHeads(), hd).transpose(1, 2);
         v = v.reshape(b, t, config.nHeads(), hd).transpose(1, 2);
-        Tensor att = Attention.attend(q, k, v, layer, ctx);
-        h = h.add(lin(att, p + "attn.c_proj", layer, "c_proj", ctx));
+        ModelDropout drop = config.dropout();
+        Tensor att = Attention.attend(q, k, v, layer, ctx,
+                new Attention.Spec(Double.NaN, 0, 0, drop.attention()));                  // (B, T, dim); attn_pdrop
+        Tensor attOut = lin(att, p + "attn.c_proj", layer, "c_proj", ctx);               // (B, T, dim)
+        h = h.add(dropout(attOut, drop.residual(), layer, DropoutKey.Site.ATTENTION_OUTPUT, ctx)); // resid_pdrop
         x = ln(h, p + "ln_2");
-        Tensor m = torch.gelu(lin(x, p + "mlp.c_fc", layer, "c_fc", ctx), "tanh");
-        return h.add(lin(m, p + "mlp.c_proj", layer, "mlp_c_proj", ctx));
+        Tensor m = torch.gelu(lin(x, p + "mlp.c_fc", layer, "c_fc", ctx), "tanh");     // (B, T, inner)
+        Tensor mlpOut = lin(m, p + "mlp.c_proj", layer, "mlp_c_proj", ctx);              // (B, T, dim)
+        return h.add(dropout(mlpOut, drop.residual(), layer, DropoutKey.Site.MLP_OUTPUT, ctx));
     }
 
     private Tensor withSlice(Tensor slice, Tensor x, int layer, String module, ForwardContext ctx) {

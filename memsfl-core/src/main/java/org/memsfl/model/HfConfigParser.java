@@ -20,7 +20,9 @@ import org.memsfl.util.BadInputException;
  * foreign file, and guessing a shape would only fail later with a less useful message. Numeric fields whose class
  * default is well defined (epsilons, rope_theta, num_key_value_heads, tying) fall back to that default. Settings
  * that change the maths in ways memsfl does not implement (RoPE scaling, a per-head size that is not
- * hidden/heads, non-tanh GELU, ...) are refused rather than silently computed differently.
+ * hidden/heads, non-tanh GELU, cross-attention, ...) are refused rather than silently computed differently. Dropout
+ * probabilities ({@code embd_pdrop}, {@code attn_pdrop}, {@code resid_pdrop}, {@code attention_dropout}) are honoured in
+ * training passes ({@link ModelDropout}).
  */
 public final class HfConfigParser {
 
@@ -87,9 +89,31 @@ public final class HfConfigParser {
             throw new BadInputException(f.where + ": tie_word_embeddings false is not supported for gpt2; "
                     + "the LM head is the token embedding");
         }
-        // GPT2Config: n_inner null means 4 * n_embd
+        if (f.optionalBool("add_cross_attention", false)) {
+            throw f.refuse("add_cross_attention", "cross-attention over an encoder's states is not implemented; "
+                    + "expected false");
+        }
+        if (f.optionalBool("reorder_and_upcast_attn", false)) {
+            throw f.refuse("reorder_and_upcast_attn", "the float32-upcast attention of half-precision gpt2 is not "
+                    + "implemented; expected false");
+        }
+        // GPT2Config: n_inner null means 4 * n_embd; n_ctx is a leftover that GPT2Model does not read (the context is
+        // n_positions, the size of the position table)
         int inner = f.isNullOrAbsent("n_inner") ? 4 * dim : f.requiredInt("n_inner");
+        // GPT2Config's defaults are 0.1, and GPT2Model applies them whenever it trains
+        ModelDropout dropout = new ModelDropout(probability(f, "embd_pdrop", 0.1), probability(f, "attn_pdrop", 0.1),
+                probability(f, "resid_pdrop", 0.1));
         return new ModelConfig(ModelFamily.GPT2, f.requiredInt("vocab_size"), dim, f.requiredInt("n_layer"), heads, heads,
-                inner, f.requiredInt("n_positions"), f.optionalDouble("layer_norm_epsilon", 1e-5), 10000.0, true, true);
+                inner, f.requiredInt("n_positions"), f.optionalDouble("layer_norm_epsilon", 1e-5), 10000.0, true, true,
+                ModelVariant.STANDARD, dropout);
+    }
+
+    /** A dropout probability in [0, 1); absent or null means {@code classDefault}. */
+    static double probability(ConfigFields f, String key, double classDefault) {
+        double p = f.optionalDouble(key, classDefault);
+        if (!(p >= 0 && p < 1)) {
+            throw f.refuse(key, "a dropout probability must be in [0, 1)");
+        }
+        return p;
     }
 }

@@ -172,8 +172,19 @@ public final class HfModelWriter {
             o.put("layer_norm_epsilon", c.normEps());
             o.put("activation_function", "gelu_new");
             o.put("tie_word_embeddings", true);
+            // written even when 0: GPT2Config's defaults are 0.1
+            o.put("embd_pdrop", c.dropout().embedding());
+            o.put("attn_pdrop", c.dropout().attention());
+            o.put("resid_pdrop", c.dropout().residual());
         } else {
             llama(o, c);
+            o.put("attention_dropout", c.dropout().attention());
+            if (c.variant().style() == ModelVariant.Style.PHI3) {
+                o.put("resid_pdrop", c.dropout().residual());
+                o.put("embd_pdrop", 0.0);
+            } else if (c.dropout().residual() != 0 || c.dropout().embedding() != 0) {
+                throw new IllegalArgumentException("only gpt2 and phi3 configs carry residual or embedding dropout: " + c);
+            }
         }
         o.put("torch_dtype", switch (storeAs) {
             case F16 -> "float16";

@@ -16,7 +16,8 @@ import org.memsfl.util.BadInputException;
  *
  * <p>Every field that changes the maths is honoured or refused with its key and value: RoPE types other than
  * default/linear/llama3/yarn/longrope, partial rotary factors, other activations, MLP or Gemma/Phi attention biases,
- * non-zero dropout (training would differ), bidirectional attention.
+ * bidirectional attention. Dropout ({@code attention_dropout}, Phi-3's {@code resid_pdrop}) is honoured in training
+ * passes ({@link ModelDropout}).
  */
 final class LlamaConfigParser {
 
@@ -48,11 +49,7 @@ final class LlamaConfigParser {
         if (qkvBias && (style.gemma() || style.fused())) {
             throw f.refuse("attention_bias", modelType + " with projection biases is not implemented");
         }
-        for (String p : List.of("attention_dropout", "resid_pdrop", "embd_pdrop")) {
-            if (f.optionalDouble(p, 0) != 0) {
-                throw f.refuse(p, "dropout inside the base model is not implemented; expected 0.0");
-            }
-        }
+        ModelDropout dropout = dropout(f, style, modelType);
         if (f.optionalBool("use_bidirectional_attention", false)) {
             throw f.refuse("use_bidirectional_attention", "only causal attention is implemented");
         }
@@ -95,7 +92,29 @@ final class LlamaConfigParser {
                 f.optionalInt("num_key_value_heads", heads), f.requiredInt("intermediate_size"), maxPos,
                 f.optionalDouble("rms_norm_eps", style == Style.PHI3 ? 1e-5 : 1e-6), ropes[0].theta,
                 // Gemma ties by default; LlamaConfig, MistralConfig, Qwen2/3Config and Phi3Config do not
-                f.optionalBool("tie_word_embeddings", style.gemma()), qkvBias, variant);
+                f.optionalBool("tie_word_embeddings", style.gemma()), qkvBias, variant, dropout);
+    }
+
+    /**
+     * Dropout as the type's modeling file applies it in training: {@code attention_dropout} on the attention
+     * probabilities for every type; Phi-3's {@code resid_pdrop} on the attention and MLP outputs. Phi-3's
+     * {@code embd_pdrop} is read and not applied, as transformers' Phi3Model never applies it. The other types' config
+     * classes have no {@code resid_pdrop} or {@code embd_pdrop}: a non-zero one there is refused, since it is not
+     * clear what the file's author meant it to do.
+     */
+    private static ModelDropout dropout(ConfigFields f, Style style, String modelType) {
+        double attention = HfConfigParser.probability(f, "attention_dropout", 0);
+        if (style == Style.PHI3) {
+            HfConfigParser.probability(f, "embd_pdrop", 0); // validated; Phi3Model applies no embedding dropout
+            return new ModelDropout(0, attention, HfConfigParser.probability(f, "resid_pdrop", 0));
+        }
+        for (String p : List.of("resid_pdrop", "embd_pdrop")) {
+            if (f.optionalDouble(p, 0) != 0) {
+                throw f.refuse(p, modelType + "'s modeling file has no such dropout (only phi3 and gpt2 do); expected 0.0 "
+                        + "or absent");
+            }
+        }
+        return new ModelDropout(0, attention, 0);
     }
 
     /**

@@ -150,16 +150,17 @@ public final class LlamaModel extends DecoderModel {
         k = r.apply(k, ctx.startPos(), seqLen);
         Attention.Spec spec = new Attention.Spec(
                 v.queryPreAttnScalar() > 0 ? 1.0 / Math.sqrt(v.queryPreAttnScalar()) : Double.NaN, v.attnSoftcap(),
-                sliding ? v.slidingWindow() : 0);
+                sliding ? v.slidingWindow() : 0, config.dropout().attention());
         Tensor att = Attention.attend(q, k, val, layer, ctx, spec);          // (B, T, heads * hd)
         Tensor attOut = lin(att, p + "self_attn.o_proj", layer, "o", ctx);  // (B, T, dim)
         if (style.gemma()) {
-            h = h.add(norm(attOut, w(p + "post_attention_layernorm.weight")));
-            x = norm(h, w(p + "pre_feedforward_layernorm.weight"));
-        } else {
-            h = h.add(attOut);
-            x = norm(h, w(p + "post_attention_layernorm.weight"));
+            attOut = norm(attOut, w(p + "post_attention_layernorm.weight"));
         }
+        // Phi-3's resid_attn_dropout and resid_mlp_dropout, on what is added to the residual stream (the parser
+        // leaves the residual probability 0 for the other types)
+        ModelDropout drop = config.dropout();
+        h = h.add(dropout(attOut, drop.residual(), layer, DropoutKey.Site.ATTENTION_OUTPUT, ctx));
+        x = norm(h, w(p + (style.gemma() ? "pre_feedforward_layernorm.weight" : "post_attention_layernorm.weight")));
         Tensor gate;
         Tensor up;
         if (style.fused()) {
@@ -175,7 +176,7 @@ public final class LlamaModel extends DecoderModel {
         if (style.gemma()) {
             mlp = norm(mlp, w(p + "post_feedforward_layernorm.weight"));
         }
-        return h.add(mlp);
+        return h.add(dropout(mlp, drop.residual(), layer, DropoutKey.Site.MLP_OUTPUT, ctx));
     }
 
     @Override

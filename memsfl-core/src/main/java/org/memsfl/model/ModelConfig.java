@@ -17,10 +17,19 @@ package org.memsfl.model;
  * @param qkvBias      q/k/v projections carry a bias (Qwen2; always true for gpt2's c_attn)
  * @param variant      block style, head size, RoPE scaling, sliding windows and soft caps of llama-family types
  *                     ({@link ModelVariant#STANDARD} for plain Llama-2 and for gpt2)
+ * @param dropout      dropout inside the base model in training passes ({@link ModelDropout#NONE}: none)
  */
 public record ModelConfig(ModelFamily family, int vocabSize, int dim, int nLayers, int nHeads, int nKvHeads,
                           int hiddenDim, int maxSeqLen, double normEps, double ropeTheta, boolean tiedEmbeddings,
-                          boolean qkvBias, ModelVariant variant) {
+                          boolean qkvBias, ModelVariant variant, ModelDropout dropout) {
+
+    /** A config without base-model dropout. */
+    public ModelConfig(ModelFamily family, int vocabSize, int dim, int nLayers, int nHeads, int nKvHeads, int hiddenDim,
+                       int maxSeqLen, double normEps, double ropeTheta, boolean tiedEmbeddings, boolean qkvBias,
+                       ModelVariant variant) {
+        this(family, vocabSize, dim, nLayers, nHeads, nKvHeads, hiddenDim, maxSeqLen, normEps, ropeTheta, tiedEmbeddings,
+                qkvBias, variant, ModelDropout.NONE);
+    }
 
     /** A plain Llama-2-style (or gpt2) config: {@link ModelVariant#STANDARD}. */
     public ModelConfig(ModelFamily family, int vocabSize, int dim, int nLayers, int nHeads, int nKvHeads, int hiddenDim,
@@ -43,6 +52,9 @@ public record ModelConfig(ModelFamily family, int vocabSize, int dim, int nLayer
         if (variant == null) {
             throw new IllegalArgumentException("variant must be set (ModelVariant.STANDARD for plain Llama-2)");
         }
+        if (dropout == null) {
+            throw new IllegalArgumentException("dropout must be set (ModelDropout.NONE for none)");
+        }
         if (variant.headDim() == 0 && dim % nHeads != 0) {
             throw new IllegalArgumentException("dim must be divisible by n_heads, got dim=" + dim + " n_heads=" + nHeads);
         }
@@ -63,6 +75,12 @@ public record ModelConfig(ModelFamily family, int vocabSize, int dim, int nLayer
         if (!(normEps > 0)) {
             throw new IllegalArgumentException("norm eps must be > 0, got " + normEps);
         }
+    }
+
+    /** This config with base-model dropout {@code d}. */
+    public ModelConfig withDropout(ModelDropout d) {
+        return new ModelConfig(family, vocabSize, dim, nLayers, nHeads, nKvHeads, hiddenDim, maxSeqLen, normEps, ropeTheta,
+                tiedEmbeddings, qkvBias, variant, d);
     }
 
     /** Per-head size: {@code head_dim} where the config sets it (Qwen3, Gemma), else dim / heads. */

@@ -59,7 +59,7 @@ public final class FedLoraRound implements AutoCloseable {
             throw new IllegalStateException("client '" + clientId + "' must register once, before the first step");
         }
         clients.put(clientId, new LoraTrainer(model, global.copy(), AdamW.Settings.defaults(), settings.schedule(),
-                settings.maxGradNorm()));
+                settings.maxGradNorm(), org.memsfl.engine.Rng.seed(settings.seed(), "fedlora/" + clientId, 0)));
         numExamples.put(clientId, clientExamples);
     }
 

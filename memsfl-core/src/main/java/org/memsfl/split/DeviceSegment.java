@@ -10,6 +10,7 @@ import org.memsfl.engine.NativeScope;
 import org.memsfl.engine.Rng;
 import org.memsfl.lora.AdapterSet;
 import org.memsfl.model.DecoderModel;
+import org.memsfl.model.DropoutKey;
 import org.memsfl.model.ForwardContext;
 import org.memsfl.train.AdamW;
 import org.memsfl.train.BatchTensors;
@@ -29,6 +30,8 @@ public final class DeviceSegment implements AutoCloseable {
     private final AdapterSet adapters;
     private final AdamW optimizer;
     private final Generator rng = Rng.generator(0);
+    /** Seed of this round's base-model dropout keys ({@link DropoutKey#forStep}); the server derives the same. */
+    private long dropoutRound = Rng.seed(0, DropoutKey.STREAM, 0);
 
     public DeviceSegment(String id, int cut, DecoderModel model, AdapterSet adapters, AdamW.Settings settings) {
         if (cut < 0 || !model.range().embedding() || model.range().to() < cut) {
@@ -44,11 +47,17 @@ public final class DeviceSegment implements AutoCloseable {
     /** Reseeds the generator the device's adapter dropout draws from, for {@code round} of a run seeded {@code runSeed}. */
     public void beginRound(long runSeed, int round) {
         rng.set_current_seed(Rng.seed(runSeed, "device/" + id, round));
+        dropoutRound = Rng.seed(runSeed, DropoutKey.STREAM, round);
+    }
+
+    /** The key of this step's base-model dropout masks: the server computes the same from the payload. */
+    public DropoutKey dropoutKey(Batch b) {
+        return DropoutKey.forStep(dropoutRound, id, b.targets(), b.lengths());
     }
 
     /** Runs the segment; the returned hidden is part of the autograd graph (detach before sending). */
     public Tensor forward(Batch b) {
-        ForwardContext ctx = ForwardContext.training(adapters, rng);
+        ForwardContext ctx = ForwardContext.training(adapters, rng, dropoutKey(b));
         Tensor h = model.embed(BatchTensors.inputIds(b), ctx);
         return model.forwardLayers(h, 0, cut, ctx); // (B, T, dim)
     }
@@ -88,7 +97,8 @@ public final class DeviceSegment implements AutoCloseable {
             GradientPayload g;
             if (recompute) {
                 optimizer.zeroGrad();
-                g = DeviceRecompute.step(this, b, server, ForwardContext.training(adapters, rng), rng);
+                g = DeviceRecompute.step(this, b, server, ForwardContext.training(adapters, rng, dropoutKey(b)),
+                        rng);
                 g.grad().close();
             } else {
                 Tensor hidden = forward(b);

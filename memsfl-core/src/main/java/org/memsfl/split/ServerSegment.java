@@ -10,6 +10,7 @@ import org.bytedeco.pytorch.TensorArrayRefOptional;
 import org.memsfl.engine.NativeScope;
 import org.memsfl.engine.Tensors;
 import org.memsfl.model.DecoderModel;
+import org.memsfl.model.DropoutKey;
 import org.memsfl.model.ForwardContext;
 import org.memsfl.train.ChunkedHeadLoss;
 import org.memsfl.train.GradClip;
@@ -150,19 +151,23 @@ public final class ServerSegment {
     public static GradientPayload gradient(ServerState s, ActivationPayload p, int microBatchRows, boolean recompute,
                                            boolean chunkedHead) {
         long tokens = 0;
-        for (long t : Tensors.toLongs(p.targets())) {
+        long[] allTargets = Tensors.toLongs(p.targets());
+        for (long t : allTargets) {
             if (t != Loss.IGNORE) {
                 tokens++;
             }
         }
         long rows = p.hidden().size(0);
         long step = microBatchRows <= 0 ? rows : Math.min(rows, microBatchRows);
-        ForwardContext ctx = ForwardContext.training(s.adapters(), s.rng());
+        // the device derived the same key from the same targets and lengths: both halves drop the unsplit model's units
+        DropoutKey key = DropoutKey.forStep(s.dropoutRound().get(), p.deviceId(), allTargets, p.lengths());
+        ForwardContext whole = ForwardContext.training(s.adapters(), s.rng());
         s.optimizer().zeroGrad();
         double loss = 0;
         org.bytedeco.pytorch.TensorVector grads = new org.bytedeco.pytorch.TensorVector();
         for (long from = 0; from < rows; from += step) {
             long n = Math.min(step, rows - from);
+            ForwardContext ctx = whole.withDropout(key.rows(from)); // rows [from, from + n) of the step's masks
             // one scope per micro-batch: its forward outputs and logits are freed before the next one starts
             try (NativeScope micro = new NativeScope()) {
                 // (n, T, dim): a leaf of the server's graph, in the server model's dtype whatever the wire carried

@@ -4,7 +4,9 @@ import org.bytedeco.pytorch.Tensor;
 import org.memsfl.data.Batch;
 import org.memsfl.engine.NativeScope;
 import org.memsfl.lora.AdapterSet;
+import org.memsfl.engine.Rng;
 import org.memsfl.model.DecoderModel;
+import org.memsfl.model.DropoutKey;
 import org.memsfl.model.ForwardContext;
 
 /**
@@ -20,9 +22,20 @@ public final class LoraTrainer implements AutoCloseable {
     private final AdamW optimizer;
     private final LrSchedule schedule;
     private final double maxGradNorm;
+    private final long seed;
 
     public LoraTrainer(DecoderModel model, AdapterSet adapters, AdamW.Settings settings, LrSchedule schedule,
                        double maxGradNorm) {
+        this(model, adapters, settings, schedule, maxGradNorm, 0);
+    }
+
+    /**
+     * @param seed seeds the base model's dropout masks ({@link DropoutKey}): step s draws with
+     *             {@code Rng.seed(seed, "model-dropout", s)}
+     */
+    public LoraTrainer(DecoderModel model, AdapterSet adapters, AdamW.Settings settings, LrSchedule schedule,
+                       double maxGradNorm, long seed) {
+        this.seed = seed;
         this.model = model;
         this.adapters = adapters;
         this.optimizer = new AdamW(adapters.namedParameters(), settings);
@@ -34,7 +47,8 @@ public final class LoraTrainer implements AutoCloseable {
         try (NativeScope scope = new NativeScope()) {
             Tensor ids = BatchTensors.inputIds(batch);
             Tensor targets = BatchTensors.targets(batch);
-            ForwardContext ctx = ForwardContext.training(adapters);
+            ForwardContext ctx = ForwardContext.training(adapters, null,
+                    new DropoutKey(Rng.seed(seed, DropoutKey.STREAM, optimizer.steps()), 0));
             Tensor hidden = model.forwardLayers(model.embed(ids, ctx), 0, model.config().nLayers(), ctx);
             optimizer.zeroGrad();
             double loss = ChunkedHeadLoss.backward(model, hidden, targets, ctx);

@@ -64,7 +64,8 @@ class HfModelLoaderConfigTest {
         ModelConfig c = parse("""
                 {"model_type": "gpt2", "n_embd": 768, "n_layer": 12, "n_head": 12, "n_inner": null,
                  "vocab_size": 50257, "n_positions": 1024, "layer_norm_epsilon": 1e-05}""");
-        assertThat(c).isEqualTo(ModelPresets.get("gpt2"));
+        // GPT2Config's dropout defaults (0.1 each) apply where the keys are absent; the preset carries none
+        assertThat(c).isEqualTo(ModelPresets.get("gpt2").withDropout(new ModelDropout(0.1, 0.1, 0.1)));
     }
 
     @Test

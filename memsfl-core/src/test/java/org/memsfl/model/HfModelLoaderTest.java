@@ -188,6 +188,7 @@ class HfModelLoaderTest {
     void configIsReadWithoutWeights(@TempDir Path dir) throws Exception {
         java.nio.file.Files.copy(Assets.root().resolve("models/tiny-gpt2-random/config.json"), dir.resolve("config.json"));
         ModelConfig c = HfModelLoader.readConfig(dir);
-        assertThat(c).isEqualTo(new ModelConfig(ModelFamily.GPT2, 21, 2, 1, 1, 1, 8, 1024, 1e-5, 10000.0, true, true));
+        assertThat(c).isEqualTo(new ModelConfig(ModelFamily.GPT2, 21, 2, 1, 1, 1, 8, 1024, 1e-5, 10000.0, true, true,
+                ModelVariant.STANDARD, new ModelDropout(0.1, 0.1, 0.1)));
     }
 }

@@ -12,10 +12,51 @@ final class NaiveDecoder {
 
     private final FamilyFixture f;
     private final Map<String, double[]> w;
+    /** Training-pass dropout (0: none): on attention probabilities, and on what each sub-block adds (Phi-3). */
+    private double attnP;
+    private double residP;
+    private DropoutKey key;
 
     NaiveDecoder(FamilyFixture f, Map<String, double[]> w) {
         this.f = f;
         this.w = w;
+    }
+
+    /**
+     * The same decoder in a training pass with dropout, row 0 of the step keyed {@code key}: the keep-masks are drawn
+     * again from the key ({@link DropoutKey#keepMask}); how they apply (inverted dropout after the softmax, on each
+     * sub-block's output) is written here from modeling_llama's eager attention and modeling_phi3's decoder layer.
+     */
+    NaiveDecoder withDropout(double attention, double residual, DropoutKey k) {
+        NaiveDecoder n = new NaiveDecoder(f, w);
+        n.attnP = attention;
+        n.residP = residual;
+        n.key = k;
+        return n;
+    }
+
+    /** keep / (1 - p) for a (1, shape...) mask of this layer and site, flattened row-major. */
+    private double[] scaledKeep(long[] shape, double p, int layer, DropoutKey.Site site) {
+        float[] keep = org.memsfl.engine.Tensors.toFloats(key.keepMask(shape, p, layer, site,
+                org.bytedeco.pytorch.global.torch.ScalarType.Float));
+        double[] out = new double[keep.length];
+        for (int i = 0; i < keep.length; i++) {
+            out[i] = keep[i] / (1 - p);
+        }
+        return out;
+    }
+
+    private void dropRows(double[][] x, int layer, DropoutKey.Site site) {
+        if (residP == 0) {
+            return;
+        }
+        int n = x[0].length;
+        double[] keep = scaledKeep(new long[] {1, x.length, n}, residP, layer, site);
+        for (int p = 0; p < x.length; p++) {
+            for (int i = 0; i < n; i++) {
+                x[p][i] *= keep[p * n + i];
+            }
+        }
     }
 
     /** Mean next-token cross entropy over ids[0..n-1] predicting ids[1..n]. */
@@ -94,11 +135,12 @@ final class NaiveDecoder {
             boolean local = f.sliding(l);
             rotate(q, local, t);
             rotate(k, local, t);
-            double[][] att = attention(q, k, v, local ? f.window() : 0);
+            double[][] att = attention(q, k, v, local ? f.window() : 0, l);
             double[][] o = matmul(att, w.get(pre + "self_attn.o_proj.weight"), d);
             if (f.gemma()) {
                 o = norm(o, w.get(pre + "post_attention_layernorm.weight"));
             }
+            dropRows(o, l, DropoutKey.Site.ATTENTION_OUTPUT);
             add(h, o);
             x = norm(h, w.get(pre + (f.gemma() ? "pre_feedforward_layernorm.weight" : "post_attention_layernorm.weight")));
             double[][] gate;
@@ -124,6 +166,7 @@ final class NaiveDecoder {
             if (f.gemma()) {
                 m = norm(m, w.get(pre + "post_feedforward_layernorm.weight"));
             }
+            dropRows(m, l, DropoutKey.Site.MLP_OUTPUT);
             add(h, m);
         }
         double[][] out = matmul(norm(h, w.get("model.norm.weight")),
@@ -258,8 +301,10 @@ final class NaiveDecoder {
     }
 
     /** Causal (optionally banded) softmax attention with grouped kv heads and optional logit soft-cap. */
-    private double[][] attention(double[][] q, double[][] k, double[][] v, int window) {
+    private double[][] attention(double[][] q, double[][] k, double[][] v, int window, int layer) {
         int t = q.length;
+        double[] keep = attnP == 0 ? null
+                : scaledKeep(new long[] {1, f.heads(), t, t}, attnP, layer, DropoutKey.Site.ATTENTION);
         int hd = f.hd();
         int group = f.heads() / f.kvHeads();
         double scale = 1.0 / Math.sqrt(f.queryScalar() > 0 ? f.queryScalar() : hd);
@@ -289,7 +334,8 @@ final class NaiveDecoder {
                 }
                 for (int j = from; j <= p; j++) {
                     for (int i = 0; i < hd; i++) {
-                        out[p][hh * hd + i] += s[j] / z * v[j][kvh * hd + i];
+                        double prob = s[j] / z * (keep == null ? 1 : keep[(hh * t + p) * t + j]);
+                        out[p][hh * hd + i] += prob * v[j][kvh * hd + i];
                     }
                 }
             }
