@@ -251,6 +251,9 @@ final class LlamaConfigParser {
                 case "yarn": {
                     double factor = r.requiredDouble("factor");
                     int original = r.optionalInt("original_max_position_embeddings", maxPos);
+                    if (!r.isNullOrAbsent("original_max_position_embeddings")) {
+                        yarnFactorAgrees(config, factor, original, maxPos);
+                    }
                     double mscale = r.optionalDouble("mscale", 0);
                     double mscaleAll = r.optionalDouble("mscale_all_dim", 0);
                     double att = r.isNullOrAbsent("attention_factor")
@@ -287,6 +290,45 @@ final class LlamaConfigParser {
             throw e; // already names the file and key
         } catch (IllegalArgumentException e) {
             throw new BadInputException(config.where + ": RoPE " + type + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * YaRN's factor where {@code original_max_position_embeddings} is given. transformers 5 uses the explicit
+     * {@code factor} (the ramp over the original context, the attention factor from {@code factor}); transformers 4.x
+     * since its DeepSeek-V3 support replaces {@code factor} by {@code max_position_embeddings / original} whenever
+     * {@code rope_scaling} has {@code original_max_position_embeddings}, for the interpolated frequencies and the
+     * attention factor alike ({@code _compute_yarn_parameters}; transformers issue 38224). Both agree when
+     * {@code max_position_embeddings = factor * original}. When they do not (Qwen3's recipe adds factor 4 over 32768
+     * to a config whose max_position_embeddings is 40960), the result depends on the transformers that runs the
+     * model: a config saved by transformers >= 5 (its {@code transformers_version}, or the {@code rope_parameters}
+     * form) gets the explicit factor, as memsfl computes; a 4.x (or unversioned) one is refused, naming both values.
+     */
+    private static void yarnFactorAgrees(ConfigFields config, double factor, int original, int maxPos) {
+        double implicit = (double) maxPos / original;
+        if (Math.abs(implicit - factor) <= 1e-12 * factor || config.has("rope_parameters")) {
+            return;
+        }
+        String version = config.isNullOrAbsent("transformers_version") || !config.get("transformers_version").isTextual()
+                ? null : config.requiredText("transformers_version");
+        if (version != null && majorVersion(version) >= 5) {
+            return;
+        }
+        throw new BadInputException(config.where + ": rope_scaling yarn factor " + factor + " disagrees with "
+                + "max_position_embeddings / original_max_position_embeddings = " + maxPos + " / " + original + " = "
+                + implicit + "; transformers 4.x (this config: transformers_version "
+                + (version == null ? "absent" : version) + ") computes YaRN with " + implicit + ", transformers 5 with "
+                + factor + ". Set max_position_embeddings to " + Math.round(factor * original)
+                + " (factor x original) so that both agree");
+    }
+
+    /** The major number of a version such as {@code 4.51.3} or {@code 5.0.0.dev0}; -1 when unreadable. */
+    static int majorVersion(String version) {
+        int dot = version.indexOf('.');
+        try {
+            return Integer.parseInt(dot < 0 ? version.trim() : version.substring(0, dot).trim());
+        } catch (NumberFormatException e) {
+            return -1;
         }
     }
 
