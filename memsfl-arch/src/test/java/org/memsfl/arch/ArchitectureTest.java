@@ -113,6 +113,26 @@ class ArchitectureTest {
                 .check(main);
     }
 
+    /** The Register rpc's messages, which become records at the border. */
+    static final Set<String> REGISTRATION_PROTOS = Set.of("org.memsfl.grpc.proto.Assignment",
+            "org.memsfl.grpc.proto.RegisterRequest", "org.memsfl.grpc.proto.LoraSettings",
+            "org.memsfl.grpc.proto.DeviceProfile");
+
+    /** The classes at the gRPC border that may read or write them: the codec, the service and the device's link. */
+    static final Set<String> REGISTRATION_BORDER = Set.of("org.memsfl.grpc.RegistrationCodec",
+            "org.memsfl.grpc.SplitFederationService", "org.memsfl.grpc.ServerLink");
+
+    /** Protos become domain records at the border: nothing past it reads an assignment or a registration proto. */
+    @Test
+    void registrationProtosBecomeRecordsAtTheBorder() {
+        noClasses().that(DescribedPredicate.describe("are past the gRPC border", (JavaClass k) ->
+                        !k.getPackageName().startsWith("org.memsfl.grpc.proto")
+                                && !REGISTRATION_BORDER.contains(k.getName().split("\\$")[0])))
+                .should().dependOnClassesThat(DescribedPredicate.describe("are registration protos",
+                        (JavaClass k) -> REGISTRATION_PROTOS.contains(k.getName())))
+                .check(main);
+    }
+
     /** A method is one class plus one registration: every {@code MethodSpec} the modules define is in the registry. */
     @Test
     void everyMethodSpecIsRegistered() {

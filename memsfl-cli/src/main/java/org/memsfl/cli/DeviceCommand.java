@@ -114,7 +114,7 @@ public final class DeviceCommand implements Callable<Integer> {
         ManagedChannel channel = Transport.channel(server, Transport.channelCredentials(insecure, ca));
         try {
             DeviceClient client = new DeviceClient(s, channel, bearer, // reads --data before any network
-                    line -> System.err.println("memsfl device " + line));
+                    line -> System.err.println("memsfl device " + line), FlagNames.FLAGS);
             reach(channel);
             DeviceClient.Report r = client.run();
             try (var adapters = r.finalAdapters()) {
@@ -184,7 +184,7 @@ public final class DeviceCommand implements Callable<Integer> {
     private void reach(ManagedChannel channel) {
         try {
             ServerWait.await(channel, server, Duration.ofSeconds(connectTimeoutS),
-                    line -> System.err.println("memsfl device: " + line), d -> Thread.sleep(d.toMillis()));
+                    line -> System.err.println("memsfl device: " + line), d -> Thread.sleep(d.toMillis()), FlagNames.FLAGS);
         } catch (StatusRuntimeException e) {
             String tls = Transport.tlsFailure(e);
             if (tls != null) {

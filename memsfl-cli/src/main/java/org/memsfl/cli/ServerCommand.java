@@ -128,6 +128,9 @@ public final class ServerCommand implements Callable<Integer> {
             throw new BadInputException("--step-timeout-s " + stepTimeoutS + " must be below --round-timeout-s "
                     + roundTimeoutS + ": a device waiting one step would outlive its round");
         }
+        if (generation.generate && evalData == null) {
+            throw new BadInputException("--generate needs held-out prompts: give --eval-data");
+        }
         if (!resume) {
             org.memsfl.util.RunDirs.requireFresh(out, overwrite);
         }
@@ -149,7 +152,8 @@ public final class ServerCommand implements Callable<Integer> {
 
         System.err.printf(Locale.ROOT, "memsfl server: loading %s, %d rounds x %d local steps, fleet of %d%n",
                 s.run().model(), s.run().rounds(), s.run().localSteps(), fleetSize);
-        try (EdgeServer server = EdgeServer.start(s, auth, creds, port, line -> System.err.println("memsfl server: " + line))) {
+        try (EdgeServer server = EdgeServer.start(s, auth, creds, port, line -> System.err.println("memsfl server: " + line),
+                FlagNames.FLAGS)) {
             Runtime.getRuntime().addShutdownHook(new Thread(server::close, "memsfl-server-shutdown"));
             System.err.printf(Locale.ROOT, "memsfl server: listening on port %d (%s, %s), waiting for %d devices%n",
                     server.port(), insecure ? "PLAINTEXT" : "TLS", tokens != null ? "per-device tokens" : "fleet token",

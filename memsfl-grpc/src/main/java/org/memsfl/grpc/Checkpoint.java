@@ -161,12 +161,18 @@ final class Checkpoint {
      * @throws BadInputException when there is no checkpoint, or no generation verifies (naming the newest's problem)
      */
     static State read(Path out, LoraConfig lora, Consumer<String> log) {
+        return read(out, lora, log, Setting.FIELDS);
+    }
+
+    /** {@link #read(Path, LoraConfig, Consumer)}, naming {@link Setting#RESUME} in its errors as {@code names} does. */
+    static State read(Path out, LoraConfig lora, Consumer<String> log, Setting.Names names) {
         Path dir = out.resolve(DIR);
         CheckpointFiles files = new CheckpointFiles(dir);
         List<Integer> candidates = files.candidates();
+        String resume = names.of(Setting.RESUME);
         if (candidates.isEmpty()) {
-            throw new BadInputException("--resume: no checkpoint in " + dir + " (LATEST is missing); run without --resume"
-                    + " to start over");
+            throw new BadInputException(resume + ": no checkpoint in " + dir + " (LATEST is missing); run without "
+                    + resume + " to start over");
         }
         BadInputException first = null;
         for (int r : candidates) {
@@ -183,7 +189,7 @@ final class Checkpoint {
                 }
             }
         }
-        throw new BadInputException("--resume: no usable checkpoint in " + dir + "; the newest: " + first.getMessage(),
+        throw new BadInputException(resume + ": no usable checkpoint in " + dir + "; the newest: " + first.getMessage(),
                 first);
     }
 

@@ -92,12 +92,14 @@ final class DeviceRoundStart implements AutoCloseable {
     }
 
     /** Everything of the assignment that shapes this device's training (what a saved round start must match). */
-    static String identity(DeviceSettings s, org.memsfl.grpc.proto.Assignment a) {
-        return String.join("|", s.deviceId(), s.data(), Integer.toString(s.partitionIndex()), a.getModelId(),
-                Integer.toString(a.getCutLayer()), a.getLora().toString(), Integer.toString(a.getLocalSteps()),
-                Integer.toString(a.getBatchSize()), Integer.toString(a.getSeqLen()), Double.toString(a.getLr()),
-                Integer.toString(a.getWarmupSteps()), Double.toString(a.getMaxGradNorm()), Long.toString(a.getSeed()),
-                a.getPartitioner(), Integer.toString(a.getNumPartitions()), a.getComputeDtype(), a.getTemplateSha256());
+    static String identity(DeviceSettings s, DeviceAssignment a) {
+        TrainingTerms t = a.terms();
+        return String.join("|", s.deviceId(), s.data(), Integer.toString(s.partitionIndex()), t.modelId(),
+                Integer.toString(a.cut()), t.lora().toString(), Integer.toString(t.round().localSteps()),
+                Integer.toString(t.batchSize()), Integer.toString(t.seqLen()), Double.toString(t.round().lr()),
+                Integer.toString(t.round().warmup()), Double.toString(t.round().maxGradNorm()),
+                Long.toString(t.round().seed()), t.partitioner(), Integer.toString(t.numPartitions()),
+                t.computeDtype().name(), t.templateSha256());
     }
 
     /** {@link #save} when {@code out} is given; a failed write is said on {@code log} and only costs an exact redo. */

@@ -39,10 +39,11 @@ public final class EdgeServer implements AutoCloseable {
     private final Consumer<String> log;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
-    private EdgeServer(ServerDeployment settings, DeviceTokens tokens, ServerBuilder<?> builder, Consumer<String> log) {
+    private EdgeServer(ServerDeployment settings, DeviceTokens tokens, ServerBuilder<?> builder, Consumer<String> log,
+                       Setting.Names names) {
         this.log = log;
         // NOT_SERVING while a round cannot be saved (the coordinator retries), SERVING again when it can
-        this.coordinator = new RoundCoordinator(settings, log, this::serving);
+        this.coordinator = new RoundCoordinator(settings, log, this::serving, names);
         // a client stream silent for longer than a device waits for one gradient is abandoned
         this.limits = new CallLimits(CALLS_PER_DEVICE, CALLS_PER_DEVICE * Math.max(8, settings.fleetSize()),
                 settings.stepTimeout(), log);
@@ -81,13 +82,22 @@ public final class EdgeServer implements AutoCloseable {
     /** Loads the model and serves on {@code port} (0: any free port) with {@code credentials} (TLS or plaintext). */
     public static EdgeServer start(ServerDeployment settings, DeviceTokens tokens, ServerCredentials credentials, int port,
                                    Consumer<String> log) {
-        return new EdgeServer(settings, tokens, Grpc.newServerBuilderForPort(port, credentials), log);
+        return start(settings, tokens, credentials, port, log, Setting.FIELDS);
+    }
+
+    /**
+     * {@link #start}, naming the settings in its messages (a stop's reason, which the devices are told too, and a
+     * checkpoint it cannot resume from) as {@code names} does: the CLI passes its flags.
+     */
+    public static EdgeServer start(ServerDeployment settings, DeviceTokens tokens, ServerCredentials credentials, int port,
+                                   Consumer<String> log, Setting.Names names) {
+        return new EdgeServer(settings, tokens, Grpc.newServerBuilderForPort(port, credentials), log, names);
     }
 
     /** The same server on an in-process transport (tests). */
     public static EdgeServer startInProcess(ServerDeployment settings, DeviceTokens tokens, String name,
                                             Consumer<String> log) {
-        return new EdgeServer(settings, tokens, InProcessServerBuilder.forName(name), log);
+        return new EdgeServer(settings, tokens, InProcessServerBuilder.forName(name), log, Setting.FIELDS);
     }
 
     /** The bound port (-1 in process). */

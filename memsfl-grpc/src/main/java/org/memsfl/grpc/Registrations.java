@@ -9,9 +9,6 @@ import java.util.Map;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import org.memsfl.fleet.DeviceProfile;
-import org.memsfl.grpc.proto.Assignment;
-import org.memsfl.grpc.proto.LoraSettings;
-import org.memsfl.grpc.proto.RegisterRequest;
 import org.memsfl.grpc.proto.TensorChunk;
 import org.memsfl.lora.LoraConfig;
 import org.memsfl.round.CutPlanner;
@@ -22,10 +19,11 @@ import org.memsfl.round.SplitServer;
 import org.memsfl.schedule.DeviceTiming;
 
 /**
- * Registration over the wire (worker thread only): the Register request checked (authenticated id, protocol version,
- * fleet size, partition), the profile turned into the domain's {@link DeviceProfile}, the cut from the core's
- * {@link CutPlanner}, the device registered with the round's {@link SplitServer}, and the {@link Assignment} that
- * tells the device everything else. Keeps what only the transport knows of each device ({@link Peer}).
+ * Registration on the server (worker thread only): a {@link DeviceRegistration} (already checked at the border by
+ * {@link RegistrationCodec}) checked against the fleet (size, partitions, a restart of a registered device), the cut
+ * from the core's {@link CutPlanner}, the device registered with the round's {@link SplitServer}, and the
+ * {@link DeviceAssignment} that tells the device everything else. Keeps what only the transport knows of each device
+ * ({@link Peer}).
  */
 final class Registrations {
 
@@ -34,14 +32,14 @@ final class Registrations {
         final int partition;
         final String reason;
         final DeviceProfile profile;
-        final Assignment assignment;
+        final DeviceAssignment assignment;
         List<TensorChunk> adapters = List.of();  // device-side adapters of the current round, encoded
         boolean fetchedFinal;
         boolean toldStopped;                     // it was answered that training stopped early
         long peakRss;
         long rssBefore;
 
-        Peer(int partition, String reason, DeviceProfile profile, Assignment assignment) {
+        Peer(int partition, String reason, DeviceProfile profile, DeviceAssignment assignment) {
             this.partition = partition;
             this.reason = reason;
             this.profile = profile;
@@ -50,44 +48,36 @@ final class Registrations {
     }
 
     /** A Register answered: the assignment, and whether the device is new (not a restart of a registered one). */
-    record Outcome(Assignment assignment, boolean added) {
+    record Outcome(DeviceAssignment assignment, boolean added) {
     }
 
     private final ServerDeployment s;
     private final CutPlanner planner;
-    private final Assignment template;   // everything but the device's id, cut and reason
+    private final TrainingTerms terms;   // what every device trains: all of an assignment but its id, cut and reason
     private final Consumer<String> log;
     private final Map<String, Peer> peers = new LinkedHashMap<>();
 
     /** The longest step the delay model may predict for a registering profile (a year): beyond it a profile is wrong. */
     static final double MAX_PREDICTED_SECONDS = 365 * 86400.0;
 
-    Registrations(ServerDeployment s, CutPlanner planner, Assignment template, Consumer<String> log) {
+    Registrations(ServerDeployment s, CutPlanner planner, TrainingTerms terms, Consumer<String> log) {
         this.s = s;
         this.planner = planner;
-        this.template = template;
+        this.terms = terms;
         this.log = log;
     }
 
-    /** The assignment every device gets, without its id, cut and reason. */
-    static Assignment template(ServerDeployment s, LoraConfig l, int numLayers, int seqLen, String modelId,
+    /** What every device of the fleet trains: its assignment without its id, cut and reason. */
+    static TrainingTerms terms(ServerDeployment s, LoraConfig l, int numLayers, int seqLen, String modelId,
                                Map<String, String> weightHashes, String templateSha256) {
         org.memsfl.settings.RunSettings r = s.run();
-        return Assignment.newBuilder().setNumLayers(numLayers)
-                .setLora(LoraSettings.newBuilder().setRank(l.rank()).setAlpha(l.alpha()).setDropout(l.dropout())
-                        .addAllTargets(l.targets()))
-                .setModelSpec(r.model()).setModelId(modelId).putAllWeightSha256(weightHashes)
-                .setRounds(r.rounds()).setLocalSteps(r.localSteps()).setBatchSize(r.batchSize()).setSeqLen(seqLen)
-                .setLr(r.lr()).setWarmupSteps(r.warmup()).setMaxGradNorm(r.maxGradNorm()).setSeed(r.seed())
-                .setPartitioner(r.partition()).setNumPartitions(s.fleetSize()).setWireDtype(TensorCodec.wire(r.wire().dtype()))
-                .setComputeDtype(r.dtype().name())
-                .setMaxChunkBytes(s.maxChunkBytes()).setStepTimeoutMs((int) s.stepTimeout().toMillis())
-                .setRoundTimeoutMs((int) s.roundTimeout().toMillis())
-                .setTemplate(r.template()).setTemplateSha256(templateSha256).build();
+        return new TrainingTerms(numLayers, l, r.model(), modelId, weightHashes, r.roundSettings(), r.batchSize(),
+                seqLen, r.partition(), s.fleetSize(), r.wire(), s.maxChunkBytes(), s.stepTimeout(), s.roundTimeout(),
+                r.dtype(), r.template(), templateSha256);
     }
 
-    Assignment assignment(String id, int cut, String reason) {
-        return template.toBuilder().setDeviceId(id).setCutLayer(cut).setCutReason(reason).build();
+    DeviceAssignment assignment(String id, int cut, String reason) {
+        return new DeviceAssignment(id, cut, reason, terms);
     }
 
     private static StatusRuntimeException status(Status st, String description) {
@@ -100,36 +90,28 @@ final class Registrations {
      *
      * @param predict the delay model's step timing of a profile at a cut: a profile it cannot represent is refused
      */
-    Outcome register(String authenticatedId, RegisterRequest req, SplitServer server, int round,
+    Outcome register(DeviceRegistration req, SplitServer server, int round,
                      BiFunction<DeviceProfile, Integer, DeviceTiming> predict) {
-        if (!authenticatedId.equals(req.getDeviceId())) {
-            throw status(Status.PERMISSION_DENIED, "device_id '" + req.getDeviceId() + "' differs from the authenticated"
-                    + " device id '" + authenticatedId + "'");
-        }
-        if (req.getProtocolVersion() > 1) {
-            throw status(Status.FAILED_PRECONDITION, "protocol version " + req.getProtocolVersion()
-                    + " is newer than this server's (1)");
-        }
-        String id = authenticatedId;
+        String id = req.deviceId();
         Peer existing = peers.get(id);
         if (existing != null) {
             ServerDevice d = server.device(id);
             // the same device restarting (a crash, a kill, a fixed input, a resumed server): that is normal
-            if (existing.partition == req.getPartitionIndex()) {
+            if (existing.partition == req.partitionIndex()) {
                 log.accept("device " + id + " re-registered (" + (round == 0 ? "before round 1"
                         : d.phase() == DevicePhase.LEFT_OUT || d.missedLast() ? "rejoins at round " + round
                         : "restarts inside round " + round) + ")");
                 return new Outcome(existing.assignment, false);
             }
             throw status(Status.ALREADY_EXISTS, "device id '" + id + "' is already registered with partition "
-                    + existing.partition + ", not " + Integer.toUnsignedString(req.getPartitionIndex()));
+                    + existing.partition + ", not " + req.partitionIndex());
         }
         if (peers.size() >= s.fleetSize()) {
             throw status(Status.RESOURCE_EXHAUSTED, "the fleet of " + s.fleetSize() + " devices is full");
         }
-        int partition = req.getPartitionIndex();
+        int partition = req.partitionIndex();
         if (partition >= s.fleetSize()) {
-            throw status(Status.INVALID_ARGUMENT, "partition_index " + Integer.toUnsignedString(partition)
+            throw status(Status.INVALID_ARGUMENT, "partition_index " + partition
                     + " is out of range: the data is split into " + s.fleetSize() + " partitions (0.." + (s.fleetSize() - 1)
                     + ")");
         }
@@ -138,14 +120,7 @@ final class Registrations {
                 throw status(Status.ALREADY_EXISTS, "partition " + partition + " is already trained by device " + other);
             }
         });
-        DeviceProfile profile;
-        try {
-            org.memsfl.grpc.proto.DeviceProfile p = req.getProfile();
-            profile = new DeviceProfile(id, p.getMemoryBudgetBytes(), p.getFlopsPerSecond(), p.getUplinkBytesPerSecond(),
-                    p.getDownlinkBytesPerSecond(), p.getLatencySeconds());
-        } catch (IllegalArgumentException e) {
-            throw status(Status.INVALID_ARGUMENT, "profile: " + e.getMessage());
-        }
+        DeviceProfile profile = req.profile();
         CutPlanner.Cut cut;
         try {
             cut = planner.assign(profile);
@@ -163,7 +138,7 @@ final class Registrations {
             }
         }
         server.register(id, cut.cut(), s.maxNumExamples());
-        Assignment a = assignment(id, cut.cut(), cut.reason());
+        DeviceAssignment a = assignment(id, cut.cut(), cut.reason());
         peers.put(id, new Peer(partition, cut.reason(), profile, a));
         log.accept(String.format(Locale.ROOT, "registered %s (partition %d): %s [%d/%d]", id, partition, cut.reason(),
                 peers.size(), s.fleetSize()));
@@ -183,7 +158,6 @@ final class Registrations {
         return peers.get(id);
     }
 
-    /** Registered devices in registration order. */
     /** The registered device of each partition index. */
     Map<Integer, String> deviceByPartition() {
         Map<Integer, String> m = new java.util.TreeMap<>();

@@ -25,11 +25,9 @@ import org.memsfl.engine.DType;
 import org.memsfl.engine.Engine;
 import org.memsfl.fed.Aggregators;
 import org.memsfl.fleet.ServerProfile;
-import org.memsfl.grpc.proto.Assignment;
 import org.memsfl.grpc.proto.GradientMessage;
 import org.memsfl.grpc.proto.PutAdaptersHeader;
 import org.memsfl.grpc.proto.PutAdaptersReply;
-import org.memsfl.grpc.proto.RegisterRequest;
 import org.memsfl.lora.AdapterSet;
 import org.memsfl.lora.LoraConfig;
 import org.memsfl.model.LayerRange;
@@ -97,11 +95,13 @@ final class RoundCoordinator implements AutoCloseable {
     private final AdapterHandout handout;
     private volatile String stopped;     // why training stopped early (null while it goes on)
     private final ExpectedShapes shapes;
+    private final Setting.Names names;   // how the user names the settings a stop's reason tells them to change
     private volatile int round;
 
     /** @param serving told false while the server cannot persist a round (health NOT_SERVING), true when it can again */
-    RoundCoordinator(ServerDeployment s, Consumer<String> log, Consumer<Boolean> serving) {
+    RoundCoordinator(ServerDeployment s, Consumer<String> log, Consumer<Boolean> serving, Setting.Names names) {
         this.s = s;
+        this.names = names;
         this.run = s.run();
         this.log = log;
         Engine.seed(run.seed());
@@ -121,7 +121,7 @@ final class RoundCoordinator implements AutoCloseable {
         this.config = loaded.config();
         this.seqLen = Math.min(run.seqLen(), config.maxSeqLen());
         PromptEncoder encoder = TemplateSync.encoder(run.template(), run.model(), loaded, seqLen); // --template
-        this.registrations = new Registrations(s, planner, Registrations.template(s, lora, config.nLayers(), seqLen,
+        this.registrations = new Registrations(s, planner, Registrations.terms(s, lora, config.nLayers(), seqLen,
                 loaded.id(), ModelFingerprint.of(loaded.model()), TemplateSync.sha256(encoder.template())), log);
         // one assembly budget for every stream of every device: memory follows what arrived, never what was declared
         this.codec = new TensorCodec(s.maxChunkBytes(), TensorCodec.DEFAULT_MAX_TENSOR_BYTES,
@@ -144,7 +144,7 @@ final class RoundCoordinator implements AutoCloseable {
         this.serving = new StepServing(server, new StepWire(run.batchSize(), seqLen, run.wire(), config), codec, run.wire(),
                 new StepDispatcher<>(Policies.of(run.scheduler()), run.seed()), records, worker, this::checkOpen, log);
         if (s.resume()) {
-            restore(Checkpoint.read(s.out(), lora, log));
+            restore(Checkpoint.read(s.out(), lora, log, names));
         }
     }
 
@@ -203,8 +203,9 @@ final class RoundCoordinator implements AutoCloseable {
     // ------------------------------------------------------------------ register
 
     /** Registers a device (worker thread); the fleet's last registration opens round 1. */
-    Assignment register(String authenticatedId, RegisterRequest req) {
-        Registrations.Outcome o = registrations.register(authenticatedId, req, server, round,
+    DeviceAssignment register(DeviceRegistration req) {
+        String authenticatedId = req.deviceId(); // the border checked it is the authenticated one
+        Registrations.Outcome o = registrations.register(req, server, round,
                 (profile, cut) -> delay.step(profile, serverProfile, cut, run.serverRecompute()));
         if (!o.added()) {
             // the same device started again: whatever it had in flight this round is dropped, and it redoes the round
@@ -319,10 +320,7 @@ final class RoundCoordinator implements AutoCloseable {
         }
         if (end.participants().size() < s.guards().minDevices()) {
             records.append(line);
-            stop("round " + end.round() + " did not reach the quorum: " + end.participants().size() + " of "
-                    + s.fleetSize() + " devices uploaded (" + end.participants() + "), --min-devices is "
-                    + s.guards().minDevices() + "; its updates were discarded and the adapters stay those of round "
-                    + (end.round() - 1) + ". Start the missing devices and " + RunStopped.restartHint(end.round() - 1));
+            stop(RunStopped.belowQuorum(end, s.fleetSize(), s.guards().minDevices(), names));
             return;
         }
         taskEval.afterRound(end.round(), loaded, server.global(), registrations.deviceByPartition(), line);
@@ -338,8 +336,7 @@ final class RoundCoordinator implements AutoCloseable {
 
                     @Override
                     public void gaveUp(String why) {
-                        stop("cannot save round " + end.round() + ": " + why + ". Free the storage and "
-                                + RunStopped.restartHint(end.round() - 1));
+                        stop(RunStopped.noStorage(end.round(), why, names));
                     }
                 });
     }

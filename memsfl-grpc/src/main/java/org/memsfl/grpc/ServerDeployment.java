@@ -51,7 +51,8 @@ public record ServerDeployment(RunSettings run, int fleetSize, int cut, String e
                     + " deployed devices keep their layers' weights in the compute dtype (fp32 storage)");
         }
         if (generation != null && evalData == null) {
-            throw new IllegalArgumentException("generation-based evaluation needs held-out prompts: give --eval-data");
+            throw new IllegalArgumentException("generation-based evaluation needs held-out prompts: give "
+                    + Setting.FIELDS.of(Setting.EVAL_DATA));
         }
         if (fleetSize <= 0) {
             throw new IllegalArgumentException("fleet size must be > 0, got " + fleetSize);

@@ -35,11 +35,13 @@ public final class ServerWait {
      * Returns once the server at {@code target} answers.
      *
      * @param timeout total time to keep trying
+     * @param names   how the caller names the settings its user may change (TLS, CA, connect timeout)
      * @return the number of attempts it took
      * @throws BadInputException when the server did not answer within {@code timeout}
      * @throws StatusRuntimeException at once when the TLS handshake failed ({@link Transport#tlsFailure})
      */
-    public static int await(Channel channel, String target, Duration timeout, Consumer<String> log, Sleeper sleeper) {
+    public static int await(Channel channel, String target, Duration timeout, Consumer<String> log, Sleeper sleeper,
+                            Setting.Names names) {
         long deadline = System.nanoTime() + timeout.toNanos();
         Duration backoff = FIRST_BACKOFF;
         String last = "";
@@ -63,8 +65,9 @@ public final class ServerWait {
             left = deadline - System.nanoTime();
             if (left <= 0) {
                 throw new BadInputException("no server answered at " + target + " within " + timeout.toSeconds()
-                        + " s (" + attempt + " attempt" + (attempt == 1 ? "" : "s") + ", last " + last + "); is it running there, and do"
-                        + " --insecure / --ca match its TLS setting? (--connect-timeout waits longer)");
+                        + " s (" + attempt + " attempt" + (attempt == 1 ? "" : "s") + ", last " + last + "); is it running"
+                        + " there, and do " + names.of(Setting.PLAINTEXT) + " / " + names.of(Setting.CA) + " match its TLS"
+                        + " setting? (" + names.of(Setting.CONNECT_TIMEOUT) + " waits longer)");
             }
             Duration wait = Duration.ofNanos(Math.min(backoff.toNanos(), left));
             log.accept(String.format("waiting for %s (attempt %d, next in %.0fs)", target, attempt,

@@ -76,15 +76,17 @@ final class SplitFederationService extends SplitFederationGrpc.SplitFederationIm
     public void register(RegisterRequest req, StreamObserver<Assignment> out) {
         String id = deviceId();
         coordinator.countUp(req.getSerializedSize());
-        coordinator.onWorker(() -> coordinator.register(id, req)).whenComplete((a, err) -> {
-            if (err != null) {
-                out.onError(toStatus(err));
-            } else {
-                coordinator.countDown(a.getSerializedSize());
-                out.onNext(a);
-                out.onCompleted();
-            }
-        });
+        // the request becomes a record at this border (checked once), the assignment a proto only to be sent
+        coordinator.onWorker(() -> RegistrationCodec.toProto(coordinator.register(RegistrationCodec.registration(req, id))))
+                .whenComplete((a, err) -> {
+                    if (err != null) {
+                        out.onError(toStatus(err));
+                    } else {
+                        coordinator.countDown(a.getSerializedSize());
+                        out.onNext(a);
+                        out.onCompleted();
+                    }
+                });
     }
 
     @Override

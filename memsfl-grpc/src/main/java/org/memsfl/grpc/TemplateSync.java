@@ -7,14 +7,13 @@ import java.util.HexFormat;
 import java.util.Optional;
 import org.memsfl.chat.ChatTemplate;
 import org.memsfl.chat.TemplateChoice;
-import org.memsfl.grpc.proto.Assignment;
 import org.memsfl.util.BadInputException;
 
 /**
- * One prompt format across a deployment: the server sends its {@code --template} and the sha256 of the chat template
+ * One prompt format across a deployment: the server sends its template choice and the sha256 of the chat template
  * source it renders with; each device resolves the same choice against its own copy of the model (or its own
- * {@code --template}, which must agree) and refuses to train when its template differs, since examples rendered
- * differently would train the adapters on another format than the server evaluates.
+ * choice, which must agree) and refuses to train when its template differs, since examples rendered differently
+ * would train the adapters on another format than the server evaluates.
  */
 final class TemplateSync {
 
@@ -42,20 +41,22 @@ final class TemplateSync {
     }
 
     /**
-     * The device's chat template (null: plain) for the server's assignment.
+     * The device's chat template (null: plain) for the server's terms.
      *
-     * @param own the device's {@code --template}, or null to follow the server's
+     * @param own   the device's template choice, or null to follow the server's
+     * @param names how the device's user names {@link Setting#TEMPLATE}
      * @throws BadInputException when the device's template is not the server's
      */
-    static ChatTemplate resolve(Assignment a, String own) {
-        String choice = own != null ? own : a.getTemplate().isEmpty() ? TemplateChoice.AUTO : a.getTemplate();
-        Optional<ChatTemplate> t = new TemplateChoice(choice).resolveFor(a.getModelSpec(), a.getModelId());
+    static ChatTemplate resolve(TrainingTerms a, String own, Setting.Names names) {
+        String flag = names.of(Setting.TEMPLATE);
+        String choice = own != null ? own : a.template().isEmpty() ? TemplateChoice.AUTO : a.template();
+        Optional<ChatTemplate> t = new TemplateChoice(choice).resolveFor(a.modelSpec(), a.modelId());
         String sha = sha256(t.orElse(null));
-        if (!sha.equals(a.getTemplateSha256())) {
-            throw new BadInputException("--template " + choice + " gives this device " + describe(t.orElse(null), sha)
-                    + ", but the server renders with " + (a.getTemplateSha256().isEmpty() ? "the plain templates"
-                    : "chat template sha256 " + a.getTemplateSha256().substring(0, 12)) + " (server --template "
-                    + a.getTemplate() + "); give both the same --template and the same model files");
+        if (!sha.equals(a.templateSha256())) {
+            throw new BadInputException(flag + " " + choice + " gives this device " + describe(t.orElse(null), sha)
+                    + ", but the server renders with " + (a.templateSha256().isEmpty() ? "the plain templates"
+                    : "chat template sha256 " + a.templateSha256().substring(0, 12)) + " (server " + flag + " "
+                    + a.template() + "); give both the same " + flag + " and the same model files");
         }
         return t.orElse(null);
     }

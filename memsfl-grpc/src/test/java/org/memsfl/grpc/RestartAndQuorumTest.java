@@ -161,7 +161,7 @@ class RestartAndQuorumTest {
             assertThatThrownBy(() -> fleet.server.awaitFinished(Duration.ofMinutes(2), Duration.ofSeconds(60)))
                     .isInstanceOf(RunStopped.class)
                     .hasMessageContaining("round 1 did not reach the quorum: 1 of 2 devices uploaded ([a])")
-                    .hasMessageContaining("--min-devices is 2");
+                    .hasMessageContaining("'minDevices' is 2");
             JsonNode r1 = Json.MAPPER.readTree(Files.readAllLines(out.resolve("metrics.jsonl")).get(0));
             assertThat(r1.get("discarded").asText()).startsWith("no quorum");
             assertThat(out.resolve("checkpoint/LATEST")).doesNotExist();
@@ -169,7 +169,7 @@ class RestartAndQuorumTest {
             assertThat(stopped.get("round").asInt()).isEqualTo(1);
             assertThat(stopped.get("kept_round").asInt()).isZero();
             assertThat(stopped.get("reason").asText()).contains("did not reach the quorum")
-                    .contains("--overwrite (no round was kept, so there is nothing to resume)");
+                    .contains("'overwrite' (no round was kept, so there is nothing to resume)");
             // the device was told before the server's grace ended: it stops with the reason, not at its join timeout
             assertThatThrownBy(() -> a.get(10, TimeUnit.SECONDS)).cause().isInstanceOf(RunStopped.class)
                     .hasMessageContaining("the server stopped training: round 1 did not reach the quorum");

@@ -55,7 +55,7 @@ class ServerDeploymentTest {
         assertThatThrownBy(() -> deployment(run).cut(-1).build()).hasMessageContaining("cut must be >= 1, or 0");
         assertThatThrownBy(() -> deployment(run).generation(new org.memsfl.train.TaskEvalPlan(
                 org.memsfl.train.TaskEvaluator.Settings.greedy(8, 4), 2, 0)).build())
-                .hasMessage("generation-based evaluation needs held-out prompts: give --eval-data");
+                .hasMessage("generation-based evaluation needs held-out prompts: give 'evalData'");
         assertThatThrownBy(() -> deployment(run.toBuilder().deviceWeights(WeightStorage.NF4).build()).build())
                 .hasMessageContaining("device weights nf4 are simulated only");
         assertThat(deployment(run).build().resuming().resume()).isTrue();

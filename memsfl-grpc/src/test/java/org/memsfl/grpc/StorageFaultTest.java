@@ -86,7 +86,7 @@ class StorageFaultTest {
             fleet.device("a", data.toString(), 0, null);
             assertThatThrownBy(() -> fleet.server.awaitFinished(Duration.ofMinutes(2), Duration.ZERO))
                     .isInstanceOf(RunStopped.class).hasMessageContaining("cannot save round 1")
-                    .hasMessageContaining("--overwrite (no round was kept, so there is nothing to resume)");
+                    .hasMessageContaining("'overwrite' (no round was kept, so there is nothing to resume)");
         }
     }
 }
