@@ -20,8 +20,8 @@ public final class BenchDeviceMemoryCommand implements Callable<Integer> {
     @Option(names = "--model", defaultValue = "random:gpt2", description = "Model (default: ${DEFAULT-VALUE}).")
     String model;
 
-    @Option(names = "--data", defaultValue = "dolly", description = "Data (default: ${DEFAULT-VALUE}).")
-    String data;
+    @picocli.CommandLine.Mixin
+    DataOption data;
 
     @Option(names = "--cut", defaultValue = "2", description = "The device's cut layer (default: ${DEFAULT-VALUE}).")
     int cut;
@@ -67,7 +67,7 @@ public final class BenchDeviceMemoryCommand implements Callable<Integer> {
             throw new org.memsfl.util.BadInputException("--allocator: expected default or fixed-mmap, got '" + allocator + "'");
         }
         Path file = BenchCommand.resultFile(out, overwrite, "device-memory");
-        DeviceMemoryBench.main(new String[] {model, data, String.valueOf(cut), String.valueOf(batch),
+        DeviceMemoryBench.main(new String[] {model, data.data(), String.valueOf(cut), String.valueOf(batch),
                 String.valueOf(seqLen), String.valueOf(steps), file.toString(), allocator, targets, "1",
                 String.join(",", storages), String.valueOf(full)});
         return Main.EXIT_OK;

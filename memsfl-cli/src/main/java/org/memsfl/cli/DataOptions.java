@@ -8,10 +8,8 @@ import picocli.CommandLine.Option;
  */
 public final class DataOptions {
 
-    // no defaultValue: eval takes --data or --text; finetune falls back to Defaults.DATA, which the help names
-    @Option(names = "--data", description = "dolly, e2e, shakespeare, gsm8k, or a .jsonl (prompt/response) or .txt file"
-            + " (finetune's default: " + org.memsfl.settings.Defaults.DATA + "; eval: this or --text).")
-    String data;
+    @picocli.CommandLine.Mixin
+    DataOption dataset;
 
     @picocli.CommandLine.Mixin
     BatchOptions batch;
@@ -19,6 +17,11 @@ public final class DataOptions {
     @Option(names = "--eval-examples", defaultValue = org.memsfl.settings.Defaults.EVAL_EXAMPLES,
             description = "Held-out examples scored for eval loss (default: ${DEFAULT-VALUE}).")
     int evalExamples;
+
+    /** The --data given, or its default. */
+    String data() {
+        return dataset.data();
+    }
 
     int seqLen(int modelMax) {
         return batch.seqLen(modelMax);

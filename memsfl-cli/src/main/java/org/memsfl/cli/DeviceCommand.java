@@ -54,8 +54,8 @@ public final class DeviceCommand implements Callable<Integer> {
     @Option(names = "--token-file", description = "File holding the bearer token, readable by its owner only (chmod 600).")
     Path tokenFile;
 
-    @Option(names = "--data", defaultValue = org.memsfl.settings.Defaults.DATA, description = "Dataset on this device (default: ${DEFAULT-VALUE}).")
-    String data;
+    @Mixin
+    DataOption data; // the dataset on this device: its raw examples never leave it
 
     @Option(names = "--partition", required = true, description = "Index of this device's data partition, 0..fleet-size-1.")
     int partition;
@@ -109,7 +109,7 @@ public final class DeviceCommand implements Callable<Integer> {
         }
         DeviceProfile profile = UserInput.check(() -> new DeviceProfile(deviceId, Units.bytes(memoryBudget),
                 Units.flops(compute), Units.bandwidth(uplink), Units.bandwidth(downlink), Units.seconds(latency)));
-        DeviceSettings s = UserInput.check(() -> new DeviceSettings(profile, data, partition, out, Duration.ofMinutes(2),
+        DeviceSettings s = UserInput.check(() -> new DeviceSettings(profile, data.data(), partition, out, Duration.ofMinutes(2),
                 Duration.ofSeconds(30), Duration.ofSeconds(joinTimeoutS), template));
         ManagedChannel channel = Transport.channel(server, Transport.channelCredentials(insecure, ca));
         try {

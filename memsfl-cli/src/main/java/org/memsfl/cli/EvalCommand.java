@@ -67,11 +67,12 @@ public final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if ((text == null) == (dataOptions.data == null)) {
+        // --data has its default (scored when no --text is given); given with --text it is a contradiction
+        if (text != null && spec.commandLine().getParseResult().hasMatchedOption("--data")) {
             throw new BadInputException("give exactly one of --text or --data");
         }
-        if (generation.generate && dataOptions.data == null) {
-            throw new BadInputException("--generate needs --data (held-out prompts with references)");
+        if (generation.generate && text != null) {
+            throw new BadInputException("--generate needs --data (held-out prompts with references), not --text");
         }
         if (out != null && !generation.generate) {
             throw new BadInputException("--out is only written with --generate");
@@ -112,7 +113,7 @@ public final class EvalCommand implements Callable<Integer> {
                 }
                 source = "text";
             } else {
-                ds = DataResolver.resolve(dataOptions.data);
+                ds = DataResolver.resolve(dataOptions.data());
                 batches = org.memsfl.data.HeldOut.batches(ds, encoder, dataOptions.evalExamples, dataOptions.batchSize(), seqLen);
                 source = ds.name();
             }

@@ -73,14 +73,11 @@ public final class FinetuneCommand implements Callable<Integer> {
         if (steps <= 0) {
             throw new BadInputException("--steps must be > 0, got " + steps);
         }
-        if (dataOptions.data == null) {
-            dataOptions.data = org.memsfl.settings.Defaults.DATA;
-        }
         // every option is checked before anything is written: an earlier run's files stay untouched on any error
         RunDirs.requireFresh(out, overwrite);
         LoraConfig requested = loraOptions.config();
         Engine.seed(common.seed);
-        Dataset ds = DataResolver.resolve(dataOptions.data);
+        Dataset ds = DataResolver.resolve(dataOptions.data());
         try (LoadedModel loaded = modelOptions.load()) {
             LoraConfig lora = requested.forModel(loaded.config()); // the checkpoint's module names, fused on Phi-3
             if (loaded.tokenizer() == null) {

@@ -14,8 +14,8 @@ public final class SimOptions {
     @Mixin
     RunOptions run;
 
-    @Option(names = "--data", defaultValue = Defaults.DATA, description = "Dataset (default: ${DEFAULT-VALUE}).")
-    String data;
+    @Mixin
+    DataOption data;
 
     @Option(names = "--fleet", defaultValue = Defaults.FLEET, description = "Fleet preset (paper-5, mixed-20,"
             + " paper-5-busy-server) or YAML/JSON file (default: ${DEFAULT-VALUE}).")
@@ -28,7 +28,7 @@ public final class SimOptions {
     String deviceWeights;
 
     RunSettings settings(long seed) {
-        return UserInput.check(() -> run.builder(seed).data(data).fleet(fleet)
+        return UserInput.check(() -> run.builder(seed).data(data.data()).fleet(fleet)
                 .deviceWeights(org.memsfl.quant.WeightStorage.parse(deviceWeights)).build());
     }
 }

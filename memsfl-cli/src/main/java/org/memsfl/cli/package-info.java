@@ -1,2 +1,7 @@
-/** The {@code memsfl} command line (picocli): one class per subcommand, shared options as mixins. */
+/**
+ * The {@code memsfl} command line (picocli): one class per subcommand, shared options as mixins, one mixin per option
+ * group with its one default from {@code org.memsfl.settings.Defaults} (e.g. {@link org.memsfl.cli.DataOption} for
+ * {@code --data} everywhere). {@link org.memsfl.cli.FlagNames} tells the deployment library the flag of each setting
+ * its messages mention, so that a user is told which flag to change.
+ */
 package org.memsfl.cli;

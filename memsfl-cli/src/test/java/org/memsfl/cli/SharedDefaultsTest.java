@@ -51,6 +51,20 @@ class SharedDefaultsTest {
     }
 
     @Test
+    void everyCommandThatReadsADatasetTakesTheOneDataOption() {
+        DeviceCommand device = parse(new DeviceCommand(), "--server", "localhost:1", "--device-id", "a", "--partition", "0");
+        BenchDeviceMemoryCommand bench = parse(new BenchDeviceMemoryCommand());
+        DataOption[] all = {parse(new SimulateCommand(), "--out", "x").sim.data, parse(new CompareCommand(), "--out", "x")
+                .sim.data, parse(new FinetuneCommand(), "--out", "x").dataOptions.dataset,
+                parse(new EvalCommand()).dataOptions.dataset, device.data, bench.data};
+        for (DataOption d : all) {
+            assertThat(d.data()).isEqualTo(Defaults.DATA).isEqualTo("dolly");
+        }
+        assertThat(parse(new DeviceCommand(), "--server", "localhost:1", "--device-id", "a", "--partition", "0",
+                "--data", "e2e").data.data()).isEqualTo("e2e");
+    }
+
+    @Test
     void simulateAndServerBuildTheOneRecordFromTheSameDefaults() {
         RunSettings defaults = RunSettings.builder().build();
         assertThat(parse(new SimulateCommand(), "--out", "x").sim.settings(0)).isEqualTo(defaults);
