@@ -3,7 +3,15 @@ package org.memsfl.grpc;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
+import io.grpc.ClientInterceptors;
+import io.grpc.ForwardingClientCall;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,6 +34,8 @@ import org.memsfl.fleet.DeviceProfile;
 import org.memsfl.fleet.Fleet;
 import org.memsfl.fleet.FleetFiles;
 import org.memsfl.fleet.Fleets;
+import org.memsfl.grpc.proto.GetAdaptersRequest;
+import org.memsfl.grpc.proto.SplitFederationGrpc;
 import org.memsfl.lora.AdapterIO;
 import org.memsfl.lora.AdapterSet;
 import org.memsfl.lora.LoraConfig;
@@ -45,6 +55,11 @@ import org.memsfl.util.Json;
  * equality is asserted bit for bit (float32 adapters, and the eval loss to the last double bit). With LoRA dropout on,
  * the same holds because each device's masks come from its own generator on each side, seeded per round: the
  * server's arrival order (here set by thread timing) and its scheduler's choices do not reach the random draws.
+ *
+ * <p>The case with dropout and a non-FCFS scheduler also drops a device (the simulator leaves it out of round 1): the
+ * third device's client registers once the two others are ready to train, then is held back from asking for round 1
+ * until that round has ended at its deadline without it, and trains from round 2 on. It readies its data and segment
+ * while round 1 runs, so each round needs only its steps and the deadline can be short.
  */
 class EndToEndTest {
 
@@ -57,11 +72,16 @@ class EndToEndTest {
     @TempDir
     Path tmp;
 
-    @ParameterizedTest(name = "lora dropout {0}, scheduler {1}")
-    @CsvSource({"0.0, fcfs", "0.1, schrage"})
-    void threeDevicesOverTlsTrainExactlyTheSimulatorsAdapters(double dropout, String scheduler) throws Exception {
+    /** The round deadline of the case with a dropped device: round 1 waits this long for it. */
+    static final Duration DROP_DEADLINE = Duration.ofSeconds(20);
+
+    @ParameterizedTest(name = "lora dropout {0}, scheduler {1}, a device dropped in round 1: {2}")
+    @CsvSource({"0.0, fcfs, false", "0.1, schrage, true"})
+    void threeDevicesOverTlsTrainExactlyTheSimulatorsAdapters(double dropout, String scheduler, boolean drop)
+            throws Exception {
         Fleet paper = Fleets.preset("paper-5");
         List<DeviceProfile> devices = List.of(paper.devices().get(0), paper.devices().get(2), paper.devices().get(4));
+        String late = drop ? devices.get(2).id() : null;
         Fleet fleet = new Fleet("grpc-3", devices, paper.server());
         Path fleetFile = tmp.resolve("grpc-3.yaml");
         Files.writeString(fleetFile, FleetFiles.toYaml(fleet));
@@ -80,6 +100,9 @@ class EndToEndTest {
                      Aggregators.of("fedavg"), Policies.of("fcfs"))) {
             assertThat(ctx.participants()).hasSize(3);
             simCuts = new LinkedHashMap<>(ctx.cuts());
+            if (drop) {
+                m.leaveOut(late, 1);
+            }
             for (int r = 1; r <= 2; r++) {
                 m.round(r);
                 expectedEval.add(Evaluator.evaluate(ctx.loaded().model(), m.globalAdapters(), ctx.evalBatches()).loss());
@@ -91,8 +114,9 @@ class EndToEndTest {
         // the deployment: same settings, TLS on loopback, a token per device
         TestCerts.Files3 certs = TestCerts.generate(tmp.resolve("tls"), "memsfl test CA");
         Path out = tmp.resolve("server");
-        ServerDeployment settings = ServerDeployment.builder(sim.toBuilder().scheduler(scheduler).build()).fleetSize(3)
-                .out(out).evalData("dolly").build();
+        ServerDeployment.Builder deployment = ServerDeployment.builder(sim.toBuilder().scheduler(scheduler).build())
+                .fleetSize(3).out(out).evalData("dolly");
+        ServerDeployment settings = (drop ? deployment.roundTimeout(DROP_DEADLINE) : deployment).build();
         Map<String, String> tokens = new LinkedHashMap<>();
         devices.forEach(d -> tokens.put(d.id(), DeviceTokens.generate()));
         List<String> logLines = java.util.Collections.synchronizedList(new ArrayList<>());
@@ -111,8 +135,10 @@ class EndToEndTest {
                 ManagedChannel ch = Transport.channel("localhost:" + server.port(),
                         Transport.channelCredentials(false, certs.ca()));
                 channels.add(ch);
+                Channel toServer = d.id().equals(late)
+                        ? ClientInterceptors.intercept(ch, missRoundOne(server, logLines)) : ch;
                 DeviceSettings ds = DeviceSettings.of(d, "dolly", i, tmp.resolve("device-" + d.id()));
-                futures.add(pool.submit(() -> new DeviceClient(ds, ch, tokens.get(d.id()), log).run()));
+                futures.add(pool.submit(() -> new DeviceClient(ds, toServer, tokens.get(d.id()), log).run()));
             }
             for (Future<DeviceClient.Report> f : futures) {
                 reports.add(f.get(5, TimeUnit.MINUTES));
@@ -133,7 +159,11 @@ class EndToEndTest {
         for (DeviceClient.Report r : reports) {
             try (AdapterSet a = r.finalAdapters()) {
                 assertThat(r.cut()).isEqualTo(simCuts.get(r.deviceId()));
-                assertThat(r.roundsTrained()).containsExactly(1, 2);
+                if (r.deviceId().equals(late)) {
+                    assertThat(r.roundsTrained()).containsExactly(2);
+                } else {
+                    assertThat(r.roundsTrained()).containsExactly(1, 2);
+                }
                 assertThat(r.missedRounds()).isEmpty();
                 Map<String, float[]> dev = values(a);
                 assertThat(dev).isNotEmpty();
@@ -151,15 +181,21 @@ class EndToEndTest {
             assertThat(n.get("round").asInt()).isEqualTo(r + 1);
             assertThat(n.get("eval_loss").asDouble()).isEqualTo(expectedEval.get(r));
             assertThat(n.get("bytes_up").asLong()).isPositive();
-            assertThat(n.get("participants")).hasSize(3);
+            boolean dropped = drop && r == 0;
+            assertThat(n.get("participants")).hasSize(dropped ? 2 : 3);
+            assertThat(n.get("dropped").toString()).isEqualTo(dropped ? "[\"" + late + "\"]" : "[]");
             assertThat(n.get("scheduler").asText()).isEqualTo(scheduler);
             // every device's every local step was served once, each device's steps in order
             List<String> served = new ArrayList<>();
             n.get("serve_order").forEach(x -> served.add(x.asText()));
-            assertThat(served).hasSize(3 * 2);
+            assertThat(served).hasSize((dropped ? 2 : 3) * 2);
             for (DeviceProfile d : devices) {
-                assertThat(served.stream().filter(x -> x.startsWith(d.id() + ":")).toList())
-                        .containsExactly(d.id() + ":1", d.id() + ":2");
+                List<String> its = served.stream().filter(x -> x.startsWith(d.id() + ":")).toList();
+                if (dropped && d.id().equals(late)) {
+                    assertThat(its).isEmpty();
+                } else {
+                    assertThat(its).containsExactly(d.id() + ":1", d.id() + ":2");
+                }
             }
         }
         JsonNode summary = Json.MAPPER.readTree(out.resolve("summary.json").toFile());
@@ -185,6 +221,52 @@ class EndToEndTest {
         assertThat(serverBytes.get("frozen_total").asLong()).isEqualTo(serverBytes.get("embedding").asLong()
                 + serverBytes.get("layers").asLong() + serverBytes.get("head").asLong() + serverBytes.get("other").asLong());
         assertThat(logLines).anyMatch(l -> l.contains("training finished"));
+    }
+
+    /**
+     * Holds a device out of round 1: its Register waits until the two other devices are about to ask for round 1 (each
+     * has said which partition it trains), so that round 1 opens with them ready; its ask for round 1 waits until the
+     * round has ended at its deadline, and the server then answers with round 2.
+     */
+    private static ClientInterceptor missRoundOne(EdgeServer server, List<String> logLines) {
+        return new ClientInterceptor() {
+            @Override
+            public <Q, A> ClientCall<Q, A> interceptCall(MethodDescriptor<Q, A> method, CallOptions options, Channel next) {
+                return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
+                    @Override
+                    public void start(Listener<A> listener, Metadata headers) {
+                        if (method.equals(SplitFederationGrpc.getRegisterMethod())) {
+                            waitFor(() -> logLines.stream().filter(l -> l.matches(".*: data .*, partition \\d+ of 3 .*"))
+                                    .count() >= 2, "the other devices load their data");
+                        }
+                        super.start(listener, headers);
+                    }
+
+                    @Override
+                    public void sendMessage(Q m) {
+                        if (m instanceof GetAdaptersRequest g && g.getRound() == 1) {
+                            waitFor(() -> server.round() >= 2, "round 1 ends at its deadline");
+                        }
+                        super.sendMessage(m);
+                    }
+                };
+            }
+        };
+    }
+
+    private static void waitFor(java.util.function.BooleanSupplier done, String what) {
+        long until = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+        while (!done.getAsBoolean()) {
+            if (System.nanoTime() > until) {
+                throw new AssertionError(what + ": not within 5 minutes");
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
     }
 
     static Map<String, float[]> values(AdapterSet a) {
