@@ -176,7 +176,8 @@ public record MemoryModel(ModelConfig model, LoraConfig lora, int batch, int seq
      * {@link #weightBytes}, each layer's 2-D projection weights at {@link WeightStorage#bytes}. Below float32 the
      * device also recomputes: its forward keeps each layer's input only, and before each layer's backward it
      * dequantizes that layer and runs it again, so activations are one (B, T, d) checkpoint per layer plus one
-     * layer's activations, and the buffers add one layer's dequantized float weights. With {@code FP32} this is
+     * layer's activations, and the buffers add one layer's dequantized float weights and the largest weight's
+     * dequantization temporaries ({@link WeightStorage#dequantizeWorkspaceBytes}). With {@code FP32} this is
      * {@link #device(int)}.
      */
     public MemoryBreakdown device(int cut, WeightStorage storage) {
@@ -187,12 +188,14 @@ public record MemoryModel(ModelConfig model, LoraConfig lora, int batch, int seq
         LayerRange r = LayerRange.deviceSegment(cut);
         long frozen = 0;
         long largestLayer = 0;
+        long workspace = 0;
         Map<Integer, Long> perLayer = new java.util.HashMap<>();
         for (Map.Entry<String, long[]> e : Models.shapes(model, r).entrySet()) {
             long[] shape = e.getValue();
             int layer = layerOf(e.getKey());
             if (layer >= 0 && shape.length == 2) {
                 frozen += storage.bytes(shape[0], shape[1]);
+                workspace = Math.max(workspace, storage.dequantizeWorkspaceBytes(shape[0], shape[1]));
                 perLayer.merge(layer, shape[0] * shape[1] * 4L, Long::sum);
             } else {
                 long numel = 1;
@@ -207,7 +210,7 @@ public record MemoryModel(ModelConfig model, LoraConfig lora, int batch, int seq
         }
         long act = cut * hiddenBytes() + (cut > 0 ? layerActivationBytes() : 0)
                 + tokens() * Activations.embeddingPerToken(model, lora) * activationBytes;
-        long buffers = 2 * hiddenBytes() + 2 * tokens() * ID_BYTES + largestLayer;
+        long buffers = 2 * hiddenBytes() + 2 * tokens() * ID_BYTES + largestLayer + workspace;
         MemoryBreakdown s = loraState(r);
         return new MemoryBreakdown(frozen, s.loraParams(), s.loraGrads(), s.optimizerState(), act, buffers);
     }

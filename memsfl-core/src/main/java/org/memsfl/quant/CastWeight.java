@@ -17,7 +17,10 @@ record CastWeight(Tensor values, DType dtype) implements QuantizedWeight {
 
     @Override
     public Tensor dequantize(torch.ScalarType type) {
-        return values.to(type).clone();
+        // a cast to another dtype is already a fresh tensor; only the same dtype needs a copy, so that the caller's
+        // scope never frees the stored values. (to(type).clone() held two float copies of every weight until the
+        // layer's scope closed: a second dequantized layer at the device's peak.)
+        return values.scalar_type().intern() == type ? values.clone() : values.to(type);
     }
 
     @Override

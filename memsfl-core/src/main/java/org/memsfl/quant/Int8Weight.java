@@ -34,7 +34,7 @@ public record Int8Weight(Tensor values, Tensor scales) implements QuantizedWeigh
     @Override
     public Tensor dequantize(torch.ScalarType type) {
         try (NativeScope scope = new NativeScope()) {
-            return scope.escape(values.to(torch.ScalarType.Float).mul(scales).to(type));
+            return scope.escape(values.to(torch.ScalarType.Float).mul_(scales).to(type)); // one float copy, scaled in place
         }
     }
 

@@ -52,6 +52,16 @@ public record Nf4Weight(Tensor codes, Tensor absmaxQ, Tensor absmaxScales, float
         return blocks * BLOCK / 2 + blocks + 4 * blocks2 + 4;
     }
 
+    /**
+     * Bytes {@link #dequantize} holds besides its output for an n-element weight: the float32 absmax of every block,
+     * and per pass of at most {@code BLOCKS_PER_PASS} blocks the int64 code indices (32 a block) and the float32 levels
+     * (64 a block), 512 bytes a block in all.
+     */
+    public static long dequantizeWorkspaceBytes(long n) {
+        long blocks = (n + BLOCK - 1) / BLOCK;
+        return 4 * blocks + 512 * Math.min(blocks, BLOCKS_PER_PASS);
+    }
+
     /** Midpoints between consecutive levels, float32: a value goes to the first level whose upper midpoint it does not exceed. */
     static float[] midpoints() {
         float[] m = new float[LEVELS.length - 1];

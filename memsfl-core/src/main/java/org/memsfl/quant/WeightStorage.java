@@ -52,6 +52,18 @@ public enum WeightStorage {
         };
     }
 
+    /**
+     * Bytes one dequantization of a (rows, cols) weight holds besides its float output: NF4's per-pass code indices
+     * and levels ({@link Nf4Weight#dequantizeWorkspaceBytes}); nothing for the others (a cast is its output, int8 scales
+     * its one float copy in place).
+     */
+    public long dequantizeWorkspaceBytes(long rows, long cols) {
+        if (rows < 0 || cols < 0) {
+            throw new IllegalArgumentException("rows and cols must be >= 0, got " + rows + ", " + cols);
+        }
+        return this == NF4 ? Nf4Weight.dequantizeWorkspaceBytes(rows * cols) : 0;
+    }
+
     /** Bits per weight of this form for a (rows, cols) weight, for explanations. */
     public double bitsPerWeight(long rows, long cols) {
         return rows * cols == 0 ? 0 : 8.0 * bytes(rows, cols) / (rows * cols);

@@ -160,6 +160,33 @@ class QuantRoundTripTest {
         }
     }
 
+    @Test
+    void dequantizingReturnsAFreshTensorAndLeavesTheStoredValuesAlone() {
+        float[] w = weights(4, 8, 5);
+        try (NativeScope scope = new NativeScope()) {
+            Tensor t = Tensors.fromFloats(w, 4, 8);
+            for (WeightStorage ws : WeightStorage.values()) {
+                QuantizedWeight q = ws.quantize(t);
+                for (torch.ScalarType type : new torch.ScalarType[] {torch.ScalarType.Float, torch.ScalarType.BFloat16}) {
+                    float[] first = Tensors.toFloats(q.dequantize(type).to(torch.ScalarType.Float));
+                    q.dequantize(type).fill_(new org.bytedeco.pytorch.Scalar(7.0)); // the caller owns what it gets
+                    assertThat(Tensors.toFloats(q.dequantize(type).to(torch.ScalarType.Float)))
+                            .as("%s to %s", ws, type).containsExactly(first);
+                }
+            }
+        }
+    }
+
+    @Test
+    void dequantizationWorkspaceIsCountedByHand() {
+        // 1024 x 4096 = 65536 blocks of 64: 4 bytes of absmax each, and one pass of 2^14 blocks at 512 bytes a block
+        // (32 int64 code indices + 64 float32 levels)
+        assertThat(WeightStorage.NF4.dequantizeWorkspaceBytes(1024, 4096)).isEqualTo(4L * 65536 + 512L * 16384);
+        assertThat(WeightStorage.NF4.dequantizeWorkspaceBytes(1, 64)).isEqualTo(4 + 512);
+        assertThat(WeightStorage.INT8.dequantizeWorkspaceBytes(1024, 4096)).isZero();
+        assertThat(WeightStorage.BF16.dequantizeWorkspaceBytes(1024, 4096)).isZero();
+    }
+
     /** Gaussian-like weights with one outlier and one all-zero stretch (a zero block where the shape has one). */
     static float[] weights(int rows, int cols, long seed) {
         SplittableRandom r = new SplittableRandom(seed);
