@@ -133,9 +133,11 @@ public record MemoryModel(ModelConfig model, LoraConfig lora, int batch, int seq
     /**
      * The server side of a device with cut c, the final norm, head and loss run in chunks of target tokens
      * ({@code ServerSegment(rows, recompute, true)}): as {@link #serverSegment} for the layers; the head keeps the
-     * chunk's norm input, statistics and head input (activations), and at its backward holds four chunk x vocab
-     * tensors (logits, the log-probabilities cross entropy keeps, their gradient and the logits' gradient) and the
-     * (B, T, d) gradient buffer of the final hidden state (buffers).
+     * chunk's norm input, statistics and head input (activations), and at its backward holds two chunk x vocab
+     * tensors (the logits, and the log-probabilities turned in place into the logits' gradient), two more in half
+     * precision when the compute dtype is half, and the (B, T, d) gradient buffer of the final hidden state
+     * (buffers). When all B x T tokens fit one chunk the head runs unchunked through autograd, which holds four
+     * (B, T, vocab) tensors.
      */
     public MemoryBreakdown serverSegmentChunkedHead(int cut, boolean recompute) {
         checkCut(cut);
@@ -146,7 +148,19 @@ public record MemoryModel(ModelConfig model, LoraConfig lora, int batch, int seq
                 : layers * layerActivationBytes();
         long chunk = headChunkTokens();
         long act = layerAct + chunk * (Activations.headPerToken(model) - model.vocabSize()) * activationBytes;
-        long buffers = 3 * hiddenBytes() + tokens() * ID_BYTES + 4 * chunk * model.vocabSize() * activationBytes;
+        long chunkLogits = chunk * model.vocabSize();
+        long head;
+        if (chunk == tokens()) {
+            // one chunk holds every token: the server runs the unchunked head through autograd (logits,
+            // log-probabilities, the loss gradient and the logits' gradient)
+            head = 4 * chunkLogits * activationBytes;
+        } else {
+            // the logits and the one buffer that holds the log-probabilities, then their gradient, in float32 (the
+            // loss is float32 whatever the compute dtype); half compute adds the half logits and their gradient
+            head = activationBytes >= 4 ? 2 * chunkLogits * activationBytes
+                    : 2 * chunkLogits * 4 + 2 * chunkLogits * activationBytes;
+        }
+        long buffers = 3 * hiddenBytes() + tokens() * ID_BYTES + head;
         return part(r, act, buffers);
     }
 

@@ -18,9 +18,13 @@ import org.memsfl.model.ForwardContext;
  * gradient of those tokens. Positions whose target is {@link Loss#IGNORE} (prompt, padding) carry no loss and get a
  * zero gradient; they are never pushed through the head at all.
  *
- * <p>Peak workspace: the selected hidden rows of one chunk, the chunk's logits, the log-probabilities cross entropy
- * keeps, their gradient and the logits' gradient, that is about 4 x chunk x vocab elements, plus one (rows, T, d)
- * gradient buffer. The head itself has no adapter (LoRA targets are layer modules and the embedding), so no
+ * <p>The gradient of a chunk's summed cross entropy with respect to its logits is written directly, softmax minus
+ * one-hot (the standard result, e.g. Goodfellow et al., "Deep Learning", section 6.2.2.3), into the buffer of the
+ * float32 log-probabilities that give the loss, then scaled by one over the target count.
+ *
+ * <p>Peak workspace: the selected hidden rows of one chunk, the chunk's logits and that one gradient buffer, that is
+ * 2 x chunk x vocab elements (for half-precision compute also the half logits and their gradient), plus one
+ * (rows, T, d) gradient buffer. The head itself has no adapter (LoRA targets are layer modules and the embedding), so no
  * parameter gradient crosses chunks.
  */
 public final class ChunkedHeadLoss {
@@ -143,10 +147,17 @@ public final class ChunkedHeadLoss {
                     Tensor rows = positions.narrow(0, from, n);        // (n)
                     Tensor x = flat.index_select(0, rows).unsqueeze(0); // (1, n, d): a leaf of the chunk's graph
                     x.set_requires_grad(true);
-                    Tensor part = Loss.crossEntropySum(model.head(x, ctx), targetFlat.index_select(0, rows).unsqueeze(0))
-                            .div(Tensors.scalar(divisor));
-                    part.backward();
-                    loss += part.item().toDouble();
+                    Tensor logits = Loss.fp32(model.head(x, ctx)).view(n, -1); // (n, V), float32 or float64
+                    Tensor target = targetFlat.index_select(0, rows).view(n, 1);
+                    // d CE / d logits = softmax - one-hot, written into the log-probabilities' own buffer: two
+                    // (n, V) tensors instead of autograd's four (log-probabilities, the loss gradient's zero fill,
+                    // its scatter and log_softmax's backward)
+                    Tensor g = torch.log_softmax(logits.detach(), 1);                          // (n, V)
+                    loss -= g.gather(1, target).sum().item().toDouble() / divisor;
+                    g.exp_();                                                                      // softmax
+                    g.scatter_(1, target, g.gather(1, target).sub(Tensors.scalar(1.0)));           // minus one-hot
+                    g.mul_(Tensors.scalar(1.0 / divisor));
+                    logits.backward(g, new BoolOptional(), false, new TensorArrayRefOptional());
                     gradFlat.index_copy_(0, rows, x.grad().view(-1, d));
                 }
             }

@@ -33,7 +33,7 @@ public final class Loss {
     }
 
     /** Half-precision logits as float32 (float32 and float64 logits are left as they are); the cast is differentiable. */
-    static Tensor fp32(Tensor logits) {
+    public static Tensor fp32(Tensor logits) {
         torch.ScalarType t = logits.scalar_type().intern();
         return t == torch.ScalarType.BFloat16 || t == torch.ScalarType.Half ? logits.to(torch.ScalarType.Float) : logits;
     }

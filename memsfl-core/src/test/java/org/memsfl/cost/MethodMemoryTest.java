@@ -86,8 +86,9 @@ class MethodMemoryTest {
 
     /**
      * At GPT-2-medium (vocab 50,257, B=4, T=128, fp32) the chunked head holds 41 target tokens' logits at a time
-     * (8 MiB each), four such tensors at its backward: about 32 MiB where the unchunked head holds two full (B, T, V)
-     * tensors and the log-probabilities (about 294 MiB).
+     * (8 MiB each), two such tensors at its backward (the logits, and the log-probabilities turned into their
+     * gradient): about 16 MiB where the unchunked head holds two full (B, T, V) tensors and the log-probabilities
+     * (about 294 MiB).
      */
     @Test
     void theChunkedHeadHoldsAFewChunksNotTheWholeLogits() {
@@ -97,7 +98,7 @@ class MethodMemoryTest {
         MemoryBreakdown whole = medium.serverSegmentRecomputed(20);
         long logits = 512L * 50257 * 4;
         long chunkLogits = 41L * 50257 * 4;
-        assertThat(whole.buffers() - chunked.buffers()).isEqualTo(2 * logits - 4 * chunkLogits - 512L * 1024 * 4);
+        assertThat(whole.buffers() - chunked.buffers()).isEqualTo(2 * logits - 2 * chunkLogits - 512L * 1024 * 4);
         assertThat(whole.activations() - chunked.activations()).isEqualTo((512L - 41) * (2 * 1024 + 2) * 4 + logits);
         assertThat(chunked.frozenWeights()).isEqualTo(whole.frozenWeights());
     }
