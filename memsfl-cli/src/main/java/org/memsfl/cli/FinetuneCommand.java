@@ -132,8 +132,9 @@ public final class FinetuneCommand implements Callable<Integer> {
             }
             double seconds = (System.nanoTime() - start) / 1e9;
             EvalResult after = Evaluator.evaluate(loaded.model(), adapters, evalBatches);
-            log("eval after:  loss %.4f (ppl %.2f); %.1f%% lower", after.loss(), after.perplexity(),
-                    100 * (1 - after.loss() / before.loss()));
+            double change = 100 * (after.loss() / before.loss() - 1);
+            log("eval after:  loss %.4f (ppl %.2f); %.1f%% %s", after.loss(), after.perplexity(), Math.abs(change),
+                    change <= 0 ? "lower" : "higher");
             Map<String, String> meta = new LinkedHashMap<>();
             meta.put("model", loaded.id());
             meta.put("data", ds.name());

@@ -71,13 +71,16 @@ public final class InfoCommand implements Callable<Integer> {
             if (common.json) {
                 System.out.println(Json.pretty(out));
             } else {
-                System.out.printf("model       %s (%s)%n", loaded.id(), out.get("family"));
+                // the block style names the Hugging Face family (gemma2, phi3, ...); "llama" alone would hide it
+                System.out.printf("model       %s (%s)%n", loaded.id(), arch.getOrDefault("block_style", out.get("family")));
                 System.out.printf("layers      %d, dim %d, heads %d (kv %d), mlp %d, vocab %d, context %d%n", c.nLayers(),
                         c.dim(), c.nHeads(), c.nKvHeads(), c.hiddenDim(), c.vocabSize(), c.maxSeqLen());
                 if (arch.containsKey("block_style")) {
-                    System.out.printf("block       %s, head_dim %d, rope %s (theta %s), sliding window %s on %s layers%n",
+                    Object window = arch.get("sliding_window");
+                    System.out.printf("block       %s, head_dim %d, rope %s (theta %s), %s%n",
                             arch.get("block_style"), c.headDim(), arch.get("rope_scaling"), c.ropeTheta(),
-                            arch.get("sliding_window"), arch.get("sliding_layers"));
+                            window == null ? "no sliding window"
+                                    : "sliding window " + window + " on " + arch.get("sliding_layers") + " layers");
                 }
                 System.out.printf("dropout     embedding %s, attention %s, residual %s (training only)%n",
                         c.dropout().embedding(), c.dropout().attention(), c.dropout().residual());

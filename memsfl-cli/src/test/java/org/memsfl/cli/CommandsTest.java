@@ -58,6 +58,17 @@ class CommandsTest {
         assertThat(a.get("rope_local_theta").asDouble()).isEqualTo(10000.0);
     }
 
+    /** The text form names the Hugging Face family, not the engine's "llama", and says when there is no window. */
+    @Test
+    void infoTextNamesTheFamilyAndAbsentWindow() {
+        Cli.Result gemma = Cli.run("info", "--model", "random:tiny-gemma3");
+        assertThat(gemma.exitCode()).as(gemma.err()).isZero();
+        assertThat(gemma.out()).contains("(gemma3)").contains("sliding window 4 on 1 layers");
+        Cli.Result llama = Cli.run("info", "--model", "random:tiny-llama");
+        assertThat(llama.exitCode()).as(llama.err()).isZero();
+        assertThat(llama.out()).contains("(llama)").contains("no sliding window").doesNotContain("null");
+    }
+
     /**
      * A short fine-tune lowers held-out loss, the adapter it writes evaluates to the loss it reported, and it exports
      * to PEFT. (The issue's 300-step figure is in the issue note; 60 steps keep CI short.)
