@@ -102,11 +102,10 @@ final class DeviceMemoryChild {
         try (RssSampler rss = RssSampler.start(DeviceMemoryBench.SAMPLE_NANOS)) {
             // 3. the model part, as the device process loads it
             long tl = System.nanoTime();
-            LoadedModel loaded = resolver.load(s.model(), range, DType.F32);
+            // a quantized device stores each layer weight as it reads it (never the float segment beside its stored
+            // copy) and dequantizes one layer at a time, recomputing
+            LoadedModel loaded = resolver.load(s.model(), range, DType.F32, full ? null : s.storage());
             DecoderModel model = loaded.model();
-            if (!full) {
-                model.quantizeLayers(s.storage()); // a quantized device dequantizes one layer at a time, recomputing
-            }
             AdapterSet adapters = AdapterSet.init(config, s.lora(), range, DeviceMemoryBench.SEED + 1);
             DeviceSegment device = full ? null
                     : new DeviceSegment("bench-device", s.cut(), model, adapters, AdamW.Settings.defaults());

@@ -37,6 +37,16 @@ public abstract class DecoderModel implements AutoCloseable {
 
     protected DecoderModel(ModelConfig config, LayerRange range, Map<String, Tensor> weights, DType compute,
                            String source) {
+        this(config, range, weights, Map.of(), compute, source);
+    }
+
+    /**
+     * @param weights      float tensors by name (converted to {@code compute} where they are not)
+     * @param layerWeights layer weights already in a storage form ({@link #quantizeAsRead}), by name; a loader that
+     *                     converts each layer weight as it reads it never holds the float model
+     */
+    protected DecoderModel(ModelConfig config, LayerRange range, Map<String, Tensor> weights,
+                           Map<String, QuantizedWeight> layerWeights, DType compute, String source) {
         Engine.init();
         this.config = config;
         this.range = range;
@@ -49,6 +59,15 @@ public abstract class DecoderModel implements AutoCloseable {
         Map<String, long[]> expected = expectedShapes(config, range);
         Map<String, Tensor> held = new LinkedHashMap<>();
         for (Map.Entry<String, long[]> e : expected.entrySet()) {
+            QuantizedWeight stored = layerWeights.get(e.getKey());
+            if (stored != null) {
+                if (!Arrays.equals(stored.shape(), e.getValue())) {
+                    throw new BadInputException(source + ": tensor '" + e.getKey() + "' has shape "
+                            + Arrays.toString(stored.shape()) + " but the config implies " + Arrays.toString(e.getValue()));
+                }
+                quantized.put(e.getKey(), stored);
+                continue;
+            }
             Tensor t = weights.get(e.getKey());
             if (t == null) {
                 throw new BadInputException(source + ": tensor '" + e.getKey() + "' is missing");
@@ -92,6 +111,33 @@ public abstract class DecoderModel implements AutoCloseable {
             }
         }
         weights = Collections.unmodifiableMap(held);
+    }
+
+    /**
+     * Whether a loader should store tensor {@code name} of this shape as {@code storage} right as it reads it: a
+     * layer's 2-D projection weight, unless the form is the compute dtype's own float32 (null storage: never).
+     */
+    public static boolean storedAs(WeightStorage storage, DType compute, String name, long[] shape) {
+        return storage != null && !(storage == WeightStorage.FP32 && compute == DType.F32) && isLayerWeight(name)
+                && shape.length == 2;
+    }
+
+    /**
+     * One layer weight as {@link #quantizeLayers} would store it, converted the moment it is read: checked finite,
+     * cast to {@code compute}, stored as {@code storage}. The caller still owns (and closes) {@code t}.
+     *
+     * @param t (out, in) in its stored dtype
+     * @throws BadInputException naming {@code source} and the tensor when it holds NaN or Inf
+     */
+    public static QuantizedWeight quantizeAsRead(String source, String name, Tensor t, WeightStorage storage,
+                                                 DType compute) {
+        if (!allFinite(t)) {
+            throw new BadInputException(source + ": tensor '" + name + "' contains NaN or Inf");
+        }
+        try (NativeScope scope = new NativeScope()) {
+            Tensor c = t.scalar_type().intern() == compute.scalarType() ? t : t.to(compute.scalarType());
+            return storage.quantize(c);
+        }
     }
 
     /** Whether some layer weights are held in a quantized storage form. */

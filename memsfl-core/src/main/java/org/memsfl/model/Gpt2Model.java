@@ -18,6 +18,12 @@ public final class Gpt2Model extends DecoderModel {
         super(config, range, weights, compute, source);
     }
 
+    /** With layer weights already in a storage form ({@link DecoderModel#quantizeAsRead}). */
+    public Gpt2Model(ModelConfig config, LayerRange range, Map<String, Tensor> weights,
+                     Map<String, org.memsfl.quant.QuantizedWeight> layerWeights, DType compute, String source) {
+        super(config, range, weights, layerWeights, compute, source);
+    }
+
     @Override
     protected Map<String, long[]> expectedShapes(ModelConfig c, LayerRange r) {
         return shapes(c, r);

@@ -9,6 +9,8 @@ import java.util.Set;
 import java.util.regex.Pattern;
 import org.bytedeco.pytorch.Tensor;
 import org.memsfl.engine.DType;
+import org.memsfl.quant.QuantizedWeight;
+import org.memsfl.quant.WeightStorage;
 import org.memsfl.engine.SafetensorsSource;
 import org.memsfl.engine.SafetensorsSource.TensorInfo;
 import org.memsfl.util.BadInputException;
@@ -50,6 +52,15 @@ public final class HfModelLoader {
      *         shapes that disagree with the config, NaN/Inf weights, malformed safetensors
      */
     public static DecoderModel load(Path dir, LayerRange range, DType compute) {
+        return load(dir, range, compute, null);
+    }
+
+    /**
+     * As {@link #load(Path, LayerRange, DType)}, each layer's projection weight stored as {@code storage} the moment
+     * it is read (null: none), as {@link DecoderModel#quantizeLayers} would store it afterwards: loading then holds
+     * the stored model plus one float tensor, never the whole float model beside its quantized copy.
+     */
+    public static DecoderModel load(Path dir, LayerRange range, DType compute, WeightStorage storage) {
         ModelConfig config = readConfig(dir);
         if (range.to() > config.nLayers()) {
             throw new BadInputException(dir + ": layer range [" + range.from() + ", " + range.to() + ") exceeds the "
@@ -57,12 +68,13 @@ public final class HfModelLoader {
         }
         Map<String, long[]> wanted = Models.shapes(config, range);
         Map<String, Tensor> loaded = new LinkedHashMap<>();
+        Map<String, QuantizedWeight> stored = new LinkedHashMap<>();
         boolean done = false;
         try (SafetensorsSource src = SafetensorsSource.open(dir)) {
-            Map<String, String> stored = canonicalNames(src, config);
+            Map<String, String> storedNames = canonicalNames(src, config);
             for (Map.Entry<String, long[]> e : wanted.entrySet()) {
                 String name = e.getKey();
-                String storedName = stored.get(name);
+                String storedName = storedNames.get(name);
                 if (storedName == null) {
                     continue; // DecoderModel names the missing tensor together with the directory
                 }
@@ -74,9 +86,17 @@ public final class HfModelLoader {
                     t.close();
                     t = linear;
                 }
-                loaded.put(name, t);
+                if (DecoderModel.storedAs(storage, compute, name, e.getValue())) {
+                    try {
+                        stored.put(name, DecoderModel.quantizeAsRead(dir.toString(), name, t, storage, compute));
+                    } finally {
+                        t.close(); // the float copy goes before the next tensor is read
+                    }
+                } else {
+                    loaded.put(name, t);
+                }
             }
-            DecoderModel model = Models.create(config, range, loaded, compute, dir.toString());
+            DecoderModel model = Models.create(config, range, loaded, stored, compute, dir.toString());
             // tensors converted to the compute dtype were copied; free the stored-dtype originals now, not at GC
             for (Map.Entry<String, Tensor> e : loaded.entrySet()) {
                 if (model.weights().get(e.getKey()) != e.getValue()) {
@@ -88,6 +108,7 @@ public final class HfModelLoader {
         } finally {
             if (!done) {
                 loaded.values().forEach(Tensor::close);
+                stored.values().forEach(QuantizedWeight::close);
             }
         }
     }

@@ -27,7 +27,13 @@ public final class LlamaModel extends DecoderModel {
     private final Rope localRope; // sliding-window layers of Gemma-3; null when they share rope
 
     public LlamaModel(ModelConfig config, LayerRange range, Map<String, Tensor> weights, DType compute, String source) {
-        super(config, range, weights, compute, source);
+        this(config, range, weights, Map.of(), compute, source);
+    }
+
+    /** With layer weights already in a storage form ({@link DecoderModel#quantizeAsRead}). */
+    public LlamaModel(ModelConfig config, LayerRange range, Map<String, Tensor> weights,
+                      Map<String, org.memsfl.quant.QuantizedWeight> layerWeights, DType compute, String source) {
+        super(config, range, weights, layerWeights, compute, source);
         ModelVariant v = config.variant();
         this.style = v.style();
         this.rope = new Rope(config.headDim(), config.maxSeqLen(), config.ropeTheta(), v.rope());

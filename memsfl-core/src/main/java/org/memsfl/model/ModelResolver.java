@@ -16,6 +16,7 @@ import org.memsfl.engine.DType;
 import org.memsfl.engine.Engine;
 import org.memsfl.hub.HubRepo;
 import org.memsfl.hub.HubSnapshots;
+import org.memsfl.quant.WeightStorage;
 import org.memsfl.tokenizer.Llama2cTokenizer;
 import org.memsfl.tokenizer.Tokenizer;
 import org.memsfl.tokenizer.Tokenizers;
@@ -110,6 +111,11 @@ public final class ModelResolver {
         return fromEnvironment().load(spec, range, compute);
     }
 
+    /** {@link #load(String, LayerRange, DType, WeightStorage)} through {@link #fromEnvironment()}. */
+    public static LoadedModel resolve(String spec, LayerRange range, DType compute, WeightStorage storage) {
+        return fromEnvironment().load(spec, range, compute, storage);
+    }
+
     /** {@link #config} through {@link #fromEnvironment()}. */
     public static ModelConfig resolveConfig(String spec) {
         return fromEnvironment().config(spec);
@@ -122,14 +128,26 @@ public final class ModelResolver {
 
     /** Loads the part {@code range} of the model {@code spec} names, with weights in {@code compute}. */
     public LoadedModel load(String spec, LayerRange range, DType compute) {
+        return load(spec, range, compute, null);
+    }
+
+    /**
+     * As {@link #load(String, LayerRange, DType)}, the layers' projection weights stored as {@code storage} (null:
+     * none). Hugging Face directories and random presets convert each weight as it is read or drawn, so loading never
+     * holds the float model beside its stored copy; a llama2.c file (tiny by nature) is read whole, then converted.
+     */
+    public LoadedModel load(String spec, LayerRange range, DType compute, WeightStorage storage) {
         Source s = source(spec);
         // the compute dtype decides which library runs the GEMMs, and so the threads that are fastest (Engine)
         Engine.threadsFor(compute);
         DecoderModel model = switch (s.kind) {
-            case RANDOM -> RandomInit.create(s.config, range, compute, s.seed);
+            case RANDOM -> RandomInit.create(s.config, range, compute, s.seed, storage);
             case LLAMA2C -> Llama2cLoader.load(s.path, range, compute);
-            case HF -> HfModelLoader.load(s.path, range, compute);
+            case HF -> HfModelLoader.load(s.path, range, compute, storage);
         };
+        if (s.kind == Kind.LLAMA2C && storage != null) {
+            model.quantizeLayers(storage);
+        }
         try {
             Tokenizer tok = tokenizer(s, model.config());
             return new LoadedModel(model, tok, s.id, model.config());

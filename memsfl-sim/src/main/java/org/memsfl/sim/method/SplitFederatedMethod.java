@@ -167,8 +167,8 @@ public final class SplitFederatedMethod implements FederatedMethod {
             return model;
         }
         int maxCut = ctx.cuts().values().stream().mapToInt(Integer::intValue).max().orElseThrow();
-        deviceCopy = ModelResolver.resolve(ctx.settings().model(), LayerRange.deviceSegment(maxCut), DType.F32);
-        deviceCopy.model().quantizeLayers(storage);
+        // each layer weight is stored as it is read: the float copy of the segment never exists whole
+        deviceCopy = ModelResolver.resolve(ctx.settings().model(), LayerRange.deviceSegment(maxCut), DType.F32, storage);
         return deviceCopy.model();
     }
 
