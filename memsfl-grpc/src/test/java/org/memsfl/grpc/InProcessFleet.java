@@ -21,7 +21,7 @@ final class InProcessFleet implements AutoCloseable {
     final EdgeServer server;
     final String name = InProcessServerBuilder.generateName();
     final Map<String, String> tokens = new LinkedHashMap<>();
-    final List<String> log = java.util.Collections.synchronizedList(new ArrayList<>());
+    final List<String> log = new java.util.concurrent.CopyOnWriteArrayList<>(); // tests stream it while devices append
     final Consumer<String> logger;
     private final ExecutorService pool = Executors.newCachedThreadPool();
     private final List<ManagedChannel> channels = new ArrayList<>();
