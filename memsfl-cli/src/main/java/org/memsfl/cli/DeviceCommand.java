@@ -119,16 +119,7 @@ public final class DeviceCommand implements Callable<Integer> {
             DeviceClient.Report r = client.run();
             try (var adapters = r.finalAdapters()) {
                 if (common.json) {
-                    java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
-                    m.put("device", r.deviceId());
-                    m.put("cut", r.cut());
-                    m.put("rounds_trained", r.roundsTrained());
-                    m.put("missed_rounds", r.missedRounds());
-                    m.put("last_train_loss", Double.isNaN(r.lastTrainLoss()) ? null : r.lastTrainLoss());
-                    m.put("bytes_up", r.bytesUp());
-                    m.put("bytes_down", r.bytesDown());
-                    m.put("peak_rss_bytes", r.peakRssBytes());
-                    System.out.println(Json.pretty(m));
+                    System.out.println(Json.pretty(r.toMap()));
                 } else {
                     System.out.printf(Locale.ROOT, "device %s: cut %d, trained rounds %s, last train loss %.4f, %d B up,"
                             + " %d B down, peak RSS %.1f MiB%n", r.deviceId(), r.cut(), r.roundsTrained(),

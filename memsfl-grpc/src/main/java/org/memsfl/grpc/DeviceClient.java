@@ -42,6 +42,21 @@ public final class DeviceClient {
     public record Report(String deviceId, int cut, List<Integer> roundsTrained, List<Integer> missedRounds,
                          double lastTrainLoss, long bytesUp, long bytesDown, long peakRssBytes, long rssBeforeModelBytes,
                          AdapterSet finalAdapters) {
+
+        /** The report's figures under the keys of the device's summary.json and {@code device --json}. */
+        public java.util.Map<String, Object> toMap() {
+            java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+            m.put("device", deviceId);
+            m.put("cut", cut);
+            m.put("rounds_trained", roundsTrained);
+            m.put("missed_rounds", missedRounds);
+            m.put("last_train_loss", Double.isNaN(lastTrainLoss) ? null : lastTrainLoss);
+            m.put("bytes_up", bytesUp);
+            m.put("bytes_down", bytesDown);
+            m.put("peak_rss_bytes", peakRssBytes);
+            m.put("rss_before_model_bytes", rssBeforeModelBytes);
+            return m;
+        }
     }
 
     private final DeviceSettings s;

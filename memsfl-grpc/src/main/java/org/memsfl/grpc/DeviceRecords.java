@@ -55,19 +55,10 @@ final class DeviceRecords {
         if (s.outDir() == null) {
             return;
         }
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("device", r.deviceId());
-        m.put("cut", r.cut());
+        Map<String, Object> m = r.toMap();
         m.put("model", modelId);
         m.put("data", s.data());
         m.put("partition", s.partitionIndex());
-        m.put("rounds_trained", r.roundsTrained());
-        m.put("missed_rounds", r.missedRounds());
-        m.put("last_train_loss", Double.isNaN(r.lastTrainLoss()) ? null : r.lastTrainLoss());
-        m.put("bytes_up", r.bytesUp());
-        m.put("bytes_down", r.bytesDown());
-        m.put("peak_rss_bytes", r.peakRssBytes());
-        m.put("rss_before_model_bytes", r.rssBeforeModelBytes());
         m.put("memory_bytes_by_category", memoryBytes);
         Json.write(s.outDir().resolve("summary.json"), m);
         if (r.finalAdapters() != null && !r.finalAdapters().isEmpty()) {
