@@ -11,12 +11,8 @@ import io.grpc.TlsServerCredentials;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.health.v1.HealthCheckRequest;
-import io.grpc.health.v1.HealthCheckResponse;
-import io.grpc.health.v1.HealthGrpc;
 import org.memsfl.util.BadInputException;
 
 /**
@@ -71,43 +67,10 @@ public final class Transport {
     }
 
     /**
-     * Waits until the server at the other end of {@code channel} answers a health check (at most {@code timeout}):
-     * a refused connection (server not up yet) is retried every half second; a TLS failure is not retried, since
-     * waiting cannot fix a certificate, and is thrown at once (see {@link #tlsFailure}). Returns the server's
-     * health status.
-     *
-     * @throws StatusRuntimeException the last failure, when the server did not answer in time or TLS failed
-     */
-    public static HealthCheckResponse.ServingStatus awaitServer(ManagedChannel channel, java.time.Duration timeout) {
-        long until = System.nanoTime() + timeout.toNanos();
-        HealthGrpc.HealthBlockingStub health = HealthGrpc.newBlockingStub(channel);
-        while (true) {
-            try {
-                return health.withDeadlineAfter(10, TimeUnit.SECONDS)
-                        .check(HealthCheckRequest.newBuilder().setService(EdgeServer.SERVICE).build()).getStatus();
-            } catch (StatusRuntimeException e) {
-                if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
-                    return HealthCheckResponse.ServingStatus.SERVICE_UNKNOWN;
-                }
-                if (e.getStatus().getCode() != Status.Code.UNAVAILABLE || tlsFailure(e) != null
-                        || System.nanoTime() > until) {
-                    throw e;
-                }
-            }
-            try {
-                Thread.sleep(500);
-            } catch (InterruptedException ie) {
-                Thread.currentThread().interrupt();
-                throw Status.CANCELLED.withDescription("interrupted while waiting for the server").asRuntimeException();
-            }
-        }
-    }
-
-    /**
      * What went wrong in the TLS layer under a failed call, or null when TLS is not the cause: an
      * {@link javax.net.ssl.SSLException} anywhere in the cause chain (untrusted certificate, name mismatch, a
-     * plaintext server), or a connection the server closed during the handshake, which is how a TLS server answers
-     * a plaintext client.
+     * plaintext server), or a connection the server closed or reset during the handshake, which is how a TLS server
+     * answers a plaintext client ({@link ServerWait} retries a reset a few times before it believes it).
      */
     public static String tlsFailure(Throwable t) {
         // the outer SSLException of netty's engine is generic ("General OpenSslEngine problem"): prefer the
@@ -130,7 +93,24 @@ public final class Transport {
                 && e.getStatus().getDescription().contains("Network closed for unknown reason")) {
             return "the server closed the connection during the handshake (a TLS server reached in plaintext?)";
         }
+        if (connectionReset(t)) {
+            return "the server reset the connection during the handshake (a TLS server reached in plaintext?)";
+        }
         return null;
+    }
+
+    /**
+     * Whether a failed call's connection was reset by the peer (errno ECONNRESET): the server accepted the TCP
+     * connection and then dropped it, which a TLS server reached in plaintext sometimes does instead of closing.
+     */
+    public static boolean connectionReset(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c instanceof java.io.IOException && c.getMessage() != null
+                    && c.getMessage().contains("Connection reset by peer")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The JDK's certificate messages nest ("PKIX path building failed: ...: unable to find..."): the last clause. */
