@@ -2,6 +2,7 @@ package org.memsfl.cost;
 
 import java.util.Map;
 import org.memsfl.lora.LoraConfig;
+import org.memsfl.model.Attention;
 import org.memsfl.model.LayerRange;
 import org.memsfl.model.ModelConfig;
 import org.memsfl.model.Models;
@@ -19,8 +20,12 @@ import org.memsfl.train.ChunkedHeadLoss;
  * @param seqLen          tokens per sequence, T >= 1
  * @param weightBytes     bytes per frozen weight (4 for fp32, 2 for fp16/bf16)
  * @param activationBytes bytes per activation element (the compute dtype's width)
- * @param fusedAttention  attention runs as one fused kernel that keeps no (T x T) scores; when false, the math path
- *                        keeps B x heads x T x T probabilities per layer
+ * @param fusedAttention  attention may run as the fused kernel where the engine uses it (no (T x T) tensor kept);
+ *                        false forces the math path everywhere. Even when true, the engine runs the math path (and
+ *                        this model counts its (B, heads, T, T) tensors, {@link #attentionScoreBytes}) in a training
+ *                        pass with attention dropout, with attention-logit soft-capping, and in half precision while
+ *                        the float32 scores fit {@code Attention.UNFUSED_SCORE_BYTES} (the rules of
+ *                        {@code org.memsfl.model.Attention})
  */
 public record MemoryModel(ModelConfig model, LoraConfig lora, int batch, int seqLen, int weightBytes,
                           int activationBytes, boolean fusedAttention) {
@@ -46,7 +51,7 @@ public record MemoryModel(ModelConfig model, LoraConfig lora, int batch, int seq
         }
     }
 
-    /** fp32 weights and activations, fused attention: how the engine trains today. */
+    /** fp32 weights and activations, attention as the engine runs it. */
     public static MemoryModel of(ModelConfig model, LoraConfig lora, int batch, int seqLen) {
         return new MemoryModel(model, lora, batch, seqLen, 4, 4, true);
     }
@@ -80,12 +85,52 @@ public record MemoryModel(ModelConfig model, LoraConfig lora, int batch, int seq
         return n * weightBytes;
     }
 
-    /** Activation bytes one block keeps for B x T tokens, adapters and (unfused) attention scores included. */
+    /** Activation bytes one block keeps for B x T tokens, adapters and (unfused) attention tensors included. */
     public long layerActivationBytes() {
         long perToken = (Activations.blockPerToken(model) + Activations.loraPerToken(model, lora)) * activationBytes
                 + Activations.loraMaskBytesPerToken(model, lora);
-        long scores = fusedAttention ? 0 : (long) batch * model.nHeads() * seqLen * seqLen * activationBytes;
-        return tokens() * perToken + scores;
+        return tokens() * perToken + attentionScoreBytes();
+    }
+
+    /** Whether a training pass runs this model's attention unfused (the math path of {@code Attention}). */
+    public boolean unfusedAttention() {
+        boolean halfFits = activationBytes < 4 && scoreElements() * 4 <= Attention.UNFUSED_SCORE_BYTES;
+        return !fusedAttention || model.variant().attnSoftcap() > 0 || model.dropout().attention() > 0 || halfFits;
+    }
+
+    /**
+     * Bytes one layer's unfused attention keeps for the backward beyond q, k, v and the output ({@link Activations}),
+     * 0 when it runs fused. Per element of the (B, heads, T, T) scores, at the compute dtype's width a: the
+     * probabilities (a, kept by the product with v and by the softmax); with soft-capping the tanh output (a) and,
+     * in half precision, the float32 softmax output (4); with attention dropout the scaled keep-mask and the dropped
+     * probabilities (2a, {@code DropoutKey.apply}'s product). With grouped-query attention the math path also keeps
+     * k and v repeated to every query head: 2 x heads x head_dim per token.
+     */
+    public long attentionScoreBytes() {
+        if (!unfusedAttention()) {
+            return 0;
+        }
+        long perElement = activationBytes;
+        if (model.variant().attnSoftcap() > 0) {
+            perElement += activationBytes + (activationBytes < 4 ? 4 : 0);
+        }
+        if (model.dropout().attention() > 0) {
+            perElement += 2L * activationBytes;
+        }
+        long repeatedKv = model.nKvHeads() < model.nHeads() ? tokens() * 2L * model.qDim() * activationBytes : 0;
+        return scoreElements() * perElement + repeatedKv;
+    }
+
+    /**
+     * Transient bytes of one unfused layer's attention backward: the probabilities' and the scores' gradients, two
+     * (B, heads, T, T) tensors at the compute dtype's width; 0 when attention runs fused.
+     */
+    public long attentionBackwardBytes() {
+        return unfusedAttention() ? 2 * scoreElements() * activationBytes : 0;
+    }
+
+    private long scoreElements() {
+        return (long) batch * model.nHeads() * seqLen * seqLen;
     }
 
     /** One (B, T, d) hidden-state tensor: the cut activation, or its gradient. */
@@ -106,7 +151,7 @@ public record MemoryModel(ModelConfig model, LoraConfig lora, int batch, int seq
         checkCut(cut);
         LayerRange r = LayerRange.deviceSegment(cut);
         long act = cut * layerActivationBytes() + tokens() * Activations.embeddingPerToken(model, lora) * activationBytes;
-        long buffers = 2 * hiddenBytes() + 2 * tokens() * ID_BYTES;
+        long buffers = 2 * hiddenBytes() + 2 * tokens() * ID_BYTES + (cut > 0 ? attentionBackwardBytes() : 0);
         return part(r, act, buffers);
     }
 
@@ -118,7 +163,8 @@ public record MemoryModel(ModelConfig model, LoraConfig lora, int batch, int seq
         checkCut(cut);
         LayerRange r = LayerRange.serverSegment(cut, model.nLayers());
         long act = (model.nLayers() - cut) * layerActivationBytes() + tokens() * Activations.headPerToken(model) * activationBytes;
-        long buffers = 2 * hiddenBytes() + tokens() * ID_BYTES + 2 * logitsBytes();
+        long buffers = 2 * hiddenBytes() + tokens() * ID_BYTES + 2 * logitsBytes()
+                + (cut < model.nLayers() ? attentionBackwardBytes() : 0);
         return part(r, act, buffers);
     }
 
@@ -160,7 +206,7 @@ public record MemoryModel(ModelConfig model, LoraConfig lora, int batch, int seq
             head = activationBytes >= 4 ? 2 * chunkLogits * activationBytes
                     : 2 * chunkLogits * 4 + 2 * chunkLogits * activationBytes;
         }
-        long buffers = 3 * hiddenBytes() + tokens() * ID_BYTES + head;
+        long buffers = 3 * hiddenBytes() + tokens() * ID_BYTES + head + (layers > 0 ? attentionBackwardBytes() : 0);
         return part(r, act, buffers);
     }
 
@@ -180,7 +226,8 @@ public record MemoryModel(ModelConfig model, LoraConfig lora, int batch, int seq
         int layers = model.nLayers() - cut;
         long act = layers * hiddenBytes() + (layers > 0 ? layerActivationBytes() : 0)
                 + tokens() * Activations.headPerToken(model) * activationBytes;
-        long buffers = 2 * hiddenBytes() + tokens() * ID_BYTES + 2 * logitsBytes();
+        long buffers = 2 * hiddenBytes() + tokens() * ID_BYTES + 2 * logitsBytes()
+                + (layers > 0 ? attentionBackwardBytes() : 0);
         return part(r, act, buffers);
     }
 
@@ -224,7 +271,8 @@ public record MemoryModel(ModelConfig model, LoraConfig lora, int batch, int seq
         }
         long act = cut * hiddenBytes() + (cut > 0 ? layerActivationBytes() : 0)
                 + tokens() * Activations.embeddingPerToken(model, lora) * activationBytes;
-        long buffers = 2 * hiddenBytes() + 2 * tokens() * ID_BYTES + largestLayer + workspace;
+        long buffers = 2 * hiddenBytes() + 2 * tokens() * ID_BYTES + largestLayer + workspace
+                + (cut > 0 ? attentionBackwardBytes() : 0);
         MemoryBreakdown s = loraState(r);
         return new MemoryBreakdown(frozen, s.loraParams(), s.loraGrads(), s.optimizerState(), act, buffers);
     }
@@ -245,7 +293,7 @@ public record MemoryModel(ModelConfig model, LoraConfig lora, int batch, int seq
         LayerRange r = LayerRange.all(model.nLayers());
         long act = model.nLayers() * layerActivationBytes()
                 + tokens() * (Activations.embeddingPerToken(model, lora) + Activations.headPerToken(model)) * activationBytes;
-        long buffers = 2 * tokens() * ID_BYTES + 2 * logitsBytes();
+        long buffers = 2 * tokens() * ID_BYTES + 2 * logitsBytes() + attentionBackwardBytes();
         return part(r, act, buffers);
     }
 

@@ -26,7 +26,7 @@ import org.bytedeco.pytorch.global.torch;
  * <p>A training pass with attention dropout also runs unfused: the probabilities are masked with the pass's
  * {@link DropoutKey} (so a split and an unsplit run drop the same ones), which the fused kernel cannot take.
  */
-final class Attention {
+public final class Attention {
 
     /**
      * @param scale  multiplier of q k^T (NaN: 1/sqrt(head_dim))
@@ -44,7 +44,7 @@ final class Attention {
     }
 
     /** Largest float32 score tensor (B, heads, T, keys) the unfused half-precision path may build: 64 MiB. */
-    static final long UNFUSED_SCORE_BYTES = 64L << 20;
+    public static final long UNFUSED_SCORE_BYTES = 64L << 20;
 
     private Attention() {
     }

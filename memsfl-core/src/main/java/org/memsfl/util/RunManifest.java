@@ -39,6 +39,7 @@ public final class RunManifest {
         Map<String, Object> threads = new LinkedHashMap<>();
         threads.put("OPENBLAS_NUM_THREADS", System.getenv("OPENBLAS_NUM_THREADS"));
         threads.put("OMP_NUM_THREADS", System.getenv("OMP_NUM_THREADS"));
+        threads.put("OPENBLAS_CORETYPE", System.getenv("OPENBLAS_CORETYPE"));
         m.put("threads", threads);
         return m;
     }

@@ -68,9 +68,55 @@ class MemoryModelTest {
         // outgoing activation and incoming gradient (B*T*d*4 each), ids and labels (B*T*8 each)
         assertThat(d.buffers()).isEqualTo(2 * tokens * 64 * 4 + 2 * tokens * 8);
         assertThat(d.total()).isEqualTo(494_592 + 14_336 + 14_336 + 28_672 + 297_472 + 16_896);
-        // the math path keeps B * heads * T * T probabilities per layer
-        long unfused = mm.withFusedAttention(false).device(2).activations();
-        assertThat(unfused - d.activations()).isEqualTo(2L * 2 * 8 * 16 * 16 * 4);
+        // the math path keeps B * heads * T * T probabilities per layer, and (4 kv heads for 8 query heads) k and v
+        // repeated to every head: 2 * 64 more per token
+        MemoryBreakdown math = mm.withFusedAttention(false).device(2);
+        assertThat(math.activations() - d.activations()).isEqualTo(2L * (2 * 8 * 16 * 16 * 4 + tokens * 2 * 64 * 4));
+        // one layer's backward holds the probabilities' and the scores' gradients
+        assertThat(math.buffers() - d.buffers()).isEqualTo(2L * 2 * 8 * 16 * 16 * 4);
+    }
+
+    /**
+     * The engine runs attention unfused in a training pass with attention dropout, with soft-capping, and in half
+     * precision at small T (org.memsfl.model.Attention); the model counts what that path keeps, by hand here. gpt2
+     * (12 heads, no grouped kv) with GPT2Config's attn_pdrop 0.1, B=4, T=128: per layer 4*12*128*128 = 786,432 score
+     * elements, each the probabilities, the scaled keep-mask and the dropped probabilities (3 x 4 bytes).
+     */
+    @Test
+    void unfusedAttentionPathsAreCountedWhereTheEngineTakesThem() {
+        ModelConfig gpt2 = ModelPresets.get("gpt2");
+        LoraConfig qv = new LoraConfig(8, 16, 0.0, List.of("q", "v"));
+        MemoryModel plain = MemoryModel.of(gpt2, qv, 4, 128);
+        assertThat(plain.unfusedAttention()).isFalse();
+        assertThat(plain.attentionScoreBytes()).isZero();
+        ModelConfig dropped = withDropout(gpt2, new org.memsfl.model.ModelDropout(0.1, 0.1, 0.1));
+        MemoryModel drop = MemoryModel.of(dropped, qv, 4, 128);
+        long elements = 4L * 12 * 128 * 128;
+        assertThat(drop.attentionScoreBytes()).isEqualTo(elements * 3 * 4);
+        assertThat(drop.device(3).activations() - plain.device(3).activations()).isEqualTo(3 * elements * 12);
+        assertThat(drop.device(3).buffers() - plain.device(3).buffers()).isEqualTo(2 * elements * 4);
+        // embedding and residual dropout alone keep attention fused
+        assertThat(MemoryModel.of(withDropout(gpt2, new org.memsfl.model.ModelDropout(0.1, 0, 0.1)), qv, 4, 128)
+                .unfusedAttention()).isFalse();
+        // half precision: unfused while the float32 scores fit 64 MiB, probabilities at 2 bytes
+        MemoryModel half = new MemoryModel(gpt2, qv, 4, 128, 2, 2, true);
+        assertThat(half.attentionScoreBytes()).isEqualTo(elements * 2);
+        MemoryModel halfLong = new MemoryModel(gpt2, qv, 4, 1024, 2, 2, true); // 4*12*1024^2*4 B = 192 MiB: fused
+        assertThat(halfLong.attentionScoreBytes()).isZero();
+        // Gemma-2 soft-caps: tanh output besides the probabilities, and in half precision the float32 softmax output;
+        // 8 heads over 4 kv heads also keep k and v repeated (2 x 8 x 256 per token)
+        ModelConfig gemma = ModelPresets.get("gemma-2-2b");
+        long e2 = 1L * 8 * 64 * 64;
+        long repeated = 64L * 2 * gemma.qDim();
+        assertThat(new MemoryModel(gemma, qv, 1, 64, 4, 4, true).attentionScoreBytes())
+                .isEqualTo(e2 * (4 + 4) + repeated * 4);
+        assertThat(new MemoryModel(gemma, qv, 1, 64, 2, 2, true).attentionScoreBytes())
+                .isEqualTo(e2 * (2 + 2 + 4) + repeated * 2);
+    }
+
+    private static ModelConfig withDropout(ModelConfig c, org.memsfl.model.ModelDropout d) {
+        return new ModelConfig(c.family(), c.vocabSize(), c.dim(), c.nLayers(), c.nHeads(), c.nKvHeads(), c.hiddenDim(),
+                c.maxSeqLen(), c.normEps(), c.ropeTheta(), c.tiedEmbeddings(), c.qkvBias(), c.variant(), d);
     }
 
     @Test
