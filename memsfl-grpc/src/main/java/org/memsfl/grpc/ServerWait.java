@@ -16,13 +16,10 @@ import org.memsfl.util.BadInputException;
  * {@code waiting for HOST:PORT (attempt n, next in s)} and backs off exponentially (1, 2, 4, ... s, at most 30 s)
  * until the connect timeout, then fails with one line. Any answer at all, even a refusal, means the server is there.
  *
- * <p>A TLS server reached in plaintext closes the connection during the handshake. The client usually sees gRPC's
- * "Network closed for unknown reason", but when the close races the client's first bytes (still unread on the
- * server) the kernel sends a TCP reset instead: under load, a few attempts in a hundred, and then often several in a
- * row. A reset is therefore retried at once and silently (the channel's reconnect back-off cleared, or it would
- * answer with the cached failure), and {@value #QUIET_RESETS} resets in a row count as the TLS failure they almost
- * always are ({@link Transport#tlsFailure}). A server that is merely starting refuses connections; it does not
- * accept and reset them.
+ * <p>A TLS server reached in plaintext drops the connection during the handshake, and the client sees that in one
+ * of four forms, depending on how the close races the client's first bytes ({@link Transport#tlsFailure}); each is
+ * classified at the first attempt. A server that is merely starting refuses connections; it does not accept and
+ * drop them.
  */
 public final class ServerWait {
 
@@ -35,8 +32,6 @@ public final class ServerWait {
     static final Duration FIRST_BACKOFF = Duration.ofSeconds(1);
     static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
     private static final Duration ATTEMPT_DEADLINE = Duration.ofSeconds(2);
-    /** Connection resets in a row that count as a TLS failure; the ones before are retried at once (class comment). */
-    static final int QUIET_RESETS = 3;
 
     private ServerWait() {
     }
@@ -55,7 +50,6 @@ public final class ServerWait {
         long deadline = System.nanoTime() + timeout.toNanos();
         Duration backoff = FIRST_BACKOFF;
         String last = "";
-        int resets = 0;
         for (int attempt = 1; ; attempt++) {
             long left = deadline - System.nanoTime();
             long callMs = Math.max(1, Math.min(ATTEMPT_DEADLINE.toMillis(), TimeUnit.NANOSECONDS.toMillis(left)));
@@ -65,11 +59,6 @@ public final class ServerWait {
                 return attempt;
             } catch (StatusRuntimeException e) {
                 Status.Code c = e.getStatus().getCode();
-                resets = Transport.connectionReset(e) ? resets + 1 : 0;
-                if (resets > 0 && resets < QUIET_RESETS) {
-                    channel.resetConnectBackoff();
-                    continue;
-                }
                 if (Transport.tlsFailure(e) != null) {
                     throw e; // waiting cannot fix a certificate: the caller names the TLS problem at once
                 }
