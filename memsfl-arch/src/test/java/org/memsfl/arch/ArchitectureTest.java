@@ -113,24 +113,45 @@ class ArchitectureTest {
                 .check(main);
     }
 
-    /** The Register rpc's messages, which become records at the border. */
-    static final Set<String> REGISTRATION_PROTOS = Set.of("org.memsfl.grpc.proto.Assignment",
-            "org.memsfl.grpc.proto.RegisterRequest", "org.memsfl.grpc.proto.LoraSettings",
-            "org.memsfl.grpc.proto.DeviceProfile");
+    /** Where generated protos live. */
+    static final String PROTO_PACKAGE = "org.memsfl.grpc.proto";
 
-    /** The classes at the gRPC border that may read or write them: the codec, the service and the device's link. */
-    static final Set<String> REGISTRATION_BORDER = Set.of("org.memsfl.grpc.RegistrationCodec",
-            "org.memsfl.grpc.SplitFederationService", "org.memsfl.grpc.ServerLink");
+    /**
+     * The gRPC border, the only classes that may read or write a generated proto: the service and the device's link
+     * and step stream (the wire), and the codecs that turn messages into domain records and back.
+     */
+    static final Set<String> PROTO_BORDER = Set.of("org.memsfl.grpc.SplitFederationService",
+            "org.memsfl.grpc.ServerLink", "org.memsfl.grpc.StepStream", "org.memsfl.grpc.RegistrationCodec",
+            "org.memsfl.grpc.StepWire", "org.memsfl.grpc.AdapterWire", "org.memsfl.grpc.TensorCodec",
+            "org.memsfl.grpc.TensorAssembler", "org.memsfl.grpc.TensorGroup");
 
-    /** Protos become domain records at the border: nothing past it reads an assignment or a registration proto. */
+    static boolean atTheBorder(JavaClass k) {
+        return k.getPackageName().startsWith(PROTO_PACKAGE) || PROTO_BORDER.contains(k.getName().split("\\$")[0]);
+    }
+
+    /**
+     * Protos become domain records at the border: nothing past it (the coordinator, step serving, the adapter
+     * handout, the device's round, the CLI...) depends on a generated type of any message.
+     */
     @Test
-    void registrationProtosBecomeRecordsAtTheBorder() {
-        noClasses().that(DescribedPredicate.describe("are past the gRPC border", (JavaClass k) ->
-                        !k.getPackageName().startsWith("org.memsfl.grpc.proto")
-                                && !REGISTRATION_BORDER.contains(k.getName().split("\\$")[0])))
-                .should().dependOnClassesThat(DescribedPredicate.describe("are registration protos",
-                        (JavaClass k) -> REGISTRATION_PROTOS.contains(k.getName())))
+    void protosBecomeRecordsAtTheBorder() {
+        assertThat(PROTO_BORDER).allMatch(main::contain); // a renamed border class must be renamed here too
+        noClasses().that(DescribedPredicate.describe("are past the gRPC border", (JavaClass k) -> !atTheBorder(k)))
+                .should().dependOnClassesThat().resideInAPackage(PROTO_PACKAGE + "..")
                 .check(main);
+    }
+
+    /** The same on the sources: an import of a proto past the border fails even where no bytecode uses it. */
+    @Test
+    void noProtoImportPastTheBorder() throws IOException {
+        List<String> found = new java.util.ArrayList<>();
+        for (Map.Entry<String, Path> e : sources.entrySet()) {
+            String cls = e.getKey().replaceAll("\\.java$", "").replace('/', '.');
+            if (!PROTO_BORDER.contains(cls) && Files.readString(e.getValue()).contains(PROTO_PACKAGE + ".")) {
+                found.add(e.getKey());
+            }
+        }
+        assertThat(found).as("main sources past the gRPC border naming " + PROTO_PACKAGE).isEmpty();
     }
 
     /** A method is one class plus one registration: every {@code MethodSpec} the modules define is in the registry. */

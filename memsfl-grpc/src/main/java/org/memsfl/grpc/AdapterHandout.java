@@ -2,15 +2,12 @@ package org.memsfl.grpc;
 
 import io.grpc.Status;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.function.Function;
 import java.util.function.IntSupplier;
 import java.util.function.Supplier;
-import org.memsfl.grpc.proto.AdaptersHeader;
-import org.memsfl.grpc.proto.TensorChunk;
 import org.memsfl.round.DevicePhase;
 import org.memsfl.round.ServerDevice;
 
@@ -21,8 +18,15 @@ import org.memsfl.round.ServerDevice;
  */
 final class AdapterHandout {
 
-    /** The device's view of one round's adapters: the round it starts and the chunks to send. */
-    record AdaptersReply(AdaptersHeader header, List<TensorChunk> chunks) {
+    /**
+     * The device's view of one round's adapters, which the service sends as a header and the chunks.
+     *
+     * @param round            the round these adapters start (rounds + 1: the final adapters)
+     * @param trainingFinished true after the last round
+     * @param stopped          why training stopped early (null while it goes on); then no adapters follow
+     * @param adapters         the device-side adapters, encoded
+     */
+    record AdaptersReply(int round, boolean trainingFinished, String stopped, AdapterWire.Encoded adapters) {
     }
 
     private final int rounds;
@@ -111,16 +115,13 @@ final class AdapterHandout {
             int now = round.getAsInt();
             if (stopped != null) {
                 p.toldStopped = true;
-                return new AdaptersReply(AdaptersHeader.newBuilder().setRound(now).setStopped(stopped).build(), List.of());
+                return new AdaptersReply(now, false, stopped, AdapterWire.Encoded.NONE);
             }
             boolean done = now > rounds;
             if (done) {
                 p.fetchedFinal = true;
             }
-            long count = p.adapters.stream().filter(c -> c.getChunkIndex() == 0).count();
-            AdaptersHeader h = AdaptersHeader.newBuilder().setRound(now).setTensorCount((int) count)
-                    .setTrainingFinished(done).build();
-            return new AdaptersReply(h, p.adapters);
+            return new AdaptersReply(now, done, null, p.adapters);
         }, worker);
     }
 }

@@ -51,6 +51,35 @@ final class AdapterWire {
         return out;
     }
 
+    /**
+     * A device's adapters encoded once for every request that fetches them (GetAdapters); opaque past the border,
+     * where only their tensor count is read.
+     */
+    static final class Encoded {
+        /** No adapters: before round 1, or the answer that training stopped. */
+        static final Encoded NONE = new Encoded(List.of());
+
+        private final List<TensorChunk> chunks;
+
+        private Encoded(List<TensorChunk> chunks) {
+            this.chunks = chunks;
+        }
+
+        /** Whole tensors (lora_A and lora_B of every adapter) the chunks carry. */
+        int tensorCount() {
+            return (int) chunks.stream().filter(c -> c.getChunkIndex() == 0).count();
+        }
+
+        List<TensorChunk> chunks() {
+            return chunks;
+        }
+    }
+
+    /** {@code adapters} as float32 chunks, held for handing out. */
+    static Encoded encoded(TensorCodec codec, AdapterSet adapters) {
+        return new Encoded(encode(codec, adapters));
+    }
+
     static List<TensorChunk> encode(TensorCodec codec, AdapterSet adapters) {
         List<TensorChunk> out = new ArrayList<>();
         for (Map.Entry<String, Tensor> e : adapters.toTensorMap().entrySet()) {

@@ -16,7 +16,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
-import org.memsfl.grpc.proto.SplitFederationGrpc;
 import org.memsfl.lora.AdapterSet;
 
 /**
@@ -27,7 +26,7 @@ import org.memsfl.lora.AdapterSet;
 public final class EdgeServer implements AutoCloseable {
 
     /** Health-checked service name. */
-    public static final String SERVICE = SplitFederationGrpc.SERVICE_NAME;
+    public static final String SERVICE = SplitFederationService.NAME;
 
     /** Calls one device id may hold open at once: a device needs at most four (register, adapters, train, upload). */
     static final int CALLS_PER_DEVICE = 8;

@@ -9,7 +9,6 @@ import java.util.Map;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import org.memsfl.fleet.DeviceProfile;
-import org.memsfl.grpc.proto.TensorChunk;
 import org.memsfl.lora.LoraConfig;
 import org.memsfl.round.CutPlanner;
 import org.memsfl.round.DevicePhase;
@@ -33,7 +32,7 @@ final class Registrations {
         final String reason;
         final DeviceProfile profile;
         final DeviceAssignment assignment;
-        List<TensorChunk> adapters = List.of();  // device-side adapters of the current round, encoded
+        AdapterWire.Encoded adapters = AdapterWire.Encoded.NONE; // device-side adapters of the current round
         boolean fetchedFinal;
         boolean toldStopped;                     // it was answered that training stopped early
         long peakRss;

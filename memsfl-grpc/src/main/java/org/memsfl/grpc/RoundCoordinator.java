@@ -11,7 +11,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.memsfl.chat.PromptEncoder;
@@ -21,13 +20,9 @@ import org.memsfl.data.Batch;
 import org.memsfl.data.DataResolver;
 import org.memsfl.data.Dataset;
 import org.memsfl.data.HeldOut;
-import org.memsfl.engine.DType;
 import org.memsfl.engine.Engine;
 import org.memsfl.fed.Aggregators;
 import org.memsfl.fleet.ServerProfile;
-import org.memsfl.grpc.proto.GradientMessage;
-import org.memsfl.grpc.proto.PutAdaptersHeader;
-import org.memsfl.grpc.proto.PutAdaptersReply;
 import org.memsfl.lora.AdapterSet;
 import org.memsfl.lora.LoraConfig;
 import org.memsfl.model.LayerRange;
@@ -51,8 +46,9 @@ import org.memsfl.util.ProcessMemory;
 /**
  * The edge server's transport of the core round (DESIGN.md section 7): it drives ONE {@link SplitServer} (memsfl's
  * design, the code the simulator drives) from gRPC requests, and keeps what only a deployment has: the worker thread,
- * the round deadline, registration over the wire, waiting steps in a {@link StepDispatcher}, encoding adapters, and
- * the run's records ({@link RunRecords}) and checkpoints ({@link Checkpoint}).
+ * the round deadline, registration, waiting steps in a {@link StepDispatcher}, encoding adapters, and the run's
+ * records ({@link RunRecords}) and checkpoints ({@link Checkpoint}). It takes domain records
+ * ({@link DeviceRegistration}, {@link ActivationStep}, {@link AdapterUpload}) and never a proto: the service decodes.
  *
  * <p>Every change of state runs on one worker thread, in the order tasks arrive: registrations, local steps, uploads,
  * round ends and deadlines. Local steps wait in the dispatcher and are served one device at a time, the scheduler
@@ -60,15 +56,6 @@ import org.memsfl.util.ProcessMemory;
  * at a time and never needs a lock; gRPC threads only assemble chunks and hand whole messages to the worker.
  */
 final class RoundCoordinator implements AutoCloseable {
-
-    /** Where the worker sends a step's gradient, or the error that ends the device's stream. */
-    interface StepSink {
-        boolean closed();
-
-        void send(GradientMessage m);
-
-        void fail(Throwable t);
-    }
 
     private final ServerDeployment s;
     private final RunSettings run;       // s.run(): what is trained, the simulator's settings record
@@ -141,7 +128,7 @@ final class RoundCoordinator implements AutoCloseable {
         this.storage = new StorageRetry(s.storageRetry(), worker, timer, serving, log);
         this.handout = new AdapterHandout(run.rounds(), registrations, this::device, worker, () -> round,
                 () -> storage.failing() ? "the server cannot save round " + round + " yet; retry" : null);
-        this.serving = new StepServing(server, new StepWire(run.batchSize(), seqLen, run.wire(), config), codec, run.wire(),
+        this.serving = new StepServing(server, new StepWire(run.batchSize(), seqLen, run.wire(), config, codec),
                 new StepDispatcher<>(Policies.of(run.scheduler()), run.seed()), records, worker, this::checkOpen, log);
         if (s.resume()) {
             restore(Checkpoint.read(s.out(), lora, log, names));
@@ -219,7 +206,7 @@ final class RoundCoordinator implements AutoCloseable {
             shapes.register(authenticatedId, server.initialDeviceSide(authenticatedId));
         }
         if (o.added() && registrations.size() == s.fleetSize() && round == 0) {
-            registrations.all().forEach((id, p) -> p.adapters = AdapterWire.encode(codec, server.initialDeviceSide(id)));
+            registrations.all().forEach((id, p) -> p.adapters = AdapterWire.encoded(codec, server.initialDeviceSide(id)));
             openRound(1);
         }
         return o.assignment();
@@ -233,9 +220,8 @@ final class RoundCoordinator implements AutoCloseable {
     // ------------------------------------------------------------------ local steps
 
     /** A device's local step has arrived (worker thread): it waits for the server, which the scheduler hands it to. */
-    void arrive(String id, int stepRound, int localStep, Map<String, TensorCodec.Decoded> t, StepSink sink,
-                AtomicLong seq) {
-        serving.arrive(id, stepRound, localStep, t, sink, seq);
+    void arrive(ActivationStep step, StepServing.StepSink sink) {
+        serving.arrive(step, sink);
     }
 
     /** Runs {@code then} on the worker once no step of {@code id} waits any more (e.g. to end its stream). */
@@ -260,21 +246,26 @@ final class RoundCoordinator implements AutoCloseable {
 
     // ------------------------------------------------------------------ uploads and the round's end
 
-    /** Takes a device's adapters after its local steps (worker thread); ends the round when it is complete. */
-    PutAdaptersReply upload(String id, PutAdaptersHeader h, Map<String, TensorCodec.Decoded> tensors) {
+    /**
+     * Takes a device's adapters after its local steps (worker thread); ends the round when it is complete.
+     *
+     * @return the round the upload counts in
+     */
+    int upload(AdapterUpload u) {
+        String id = u.deviceId();
         ServerDevice d = device(id);
         checkOpen();
         try {
-            server.checkUpload(id, h.getRound(), h.getNumExamples());
+            server.checkUpload(id, u.round(), u.numExamples());
             AdapterSet up;
             try {
-                up = AdapterWire.decode(tensors, lora, config, AdapterWire.deviceKeys(lora, d.cut()));
+                up = AdapterWire.decode(u.tensors(), lora, config, AdapterWire.deviceKeys(lora, d.cut()));
             } catch (StatusRuntimeException e) {
                 server.leaveOut(id); // values the round cannot take (NaN, wrong shapes): it goes on without them
                 throw e;
             }
             try {
-                server.upload(id, h.getRound(), up, h.getNumExamples());
+                server.upload(id, u.round(), up, u.numExamples());
             } catch (RuntimeException e) {
                 up.close();
                 throw e;
@@ -287,13 +278,13 @@ final class RoundCoordinator implements AutoCloseable {
             throw e instanceof RoundRefusal r ? Statuses.of(r) : (StatusRuntimeException) e;
         }
         Registrations.Peer p = registrations.peer(id);
-        p.peakRss = Math.max(p.peakRss, h.getPeakRssBytes());
-        p.rssBefore = h.getRssBeforeModelBytes();
+        p.peakRss = Math.max(p.peakRss, u.peakRssBytes());
+        p.rssBefore = u.rssBeforeModelBytes();
         int r = round;
         if (server.complete()) {
             finishRound();
         }
-        return PutAdaptersReply.newBuilder().setRound(r).setAccepted(true).build();
+        return r;
     }
 
     /** Round deadline: devices that have not uploaded are left out and the round ends without them. */
@@ -344,7 +335,7 @@ final class RoundCoordinator implements AutoCloseable {
     private void roundSaved(RoundEnd end, Map<String, Object> line) {
         records.append(line);
         for (Map.Entry<String, Registrations.Peer> e : registrations.all().entrySet()) {
-            e.getValue().adapters = AdapterWire.encode(codec, end.next().get(e.getKey()));
+            e.getValue().adapters = AdapterWire.encoded(codec, end.next().get(e.getKey()));
         }
         uploads.values().forEach(AdapterSet::close); // after encoding: a participant's next is its own upload
         uploads.clear();
@@ -375,7 +366,7 @@ final class RoundCoordinator implements AutoCloseable {
         server.restore(c.round(), id -> s.maxNumExamples());
         for (ServerCheckpoint.Device d : c.round().devices()) {
             Registrations.Peer p = registrations.restore(c.registrations().get(d.id()), d.cut());
-            p.adapters = AdapterWire.encode(codec, d.next());
+            p.adapters = AdapterWire.encoded(codec, d.next());
             shapes.register(d.id(), d.next());
             d.next().close();
         }

@@ -4,12 +4,11 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.memsfl.grpc.proto.ActivationMessage;
+import org.memsfl.grpc.proto.AdaptersHeader;
 import org.memsfl.grpc.proto.AdaptersMessage;
 import org.memsfl.grpc.proto.Assignment;
 import org.memsfl.grpc.proto.GetAdaptersRequest;
@@ -25,9 +24,14 @@ import org.memsfl.util.BadInputException;
 /**
  * The gRPC face of {@link RoundCoordinator}: authenticates nothing itself (the {@link TokenInterceptor} did, and put
  * the device id in the context), assembles chunked messages on gRPC's threads, and hands whole requests to the
- * coordinator's worker. A bad message ends only its own call, with a status and a description.
+ * coordinator's worker as domain records ({@link DeviceRegistration}, {@link ActivationStep}, {@link AdapterUpload}).
+ * With the codecs it is the server's only class that reads or writes a proto. A bad message ends only its own call,
+ * with a status and a description.
  */
 final class SplitFederationService extends SplitFederationGrpc.SplitFederationImplBase {
+
+    /** The service's full gRPC name (health checks report it). */
+    static final String NAME = SplitFederationGrpc.SERVICE_NAME;
 
     private final RoundCoordinator coordinator;
     private final TensorCodec codec;
@@ -101,8 +105,14 @@ final class SplitFederationService extends SplitFederationGrpc.SplitFederationIm
                 call.onError(toStatus(err));
                 return;
             }
-            send(call, AdaptersMessage.newBuilder().setHeader(reply.header()).build());
-            for (TensorChunk c : reply.chunks()) {
+            AdaptersHeader.Builder h = AdaptersHeader.newBuilder().setRound(reply.round());
+            if (reply.stopped() != null) {
+                h.setStopped(reply.stopped());
+            } else {
+                h.setTensorCount(reply.adapters().tensorCount()).setTrainingFinished(reply.trainingFinished());
+            }
+            send(call, AdaptersMessage.newBuilder().setHeader(h).build());
+            for (TensorChunk c : reply.adapters().chunks()) {
                 send(call, AdaptersMessage.newBuilder().setChunk(c).build());
             }
             call.onCompleted();
@@ -124,10 +134,14 @@ final class SplitFederationService extends SplitFederationGrpc.SplitFederationIm
         return new UploadReceiver(deviceId(), out);
     }
 
-    /** Serialises writes to one Train stream's response side (the worker and gRPC threads both may end it). */
-    private final class Sink implements RoundCoordinator.StepSink {
+    /**
+     * Serialises writes to one Train stream's response side (the worker and gRPC threads both may end it), and numbers
+     * its gradient messages 0, 1, 2, ...
+     */
+    private final class Sink implements StepServing.StepSink {
         private final ServerCallStreamObserver<GradientMessage> out;
         private boolean closed;
+        private long seq;    // the next gradient message's (worker thread only)
 
         Sink(ServerCallStreamObserver<GradientMessage> out) {
             this.out = out;
@@ -139,7 +153,14 @@ final class SplitFederationService extends SplitFederationGrpc.SplitFederationIm
         }
 
         @Override
-        public synchronized void send(GradientMessage m) {
+        public void send(StepWire.EncodedGradient g) { // the worker's only: seq needs no lock, each message does
+            for (TensorChunk c : g.chunks()) {
+                sendOne(GradientMessage.newBuilder().setRound(g.round()).setLocalStep(g.localStep()).setSeq(seq++)
+                        .setChunk(c).setLossNats(g.lossNats()).setTargetTokens(g.targetTokens()).build());
+            }
+        }
+
+        private synchronized void sendOne(GradientMessage m) {
             if (!closed()) {
                 coordinator.countDown(m.getSerializedSize());
                 out.onNext(m);
@@ -166,7 +187,6 @@ final class SplitFederationService extends SplitFederationGrpc.SplitFederationIm
     private final class StepReceiver implements StreamObserver<ActivationMessage> {
         private final String id;
         private final Sink sink;
-        private final AtomicLong replySeq = new AtomicLong();
         private long expectedSeq;
         private TensorGroup group;
         private int groupRound;
@@ -206,12 +226,10 @@ final class SplitFederationService extends SplitFederationGrpc.SplitFederationIm
                     throw TensorCodec.invalid("activation message without a tensor chunk");
                 }
                 if (group.accept(m.getChunk())) {
-                    Map<String, TensorCodec.Decoded> t = group.tensors();
-                    int r = groupRound;
-                    int step = groupStep;
+                    ActivationStep step = new ActivationStep(id, groupRound, groupStep, group.tensors());
                     group = null;
                     coordinator.onWorker(() -> {
-                        coordinator.arrive(id, r, step, t, sink, replySeq);
+                        coordinator.arrive(step, sink);
                         return null;
                     });
                 }
@@ -325,14 +343,16 @@ final class SplitFederationService extends SplitFederationGrpc.SplitFederationIm
                 out.onError(toStatus(e));
                 return;
             }
-            PutAdaptersHeader h = header;
-            coordinator.onWorker(() -> coordinator.upload(id, h, tensors)).whenComplete((reply, err) -> {
+            AdapterUpload upload = new AdapterUpload(id, header.getRound(), header.getNumExamples(),
+                    header.getPeakRssBytes(), header.getRssBeforeModelBytes(), tensors);
+            coordinator.onWorker(() -> coordinator.upload(upload)).whenComplete((r, err) -> {
                 if (err != null) {
                     StatusRuntimeException st = toStatus(err);
                     log.accept("refused an upload of " + id + ": " + st.getStatus().getCode() + " "
                             + st.getStatus().getDescription());
                     out.onError(st);
                 } else {
+                    PutAdaptersReply reply = PutAdaptersReply.newBuilder().setRound(r).setAccepted(true).build();
                     coordinator.countDown(reply.getSerializedSize());
                     out.onNext(reply);
                     out.onCompleted();

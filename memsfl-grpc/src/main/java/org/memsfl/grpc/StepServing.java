@@ -3,17 +3,10 @@ package org.memsfl.grpc;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executor;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
-import org.memsfl.engine.DType;
-import org.memsfl.split.WireFormat;
 import org.memsfl.engine.NativeScope;
-import org.memsfl.grpc.RoundCoordinator.StepSink;
-import org.memsfl.grpc.proto.GradientMessage;
-import org.memsfl.grpc.proto.TensorChunk;
 import org.memsfl.round.RoundRefusal;
 import org.memsfl.round.ServerDevice;
 import org.memsfl.round.SplitServer;
@@ -23,20 +16,29 @@ import org.memsfl.split.ActivationPayload;
 import org.memsfl.split.GradientPayload;
 
 /**
- * The edge server's local steps on the worker thread: each arriving step waits in the {@link StepDispatcher}; each
- * time the server is free the dispatcher picks one, its tensors become the round's payload ({@link StepWire}), the
- * core {@link SplitServer} serves it, and the gradient goes back over the device's stream in chunks.
+ * The edge server's local steps on the worker thread: each arriving {@link ActivationStep} waits in the
+ * {@link StepDispatcher}; each time the server is free the dispatcher picks one, its tensors become the round's
+ * payload ({@link StepWire}), the core {@link SplitServer} serves it, and the encoded gradient goes to the device's
+ * {@link StepSink}.
  */
 final class StepServing {
 
+    /** Where a device's served steps go (its Train stream's response side), or the error that ends the stream. */
+    interface StepSink {
+        boolean closed();
+
+        /** Sends a served step's gradient (dropped when the stream has closed). */
+        void send(StepWire.EncodedGradient g);
+
+        void fail(Throwable t);
+    }
+
     /** A local step that arrived and waits for the server. */
-    private record StepWork(int round, Map<String, TensorCodec.Decoded> tensors, StepSink sink, AtomicLong seq) {
+    private record StepWork(ActivationStep step, StepSink sink) {
     }
 
     private final SplitServer server;
     private final StepWire stepWire;
-    private final TensorCodec codec;
-    private final WireFormat wire;
     private final StepDispatcher<StepWork> dispatcher;
     private final RunRecords records;
     private final Executor worker;
@@ -45,12 +47,10 @@ final class StepServing {
     private final Map<String, Runnable> afterServed = new HashMap<>();
 
     /** @param checkOpen throws the transport's error when no round is open */
-    StepServing(SplitServer server, StepWire stepWire, TensorCodec codec, WireFormat wire, StepDispatcher<?> dispatcher,
-                RunRecords records, Executor worker, Runnable checkOpen, Consumer<String> log) {
+    StepServing(SplitServer server, StepWire stepWire, StepDispatcher<?> dispatcher, RunRecords records,
+                Executor worker, Runnable checkOpen, Consumer<String> log) {
         this.server = server;
         this.stepWire = stepWire;
-        this.codec = codec;
-        this.wire = wire;
         @SuppressWarnings("unchecked")
         StepDispatcher<StepWork> d = (StepDispatcher<StepWork>) dispatcher;
         this.dispatcher = d;
@@ -66,10 +66,9 @@ final class StepServing {
     }
 
     /** A device's local step has arrived (worker thread): it waits for the server, which the scheduler hands it to. */
-    void arrive(String id, int stepRound, int localStep, Map<String, TensorCodec.Decoded> t, StepSink sink,
-                AtomicLong seq) {
-        dispatcher.add(new StepDispatcher.Waiting<>(id, localStep, records.sinceRoundOpened(),
-                new StepWork(stepRound, t, sink, seq)));
+    void arrive(ActivationStep step, StepSink sink) {
+        dispatcher.add(new StepDispatcher.Waiting<>(step.deviceId(), step.localStep(), records.sinceRoundOpened(),
+                new StepWork(step, sink)));
         // queued behind every arrival already on the worker's queue: the choice sees all steps that came in meanwhile
         worker.execute(this::serveNext);
     }
@@ -77,8 +76,7 @@ final class StepServing {
     private void serveNext() {
         StepDispatcher.Waiting<StepWork> w = dispatcher.next();
         if (w != null) {
-            StepWork k = w.work();
-            step(w.deviceId(), k.round(), w.localStep(), k.tensors(), k.sink(), k.seq());
+            step(w.work().step(), w.work().sink());
             if (!dispatcher.holds(w.deviceId())) {
                 Runnable then = afterServed.remove(w.deviceId());
                 if (then != null) {
@@ -111,22 +109,21 @@ final class StepServing {
     }
 
     /** Serves one local step of one device (worker thread): validate, the round's step, gradient back. */
-    private void step(String id, int stepRound, int localStep, Map<String, TensorCodec.Decoded> t, StepSink sink,
-                      AtomicLong seq) {
+    private void step(ActivationStep step, StepSink sink) {
         if (sink.closed()) {
             return;
         }
+        String id = step.deviceId();
         try {
             ServerDevice d = server.device(id);
             checkOpen.run();
-            server.checkStep(id, stepRound, localStep);
-            GradientPayload g;
-            List<TensorChunk> chunks;
-            ActivationPayload p = stepWire.payload(id, d.cut(), t);
+            server.checkStep(id, step.round(), step.localStep());
+            StepWire.EncodedGradient gradient;
+            ActivationPayload p = stepWire.payload(id, d.cut(), step.tensors());
             try (NativeScope scope = new NativeScope()) {
-                g = server.serve(p, localStep);
+                GradientPayload g = server.serve(p, step.localStep());
                 try {
-                    chunks = codec.encode("grad", g.grad(), wire);
+                    gradient = stepWire.gradient(step.round(), step.localStep(), g);
                 } finally {
                     g.grad().close();
                 }
@@ -135,12 +132,8 @@ final class StepServing {
                 p.hidden().close();
                 p.targets().close();
             }
-            records.step(t.get("hidden").data().length, TensorCodec.dataBytes(chunks));
-            for (TensorChunk c : chunks) {
-                sink.send(GradientMessage.newBuilder().setRound(stepRound).setLocalStep(localStep)
-                        .setSeq(seq.getAndIncrement()).setChunk(c).setLossNats(g.loss()).setTargetTokens(g.targetTokens())
-                        .build());
-            }
+            records.step(step.tensors().get("hidden").data().length, gradient.dataBytes());
+            sink.send(gradient);
         } catch (RoundRefusal e) {
             refused(id, sink, Statuses.of(e));
         } catch (StatusRuntimeException e) {

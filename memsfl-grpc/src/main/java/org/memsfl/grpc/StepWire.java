@@ -1,34 +1,63 @@
 package org.memsfl.grpc;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.bytedeco.pytorch.Tensor;
 import org.memsfl.engine.DType;
 import org.memsfl.split.WireFormat;
 import org.memsfl.grpc.proto.ActivationMessage;
+import org.memsfl.grpc.proto.TensorChunk;
 import org.memsfl.model.ModelConfig;
 import org.memsfl.split.ActivationPayload;
+import org.memsfl.split.GradientPayload;
 import org.memsfl.train.Loss;
 
 /**
- * The border between a local step on the wire and the round's domain record: the tensors of an activation message,
- * checked against the device's assignment, become an {@link ActivationPayload}. Hostile values never reach libtorch.
+ * The border between a local step on the wire and the round's domain records: the tensors of an
+ * {@link ActivationStep}, checked against the device's assignment, become an {@link ActivationPayload} (hostile
+ * values never reach libtorch), and a served step's {@link GradientPayload} becomes an {@link EncodedGradient} whose
+ * chunks only the service turns into gradient messages.
  */
 final class StepWire {
 
     /** Activation messages a step consists of. */
     static final Set<String> STEP_TENSORS = Set.of("targets", "lengths", "hidden");
 
+    /**
+     * A served step's gradient encoded in the wire format, with the loss it reports; opaque past the border.
+     *
+     * @param round        the round the activations claimed (echoed)
+     * @param localStep    the local step they claimed (echoed)
+     * @param chunks       the {@code "grad"} tensor (batch, tokens, dim) in the wire format, chunked
+     * @param lossNats     the step's mean loss per target token (nats)
+     * @param targetTokens tokens the loss averaged over
+     */
+    record EncodedGradient(int round, int localStep, List<TensorChunk> chunks, double lossNats, long targetTokens) {
+
+        /** The gradient's bytes in the wire dtype (the run's records count them). */
+        long dataBytes() {
+            return TensorCodec.dataBytes(chunks);
+        }
+    }
+
     private final int batchSize;
     private final int seqLen;
     private final WireFormat wire;
     private final ModelConfig config;
+    private final TensorCodec codec;
 
-    StepWire(int batchSize, int seqLen, WireFormat wire, ModelConfig config) {
+    StepWire(int batchSize, int seqLen, WireFormat wire, ModelConfig config, TensorCodec codec) {
         this.batchSize = batchSize;
         this.seqLen = seqLen;
         this.wire = wire;
         this.config = config;
+        this.codec = codec;
+    }
+
+    /** {@code g}'s gradient encoded as the {@code "grad"} tensor in the run's wire format; g stays the caller's. */
+    EncodedGradient gradient(int round, int localStep, GradientPayload g) {
+        return new EncodedGradient(round, localStep, codec.encode("grad", g.grad(), wire), g.loss(), g.targetTokens());
     }
 
     /** The round an activation message claims must be a plausible number. */

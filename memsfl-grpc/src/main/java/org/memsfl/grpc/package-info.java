@@ -7,10 +7,14 @@
  * which {@link org.memsfl.grpc.ServerDeployment} wraps with the process's own concerns (fleet size, wire limits,
  * timeouts, guards, output directory).
  *
- * <p>Protos stop at the border. {@link org.memsfl.grpc.RegistrationCodec} turns the Register rpc's messages into
+ * <p>Protos stop at the border: only the service ({@code SplitFederationService}), the device's {@code ServerLink}
+ * and {@code StepStream}, and the codecs read or write a generated message (memsfl-arch's ArchitectureTest holds
+ * this). {@link org.memsfl.grpc.RegistrationCodec} turns the Register rpc's messages into
  * {@link org.memsfl.grpc.DeviceRegistration} and {@link org.memsfl.grpc.DeviceAssignment} (with the fleet's
- * {@link org.memsfl.grpc.TrainingTerms}), validated once; {@code AdapterWire}, {@code StepWire} and
- * {@code TensorCodec} do the same for tensors. Each class has one job:
+ * {@link org.memsfl.grpc.TrainingTerms}), validated once; the service assembles a Train stream's chunks into
+ * {@link org.memsfl.grpc.ActivationStep}s and an upload into an {@link org.memsfl.grpc.AdapterUpload}, copying the
+ * device's numbers as sent (the core round judges them); {@code StepWire} and {@code AdapterWire} turn tensors into
+ * the round's payloads and back, with {@code TensorCodec} (chunks) under them. Each class has one job:
  * <ul>
  *   <li>server: {@code SplitFederationService} (the rpcs), {@code RoundCoordinator} (drives the round on one worker
  *       thread), {@code Registrations}, {@code StepServing}, {@code AdapterHandout}, {@code RunRecords} (metrics and
