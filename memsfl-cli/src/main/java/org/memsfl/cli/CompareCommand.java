@@ -32,10 +32,18 @@ public final class CompareCommand implements Callable<Integer> {
     @Option(names = "--overwrite", description = "Replace the results of an earlier run in --out.")
     boolean overwrite;
 
+    @Option(names = "--in-process", description = "Run the methods one after another in this JVM (after one untimed"
+            + " memsfl round) instead of each in a JVM of its own: same results, but a method's wall time then depends"
+            + " on the methods before it.")
+    boolean inProcess;
+
     @Override
     public Integer call() {
         org.memsfl.util.RunDirs.requireFresh(out, overwrite);
-        return SimRunner.run(sim.settings(common.seed), methods == null ? Experiment.METHODS : methods, out, scaleShape,
-                common.json, "memsfl compare", generation.plan(common.seed));
+        List<String> ids = methods == null ? Experiment.METHODS : methods;
+        org.memsfl.settings.RunSettings settings = sim.settings(common.seed);
+        org.memsfl.train.TaskEvalPlan plan = generation.plan(common.seed);
+        return SimRunner.run(settings, ids, out, scaleShape, common.json, "memsfl compare", plan, List.of(),
+                inProcess ? null : new MethodProcesses(settings, plan, ids.size(), common.debug));
     }
 }

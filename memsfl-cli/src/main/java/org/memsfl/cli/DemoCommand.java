@@ -25,6 +25,10 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--rounds", defaultValue = "10", description = "Rounds (default: ${DEFAULT-VALUE}).")
     int rounds;
 
+    @Option(names = "--in-process", description = "Run the methods one after another in this JVM instead of each in a"
+            + " JVM of its own (as compare --in-process).")
+    boolean inProcess;
+
     @Override
     public Integer call() {
         SimOptions s = new SimOptions();
@@ -33,10 +37,13 @@ public final class DemoCommand implements Callable<Integer> {
         // of each device's own categories (40 in all), a minute or less next to the training
         GenerationOptions g = new GenerationOptions();
         picocli.CommandLine.populateCommand(g, "--generate", "--gen-examples", "8", "--max-new-tokens", "48");
-        return SimRunner.run(s.settings(common.seed), Experiment.METHODS, out, "random:gpt2-medium", common.json,
-                "memsfl demo: stories260K + Dolly over paper-5", g.plan(common.seed),
+        org.memsfl.settings.RunSettings settings = s.settings(common.seed);
+        org.memsfl.train.TaskEvalPlan plan = g.plan(common.seed);
+        return SimRunner.run(settings, Experiment.METHODS, out, "random:gpt2-medium", common.json,
+                "memsfl demo: stories260K + Dolly over paper-5", plan,
                 // paper-5's server is about 1% busy, so its serving order cannot matter there; the paper's time
                 // claim is about a server that is the bottleneck
-                java.util.List.of("paper-5-busy-server"));
+                java.util.List.of("paper-5-busy-server"),
+                inProcess ? null : new MethodProcesses(settings, plan, Experiment.METHODS.size(), common.debug));
     }
 }

@@ -8,12 +8,13 @@ import picocli.CommandLine.Command;
 
 /**
  * Entry point. Exit codes: 0 ok, 2 bad input or usage (one line on stderr, no stack trace unless {@code --debug}),
- * 1 internal error.
+ * 1 internal error; compare and demo end with a method's process's own code when that process failed otherwise.
  */
 @Command(name = "memsfl", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, version = "memsfl 0.1.0",
         description = "Memory-efficient split federated LoRA fine-tuning of decoder-only LLMs (arXiv 2506.02940).",
         subcommands = {DemoCommand.class, PlanCommand.class, SimulateCommand.class, CompareCommand.class, InfoCommand.class, GenerateCommand.class, EvalCommand.class, ScoreCommand.class, FinetuneCommand.class, TokenizeCommand.class,
-                ExportCommand.class, ServerCommand.class, DeviceCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+                ExportCommand.class, ServerCommand.class, DeviceCommand.class, BenchCommand.class, MethodProcessCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     public static final int EXIT_OK = 0;
@@ -82,7 +83,12 @@ public final class Main implements Runnable {
                 err.println("(run again with --debug for the stack trace)");
             }
             err.flush();
-            return bad ? EXIT_BAD_INPUT : EXIT_INTERNAL;
+            // a method's own process (compare, demo) that ended otherwise: the run ends with its code
+            Throwable child = ex;
+            while (!(child instanceof MethodProcessFailed) && child.getCause() != null && child != child.getCause()) {
+                child = child.getCause();
+            }
+            return bad ? EXIT_BAD_INPUT : child instanceof MethodProcessFailed f ? f.exitCode() : EXIT_INTERNAL;
         });
         cl.setParameterExceptionHandler((ex, a) -> {
             PrintWriter err = ex.getCommandLine().getErr();

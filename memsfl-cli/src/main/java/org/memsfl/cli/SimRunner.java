@@ -27,15 +27,17 @@ final class SimRunner {
 
     static int run(RunSettings s, List<String> methods, Path out, String scaleShape, boolean json, String title,
             TaskEvalPlan generation) {
-        return run(s, methods, out, scaleShape, json, title, generation, List.of());
+        return run(s, methods, out, scaleShape, json, title, generation, List.of(), null);
     }
 
     /**
      * @param timeFleets further fleets (presets or files) whose modeled round times of memsfl, FCFS and sfl-v1 are
      *                   printed beside the run's own fleet at the scale shape (the demo adds a server-bound one)
+     * @param processes  how several methods run: null, one after another in this process; else each in a JVM of its
+     *                   own ({@link MethodProcesses}), so that their wall times do not depend on their order
      */
     static int run(RunSettings s, List<String> methods, Path out, String scaleShape, boolean json, String title,
-            TaskEvalPlan generation, List<String> timeFleets) {
+            TaskEvalPlan generation, List<String> timeFleets, MethodProcesses processes) {
         methods.forEach(org.memsfl.sim.method.Methods::of); // an unknown id exits 2 naming the known ones
         System.err.printf("memsfl: %s on %s, data %s (%s), fleet %s, %d rounds x %d local steps%n", methods, s.model(),
                 s.data(), s.partition(), s.fleet(), s.rounds(), s.localSteps());
@@ -43,13 +45,18 @@ final class SimRunner {
             System.err.println("memsfl: cuts " + ctx.cuts() + (s.planShape() == null ? "" : " (planned at " + s.planShape()
                     + ", scaled to " + ctx.loaded().config().nLayers() + " layers)"));
             List<MethodResult> results;
-            try (ProgressBar bar = new ProgressBarBuilder().setTaskName("rounds").setInitialMax((long) methods.size() * s.rounds())
-                    .setStyle(ProgressBarStyle.ASCII).setConsumer(new ConsoleProgressBarConsumer(System.err))
-                    .setUpdateIntervalMillis(1000).build()) {
-                results = new Experiment(ctx, out, line -> System.err.println("memsfl: " + line), generation).run(methods, rm -> {
-                    bar.step();
-                    bar.setExtraMessage(String.format(" %s r%d eval %.3f", rm.method(), rm.round(), rm.evalLoss()));
-                });
+            Experiment experiment = new Experiment(ctx, out, line -> System.err.println("memsfl: " + line), generation);
+            if (processes != null && methods.size() > 1) {
+                results = experiment.run(methods, rm -> { }, processes); // each process shows its own progress
+            } else {
+                try (ProgressBar bar = new ProgressBarBuilder().setTaskName("rounds")
+                        .setInitialMax((long) methods.size() * s.rounds()).setStyle(ProgressBarStyle.ASCII)
+                        .setConsumer(new ConsoleProgressBarConsumer(System.err)).setUpdateIntervalMillis(1000).build()) {
+                    results = experiment.run(methods, rm -> {
+                        bar.step();
+                        bar.setExtraMessage(String.format(" %s r%d eval %.3f", rm.method(), rm.round(), rm.evalLoss()));
+                    });
+                }
             }
             ScaleStudy scale = new ScaleStudy(scaleShape, ctx.fleet(), s);
             List<org.memsfl.sim.timing.RoundTimeComparison> times = new java.util.ArrayList<>();

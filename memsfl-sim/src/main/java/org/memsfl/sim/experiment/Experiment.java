@@ -65,30 +65,51 @@ public final class Experiment {
         this.generation = generation;
     }
 
-    /** Runs the named methods; {@code onRound} is told of every finished round (progress bars). */
+    /**
+     * Runs a method somewhere else, in a process of its own ({@link #runAlone} there), and hands back what that
+     * process wrote ({@link MethodRun#read}).
+     */
+    @FunctionalInterface
+    public interface MethodLauncher {
+        /**
+         * @param index  the method's place in the run, from 1
+         * @param method the method's id
+         * @param dir    the method's own directory (created, empty), where its process writes its files
+         */
+        MethodRun launch(int index, String method, Path dir);
+    }
+
+    /** Runs the named methods in this process; {@code onRound} is told of every finished round (progress bars). */
     public List<MethodResult> run(List<String> methods, Consumer<RoundMetrics> onRound) {
+        return run(methods, onRound, null);
+    }
+
+    /**
+     * Runs the named methods, each in a process of its own when {@code launcher} is given and there are several
+     * (so that no method's wall time depends on what ran before it in the same process: JIT profiles, the native
+     * heap), else one after another in this process after one untimed memsfl round. Either way the same files are
+     * written with the same numbers (wall times aside): each method starts from the run's seed.
+     *
+     * @param launcher null: in this process; else each method's process, whose directory is {@code out/methods/<id>}
+     */
+    public List<MethodResult> run(List<String> methods, Consumer<RoundMetrics> onRound, MethodLauncher launcher) {
         RunSettings s = ctx.settings();
         RunManifest.write(out, "simulate", settingsWithPlan(), s.seed());
         Path metrics = out.resolve("metrics.jsonl");
-        try {
-            java.nio.file.Files.deleteIfExists(metrics);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-        if (generation != null) {
-            heldOut = ctx.heldOutByDevice(generation.promptsPerDevice());
-            int n = heldOut.values().stream().mapToInt(List::size).sum();
-            if (n == 0) {
-                throw new org.memsfl.util.BadInputException("--generate: data " + s.data() + " has no held-out prompts"
-                        + " (plain text has nothing to answer)");
-            }
-            log.accept("generation: " + n + " held-out prompts over " + heldOut.size() + " devices, every "
-                    + (generation.everyRounds() == 0 ? "final" : generation.everyRounds() + " and the final") + " round");
-        }
-        double warmUp = methods.size() > 1 ? warmUp() : 0;
+        deleteIfExists(metrics);
+        prepareGeneration();
+        boolean isolated = launcher != null && methods.size() > 1;
+        double warmUp = !isolated && methods.size() > 1 ? warmUp(Methods.OURS.id()) : 0;
         List<MethodResult> results = new ArrayList<>();
         for (String name : methods) {
-            results.add(runOne(name, metrics, onRound));
+            if (isolated) {
+                MethodRun run = launcher.launch(results.size() + 1, name, freshDir(out.resolve("methods").resolve(name)));
+                warmUp += run.warmUpS();
+                collect(run.result(), metrics, onRound);
+                results.add(run.result());
+            } else {
+                results.add(runOne(name, metrics, onRound));
+            }
         }
         Map<String, Object> methodsJson = new LinkedHashMap<>();
         for (MethodResult r : results) {
@@ -108,25 +129,101 @@ public final class Experiment {
     }
 
     /**
-     * One round of a throwaway memsfl method and one evaluation, before any method is timed: the first method would
+     * The body of a method's own process: one untimed round of the method and one evaluation, then the method's timed
+     * rounds, written to this experiment's directory as metrics.jsonl (its rounds) and {@link MethodRun#FILE}.
+     */
+    public MethodRun runAlone(String name, Consumer<RoundMetrics> onRound) {
+        Path metrics = out.resolve("metrics.jsonl");
+        deleteIfExists(metrics);
+        prepareGeneration();
+        double warmUp = warmUp(name);
+        MethodRun run = new MethodRun(runOne(name, metrics, onRound), warmUp);
+        run.write(out);
+        return run;
+    }
+
+    /** The held-out prompts of the generation evaluation, checked before any method runs. */
+    private void prepareGeneration() {
+        if (generation == null) {
+            return;
+        }
+        heldOut = ctx.heldOutByDevice(generation.promptsPerDevice());
+        int n = heldOut.values().stream().mapToInt(List::size).sum();
+        if (n == 0) {
+            throw new org.memsfl.util.BadInputException("--generate: data " + ctx.settings().data() + " has no held-out"
+                    + " prompts (plain text has nothing to answer)");
+        }
+        log.accept("generation: " + n + " held-out prompts over " + heldOut.size() + " devices, every "
+                + (generation.everyRounds() == 0 ? "final" : generation.everyRounds() + " and the final") + " round");
+    }
+
+    /** A method run in another process, recorded as if it had run here: its rounds appended to metrics.jsonl. */
+    private void collect(MethodResult r, Path metrics, Consumer<RoundMetrics> onRound) {
+        for (RoundMetrics rm : r.rounds()) {
+            Json.appendLine(metrics, rm.toMap());
+            onRound.accept(rm);
+        }
+        if (r.task() != null) {
+            predictions.put(r.name(), r.task().predictions());
+        }
+    }
+
+    /**
+     * One round of a throwaway {@code method} and one evaluation, before any method is timed: the first method would
      * otherwise pay the JIT's and libtorch's warm-up in its wall time, so that the order of the methods changed their
      * wall times. Every method then starts from the same seeds and fresh data samplers, so this changes no result.
      *
      * @return the warm-up's seconds (reported, counted in no method's wall time)
      */
-    private double warmUp() {
+    private double warmUp(String method) {
         RunSettings s = ctx.settings();
         long start = System.nanoTime();
         Engine.seed(s.seed());
-        List<String> all = ctx.participants().stream().map(org.memsfl.fleet.DeviceProfile::id).toList();
-        try (FederatedMethod m = Methods.OURS.start(ctx, all)) {
+        MethodSpec spec = Methods.of(method);
+        try (FederatedMethod m = spec.start(ctx, participants(spec))) {
             m.round(1);
             Evaluator.evaluate(ctx.loaded().model(), m.globalAdapters(), ctx.evalBatches());
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        log.accept(String.format(java.util.Locale.ROOT, "warm-up: one memsfl round and one evaluation, %.1f s (timed in"
-                + " no method)", seconds));
+        log.accept(String.format(java.util.Locale.ROOT, "warm-up: one %s round and one evaluation, %.1f s (timed in"
+                + " no method)", method, seconds));
         return seconds;
+    }
+
+    /** The devices that take part in {@code spec}'s rounds: the run's participants less those it drops. */
+    private List<String> participants(MethodSpec spec) {
+        List<String> dropped = spec.dropped(spec.memory(planShapeCosts(), false), ctx.plan());
+        List<String> participants = new ArrayList<>();
+        for (org.memsfl.fleet.DeviceProfile d : ctx.participants()) {
+            if (!dropped.contains(d.id())) {
+                participants.add(d.id());
+            }
+        }
+        return participants;
+    }
+
+    private static void deleteIfExists(Path file) {
+        try {
+            java.nio.file.Files.deleteIfExists(file);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** {@code dir} created and emptied of an earlier run's files (an --overwrite run reuses the output directory). */
+    private static Path freshDir(Path dir) {
+        try {
+            if (java.nio.file.Files.isDirectory(dir)) {
+                try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(dir)) {
+                    for (Path f : files.toList()) {
+                        java.nio.file.Files.delete(f);
+                    }
+                }
+            }
+            return java.nio.file.Files.createDirectories(dir);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot prepare " + dir + ": " + e.getMessage(), e);
+        }
     }
 
     private MethodResult runOne(String name, Path metrics, Consumer<RoundMetrics> onRound) {
@@ -139,12 +236,7 @@ public final class Experiment {
         MethodSpec spec = Methods.of(name);
         CostInputs costs = new CostInputs(mm, ctx.fleet(), cuts, s.scheduler(), s.safetyMargin());
         List<String> dropped = spec.dropped(spec.memory(planShapeCosts(), false), ctx.plan());
-        List<String> participants = new ArrayList<>();
-        for (org.memsfl.fleet.DeviceProfile d : ctx.participants()) {
-            if (!dropped.contains(d.id())) {
-                participants.add(d.id());
-            }
-        }
+        List<String> participants = participants(spec);
         FederatedMethod method = spec.start(ctx, participants);
         MethodMemory memory = spec.memory(costs, s.serverRecompute());
         double roundTime = spec.roundTime(clock, costs, participants, s.serverRecompute());

@@ -1,0 +1,68 @@
+package org.memsfl.cli;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import org.memsfl.sim.SimContext;
+import org.memsfl.sim.experiment.Experiment;
+import org.memsfl.sim.experiment.MethodRun;
+import org.memsfl.util.BadInputException;
+import org.memsfl.util.Json;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Hidden: the body of one method's own process under {@code compare} and {@code demo} ({@link MethodProcesses}
+ * starts it). Reads the run's settings from {@code --input}, runs the method after one untimed round of it, and writes
+ * {@link MethodRun#FILE} and metrics.jsonl into {@code --out}. A failure is written to {@code failure.json} (exit code
+ * and message) for the parent to report once, and ends the process with the code the parent then exits with.
+ */
+@Command(name = MethodProcessCommand.NAME, hidden = true,
+        description = "Internal: run one method of compare in a process of its own.")
+public final class MethodProcessCommand implements Callable<Integer> {
+
+    static final String NAME = "compare-method";
+
+    @Option(names = "--input", required = true, description = "The run's settings, generation plan and method (JSON).")
+    Path input;
+
+    @Option(names = "--out", required = true, description = "The method's own directory.")
+    Path out;
+
+    @Option(names = "--debug", description = "Print stack traces of errors.")
+    boolean debug;
+
+    @Override
+    public Integer call() {
+        try {
+            MethodProcesses.Input in = MethodRun.parse(input, MethodProcesses.Input.class);
+            try (SimContext ctx = new SimContext(in.settings());
+                 ProgressBar bar = new ProgressBarBuilder().setTaskName(in.method()).setInitialMax(in.settings().rounds())
+                         .setStyle(ProgressBarStyle.ASCII).setConsumer(new ConsoleProgressBarConsumer(System.err))
+                         .setUpdateIntervalMillis(1000).build()) {
+                new Experiment(ctx, out, line -> System.err.println("memsfl: " + line), in.generation())
+                        .runAlone(in.method(), rm -> {
+                            bar.step();
+                            bar.setExtraMessage(String.format(" r%d eval %.3f", rm.round(), rm.evalLoss()));
+                        });
+            }
+            return Main.EXIT_OK;
+        } catch (RuntimeException e) {
+            Throwable cause = e;
+            while (!(cause instanceof BadInputException) && cause.getCause() != null && cause != cause.getCause()) {
+                cause = cause.getCause();
+            }
+            boolean bad = cause instanceof BadInputException;
+            int code = bad ? Main.EXIT_BAD_INPUT : Main.EXIT_INTERNAL;
+            Json.write(out.resolve(MethodProcesses.FAILURE_FILE),
+                    MethodProcesses.failure(code, bad ? cause.getMessage() : e.toString()));
+            if (debug) {
+                e.printStackTrace();
+            }
+            return code;
+        }
+    }
+}
