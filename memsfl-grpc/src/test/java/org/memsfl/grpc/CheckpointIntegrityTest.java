@@ -74,7 +74,7 @@ class CheckpointIntegrityTest {
     }
 
     private static List<String> log() {
-        return java.util.Collections.synchronizedList(new ArrayList<>());
+        return new java.util.concurrent.CopyOnWriteArrayList<>();
     }
 
     @Test

@@ -119,7 +119,7 @@ class EndToEndTest {
         ServerDeployment settings = (drop ? deployment.roundTimeout(DROP_DEADLINE) : deployment).build();
         Map<String, String> tokens = new LinkedHashMap<>();
         devices.forEach(d -> tokens.put(d.id(), DeviceTokens.generate()));
-        List<String> logLines = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<String> logLines = new java.util.concurrent.CopyOnWriteArrayList<>();
         java.util.function.Consumer<String> log = line -> {
             logLines.add(line);
             System.err.println("[e2e] " + line);

@@ -60,7 +60,7 @@ class ResumeTest {
 
         String name = InProcessServerBuilder.generateName();
         Path out = tmp.resolve("crashed");
-        List<String> log = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<String> log = new java.util.concurrent.CopyOnWriteArrayList<>();
         java.util.function.Consumer<String> logger = l -> {
             log.add(l);
             System.err.println("[resume] " + l);
