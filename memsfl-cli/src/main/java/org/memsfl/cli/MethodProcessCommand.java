@@ -1,6 +1,7 @@
 package org.memsfl.cli;
 
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
@@ -35,8 +36,13 @@ public final class MethodProcessCommand implements Callable<Integer> {
     @Option(names = "--debug", description = "Print stack traces of errors.")
     boolean debug;
 
+    @Option(names = "--parent-pid", description = "The process that collects this method's result; this one stops when it"
+            + " ends (0: none watched, for a run inside that process).")
+    long parentPid;
+
     @Override
     public Integer call() {
+        stopWithParent(parentPid);
         try {
             MethodProcesses.Input in = MethodRun.parse(input, MethodProcesses.Input.class);
             try (SimContext ctx = new SimContext(in.settings());
@@ -64,5 +70,27 @@ public final class MethodProcessCommand implements Callable<Integer> {
             }
             return code;
         }
+    }
+
+    /**
+     * Ends this process when the process that started it ends: only that process collects this method's result, so
+     * once it is gone (killed with SIGTERM or SIGKILL, or crashed) training on would only hold the machine. The pid
+     * comes from the parent itself ({@code --parent-pid}): a parent killed while this JVM was starting has already
+     * left it to init, so asking for "the parent" then would watch init. The JDK watches a process that is not its own child by polling.
+     */
+    private static void stopWithParent(long pid) {
+        if (pid <= 0) {
+            return;
+        }
+        Optional<ProcessHandle> parent = ProcessHandle.of(pid);
+        if (parent.isEmpty()) {
+            stop(pid);
+        }
+        parent.ifPresent(p -> p.onExit().thenRun(() -> stop(p.pid())));
+    }
+
+    private static void stop(long pid) {
+        System.err.println("memsfl: the process that started this method (pid " + pid + ") has ended; stopping");
+        Runtime.getRuntime().halt(Main.EXIT_INTERNAL);
     }
 }

@@ -62,7 +62,8 @@ final class MethodProcesses implements Experiment.MethodLauncher {
         AtomicFiles.writeString(input, MethodRun.json(new Input(settings, generation, method)) + "\n");
         System.err.printf("memsfl: method %d of %d, %s, in a JVM of its own (%s)%n", index, count, method, dir);
         List<String> cmd = command();
-        cmd.addAll(List.of(MethodProcessCommand.NAME, "--input", input.toString(), "--out", dir.toString()));
+        cmd.addAll(List.of(MethodProcessCommand.NAME, "--input", input.toString(), "--out", dir.toString(),
+                "--parent-pid", Long.toString(ProcessHandle.current().pid())));
         if (debug) {
             cmd.add("--debug");
         }
