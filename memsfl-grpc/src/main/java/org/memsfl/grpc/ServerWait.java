@@ -1,6 +1,6 @@
 package org.memsfl.grpc;
 
-import io.grpc.ManagedChannel;
+import io.grpc.Channel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
@@ -45,7 +45,7 @@ public final class ServerWait {
      * @throws BadInputException when the server did not answer within {@code timeout}
      * @throws StatusRuntimeException at once when the TLS handshake failed ({@link Transport#tlsFailure})
      */
-    public static int await(ManagedChannel channel, String target, Duration timeout, Consumer<String> log, Sleeper sleeper,
+    public static int await(Channel channel, String target, Duration timeout, Consumer<String> log, Sleeper sleeper,
                             Setting.Names names) {
         long deadline = System.nanoTime() + timeout.toNanos();
         Duration backoff = FIRST_BACKOFF;
