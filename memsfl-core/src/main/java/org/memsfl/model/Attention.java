@@ -8,6 +8,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
+import org.memsfl.engine.NativeScope;
 
 /**
  * Scaled dot-product attention with causal masking, an optional sliding window and an optional KV cache, shared by
@@ -120,18 +121,30 @@ public final class Attention {
      */
     private static Tensor unfused(Tensor q, Tensor k, Tensor v, Tensor allowed, Spec spec, ForwardContext dropCtx,
                                   int layer) {
+        // the scope frees the (B, heads, T, keys) logits and every other handle not saved for the backward as soon
+        // as the output exists, instead of when the layer ends: softmax keeps its output, not its input
+        try (NativeScope scope = new NativeScope()) {
+            return scope.escape(unfusedScores(q, k, v, allowed, spec, dropCtx, layer));
+        }
+    }
+
+    private static Tensor unfusedScores(Tensor q, Tensor k, Tensor v, Tensor allowed, Spec spec,
+                                        ForwardContext dropCtx, int layer) {
         long groups = q.size(1) / k.size(1);
         if (groups > 1) {
             k = k.repeat_interleave(groups, new LongOptional(1), new LongOptional());
             v = v.repeat_interleave(groups, new LongOptional(1), new LongOptional());
         }
         double scale = Double.isNaN(spec.scale()) ? 1.0 / Math.sqrt(q.size(3)) : spec.scale();
-        Tensor logits = q.matmul(k.transpose(2, 3)).mul(new Scalar(scale));
+        // scaled and masked in place: neither the product's backward nor the scaling's nor the fill's needs the
+        // values overwritten, so one (B, heads, T, keys) tensor serves all three steps
+        Tensor logits = q.matmul(k.transpose(2, 3));
+        logits.mul_(new Scalar(scale));
         if (spec.softcap() > 0) {
             logits = logits.div(new Scalar(spec.softcap())).tanh().mul(new Scalar(spec.softcap()));
         }
         if (allowed != null) {
-            logits = logits.masked_fill(allowed.logical_not(), new Scalar(Double.NEGATIVE_INFINITY));
+            logits.masked_fill_(allowed.logical_not(), new Scalar(Double.NEGATIVE_INFINITY));
         }
         // soft-capped logits: softmax in float32, then cast (the reference); plain half logits: libtorch's half
         // softmax, which accumulates in float32 and rounds once, the same values, and keeps only the half-precision

@@ -7,8 +7,8 @@ import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
-import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
+import org.memsfl.engine.NativeScope;
 import org.memsfl.engine.Rng;
 
 /**
@@ -96,8 +96,13 @@ public record DropoutKey(long seed, long firstRow) {
      */
     public Tensor apply(Tensor x, double p, int layer, Site site) {
         long[] shape = x.sizes().vec().get();
-        Tensor keep = keepMask(shape, p, layer, site, x.scalar_type());
-        return x.mul(keep.div(new Scalar(1 - p)));
+        // the mask is scaled in place, and its scope frees every handle but the product's: autograd keeps the scaled
+        // mask for x's gradient, and nothing else of this call outlives it
+        try (NativeScope scope = new NativeScope()) {
+            Tensor keep = keepMask(shape, p, layer, site, x.scalar_type());
+            keep.div_(new Scalar(1 - p));
+            return scope.escape(x.mul(keep));
+        }
     }
 
     /**
@@ -107,15 +112,14 @@ public record DropoutKey(long seed, long firstRow) {
      * @return that shape, in {@code dtype}
      */
     public Tensor keepMask(long[] shape, double p, int layer, Site site, torch.ScalarType dtype) {
-        long[] row = shape.clone();
-        row[0] = 1;
         Generator g = GENERATOR.get();
-        TensorVector rows = new TensorVector();
+        // each row is drawn in place into one mask: torch.bernoulli(t, p, g) is empty_like(t).bernoulli_(p, g), so
+        // the values are those of a row drawn on its own, without a second mask-sized copy from concatenating rows
+        Tensor mask = torch.empty(shape, new TensorOptions(dtype), new MemoryFormatOptional());
         for (long r = 0; r < shape[0]; r++) {
             g.set_current_seed(rowSeed(seed, layer, site, firstRow + r));
-            rows.push_back(torch.bernoulli(torch.empty(row, new TensorOptions(dtype), new MemoryFormatOptional()), 1 - p,
-                    new GeneratorOptional(g)));
+            mask.select(0, r).bernoulli_(1 - p, new GeneratorOptional(g));
         }
-        return shape[0] == 1 ? rows.get(0) : torch.cat(rows, 0);
+        return mask;
     }
 }

@@ -6,6 +6,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 import org.memsfl.engine.DType;
+import org.memsfl.engine.NativeScope;
 
 /**
  * The gpt2 family (Radford et al., 2019): pre-LayerNorm blocks, learned positions, GELU-tanh MLP and a fused
@@ -75,8 +76,23 @@ public final class Gpt2Model extends DecoderModel {
                 DropoutKey.Site.EMBEDDING, ctx); // (B, T, dim)
     }
 
+    /**
+     * Each half of the block runs in its own scope, so the handles a half made and autograd does not keep (its
+     * dequantized weights, the fused q/k/v before the adapters, the GELU output before a frozen projection) are freed
+     * before the next half runs, not when the layer ends.
+     */
     @Override
     protected Tensor block(int layer, Tensor h, ForwardContext ctx) {
+        try (NativeScope half = new NativeScope()) {
+            h = half.escape(attentionHalf(layer, h, ctx));
+        }
+        try (NativeScope half = new NativeScope()) {
+            return half.escape(mlpHalf(layer, h, ctx));
+        }
+    }
+
+    /** (B, T, dim) to h + dropout(attention(ln_1(h))). */
+    private Tensor attentionHalf(int layer, Tensor h, ForwardContext ctx) {
         String p = "h." + layer + ".";
         long b = h.size(0);
         long t = h.size(1);
@@ -94,8 +110,14 @@ public final class Gpt2Model extends DecoderModel {
         Tensor att = Attention.attend(q, k, v, layer, ctx,
                 new Attention.Spec(Double.NaN, 0, 0, drop.attention()));                  // (B, T, dim); attn_pdrop
         Tensor attOut = lin(att, p + "attn.c_proj", layer, "c_proj", ctx);               // (B, T, dim)
-        h = h.add(dropout(attOut, drop.residual(), layer, DropoutKey.Site.ATTENTION_OUTPUT, ctx)); // resid_pdrop
-        x = ln(h, p + "ln_2");
+        return h.add(dropout(attOut, drop.residual(), layer, DropoutKey.Site.ATTENTION_OUTPUT, ctx)); // resid_pdrop
+    }
+
+    /** (B, T, dim) to h + dropout(mlp(ln_2(h))). */
+    private Tensor mlpHalf(int layer, Tensor h, ForwardContext ctx) {
+        String p = "h." + layer + ".";
+        ModelDropout drop = config.dropout();
+        Tensor x = ln(h, p + "ln_2");
         Tensor m = torch.gelu(lin(x, p + "mlp.c_fc", layer, "c_fc", ctx), "tanh");     // (B, T, inner)
         Tensor mlpOut = lin(m, p + "mlp.c_proj", layer, "mlp_c_proj", ctx);              // (B, T, dim)
         return h.add(dropout(mlpOut, drop.residual(), layer, DropoutKey.Site.MLP_OUTPUT, ctx));

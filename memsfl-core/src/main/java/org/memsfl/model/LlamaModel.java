@@ -9,6 +9,7 @@ import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 import org.memsfl.engine.DType;
+import org.memsfl.engine.NativeScope;
 
 /**
  * The llama family (Touvron et al., Llama 2, 2023): pre-RMSNorm blocks with rotary grouped-query attention and a
@@ -121,6 +122,17 @@ public final class LlamaModel extends DecoderModel {
 
     @Override
     protected Tensor block(int layer, Tensor h, ForwardContext ctx) {
+        // each half in its own scope: what a half made and autograd does not keep is freed before the next half
+        try (NativeScope half = new NativeScope()) {
+            h = half.escape(attentionHalf(layer, h, ctx));
+        }
+        try (NativeScope half = new NativeScope()) {
+            return half.escape(mlpHalf(layer, h, ctx));
+        }
+    }
+
+    /** (B, T, dim) to h + dropout(attention(norm(h))), Gemma's post-attention norm included. */
+    private Tensor attentionHalf(int layer, Tensor h, ForwardContext ctx) {
         String p = P + layer + ".";
         ModelVariant v = config.variant();
         long b = h.size(0);
@@ -165,8 +177,14 @@ public final class LlamaModel extends DecoderModel {
         // Phi-3's resid_attn_dropout and resid_mlp_dropout, on what is added to the residual stream (the parser
         // leaves the residual probability 0 for the other types)
         ModelDropout drop = config.dropout();
-        h = h.add(dropout(attOut, drop.residual(), layer, DropoutKey.Site.ATTENTION_OUTPUT, ctx));
-        x = norm(h, w(p + (style.gemma() ? "pre_feedforward_layernorm.weight" : "post_attention_layernorm.weight")));
+        return h.add(dropout(attOut, drop.residual(), layer, DropoutKey.Site.ATTENTION_OUTPUT, ctx));
+    }
+
+    /** (B, T, dim) to h + dropout(mlp(norm(h))), Gemma's pre- and post-feedforward norms included. */
+    private Tensor mlpHalf(int layer, Tensor h, ForwardContext ctx) {
+        String p = P + layer + ".";
+        ModelDropout drop = config.dropout();
+        Tensor x = norm(h, w(p + (style.gemma() ? "pre_feedforward_layernorm.weight" : "post_attention_layernorm.weight")));
         Tensor gate;
         Tensor up;
         if (style.fused()) {

@@ -43,6 +43,8 @@ final class DeviceRecompute {
         Tensor[] inputs = new Tensor[cut + 1];        // inputs[i]: (B, T, dim) input of layer i; inputs[cut]: the sent output
         Tensor[] states = new Tensor[cut];            // the generator's state before layer i
         Tensor afterForward = null;                   // freed with the caller's scope
+        Tensor grad = null;                           // (B, T, dim) gradient w.r.t. the current layer's output
+        GradientPayload g = null;
         try {
             try (NoGradGuard noGrad = new NoGradGuard()) {
                 inputs[0] = model.embed(ids, ctx);
@@ -54,8 +56,8 @@ final class DeviceRecompute {
                 }
                 afterForward = rng.get_state();
             }
-            GradientPayload g = server.apply(d.payload(inputs[cut], b));
-            Tensor grad = g.grad();                       // (B, T, dim) gradient at the cut
+            g = server.apply(d.payload(inputs[cut], b));
+            grad = g.grad();                              // (B, T, dim) gradient at the cut: the caller's, never closed here
             for (int i = cut - 1; i >= 0; i--) {
                 rng.set_state(states[i]);
                 try (NativeScope layer = new NativeScope()) {
@@ -63,7 +65,12 @@ final class DeviceRecompute {
                     in.set_requires_grad(true);
                     Tensor out = model.forwardLayers(in, i, i + 1, ctx);
                     out.backward(grad, new BoolOptional(), false, new TensorArrayRefOptional());
-                    grad = layer.escape(in.grad().detach());
+                    // one gradient lives at a time: the one just consumed is freed now, not with the step's scope
+                    Tensor down = layer.keep(in.grad().detach());
+                    if (grad != g.grad()) {
+                        grad.close();
+                    }
+                    grad = down;
                 }
                 inputs[i + 1].close();
                 inputs[i + 1] = null;
@@ -76,6 +83,9 @@ final class DeviceRecompute {
             rng.set_state(afterForward);
             return g;
         } finally {
+            if (grad != null && (g == null || grad != g.grad())) {
+                grad.close();
+            }
             for (int i = 1; i <= cut; i++) {
                 if (inputs[i] != null) {
                     inputs[i].close();

@@ -166,6 +166,31 @@ class ModelDropoutTest {
         }
     }
 
+    /**
+     * Each row of a mask is exactly what {@code torch.bernoulli} draws for that row alone from a generator seeded
+     * with {@link DropoutKey#rowSeed} (the class's definition), at a size where the draw runs in parallel chunks:
+     * drawing rows in place into one mask must not change a value.
+     */
+    @Test
+    void eachMaskRowIsTheRowDrawnOnItsOwn() {
+        try (NativeScope s = new NativeScope()) {
+            long[] shape = {3, 16, 128, 128};
+            long[] row = {1, 16, 128, 128};
+            double p = 0.1;
+            float[] all = Tensors.toFloats(KEY.keepMask(shape, p, 4, DropoutKey.Site.ATTENTION, torch.ScalarType.Float));
+            int perRow = 16 * 128 * 128;
+            org.bytedeco.pytorch.Generator g = org.memsfl.engine.Rng.generator(0);
+            for (int r = 0; r < shape[0]; r++) {
+                g.set_current_seed(DropoutKey.rowSeed(KEY.seed(), 4, DropoutKey.Site.ATTENTION, r));
+                Tensor alone = torch.bernoulli(torch.empty(row, new org.bytedeco.pytorch.TensorOptions(
+                        torch.ScalarType.Float), new org.bytedeco.pytorch.MemoryFormatOptional()), 1 - p,
+                        new org.bytedeco.pytorch.GeneratorOptional(g));
+                assertThat(Arrays.copyOfRange(all, r * perRow, (r + 1) * perRow)).as("row %d", r)
+                        .containsExactly(Tensors.toFloats(alone));
+            }
+        }
+    }
+
     static void setKeys(Path dir, String key, double value, String key2, double value2) throws Exception {
         ObjectMapper json = new ObjectMapper();
         ObjectNode o = (ObjectNode) json.readTree(Files.readString(dir.resolve("config.json")));
