@@ -3,6 +3,7 @@ package org.memsfl.round;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
+import org.memsfl.settings.RoundSettings;
 import org.memsfl.data.Batch;
 import org.memsfl.lora.AdapterSet;
 import org.memsfl.lora.LoraConfig;

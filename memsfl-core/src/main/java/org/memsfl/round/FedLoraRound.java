@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.memsfl.settings.RoundSettings;
 import org.memsfl.data.Batch;
 import org.memsfl.fed.AggregationStrategy;
 import org.memsfl.fed.ClientUpdate;

@@ -2,6 +2,7 @@ package org.memsfl.round;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.memsfl.settings.RoundSettings;
 import org.memsfl.lora.AdapterSet;
 
 /**

@@ -4,6 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Function;
 import org.bytedeco.pytorch.Tensor;
+import org.memsfl.settings.RoundSettings;
 import org.memsfl.data.Batch;
 import org.memsfl.lora.AdapterSet;
 import org.memsfl.model.DecoderModel;

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.function.IntFunction;
 import java.util.function.ToLongFunction;
 import org.bytedeco.pytorch.Tensor;
+import org.memsfl.settings.RoundSettings;
 import org.memsfl.cost.DelayModel;
 import org.memsfl.data.Batch;
 import org.memsfl.fed.AggregationStrategy;

@@ -6,6 +6,7 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import org.memsfl.settings.RoundSettings;
 import org.memsfl.engine.NativeScope;
 import org.memsfl.lora.AdapterSet;
 import org.memsfl.train.AdamW;

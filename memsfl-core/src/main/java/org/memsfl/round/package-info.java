@@ -3,7 +3,10 @@
  * org.memsfl.round.SplitServer} (registration, per-device server state as a {@link org.memsfl.round.DevicePhase}
  * state machine, round begin, serving one step, round end with aggregation and left-out devices, evaluation, a typed
  * {@link org.memsfl.round.ServerCheckpoint}) and {@link org.memsfl.round.SplitDevice} (round begin, local steps,
- * redo snapshot), with {@link org.memsfl.round.CutPlanner} for cuts at registration. memsfl and its split
+ * redo snapshot), with {@link org.memsfl.round.CutPlanner} for cuts at registration. {@link org.memsfl.round.SplitRun}
+ * sets one run up from its settings for either driver (model, cuts, prompt format, delay model, server), and
+ * {@link org.memsfl.round.HeldOutEval} is its held-out evaluation (by loss and by generation on each device's own
+ * prompts) and what a run records of it. memsfl and its split
  * baselines differ only in the {@link org.memsfl.round.ServerDesign}. The two baselines without a split have their
  * rounds here too: {@link org.memsfl.round.FedLoraRound} (whole-model clients, FedAvg of their adapters) and
  * {@link org.memsfl.round.CentralizedRound} (one trainer over the pooled data).

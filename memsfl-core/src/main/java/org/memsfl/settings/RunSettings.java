@@ -8,7 +8,6 @@ import org.memsfl.engine.DType;
 import org.memsfl.fed.Aggregators;
 import org.memsfl.lora.LoraConfig;
 import org.memsfl.quant.WeightStorage;
-import org.memsfl.round.RoundSettings;
 import org.memsfl.schedule.Policies;
 import org.memsfl.split.WireFormat;
 
@@ -73,23 +72,14 @@ public record RunSettings(String model, String planShape, String data, String pa
         required("fleet", fleet);
         required("aggregation", aggregation);
         template = new TemplateChoice(template).value();
-        positive("rounds", rounds);
-        positive("local steps", localSteps);
+        // rounds, local steps, the optimizer's rate, warm-up and clipping: the round's own record checks them, so that
+        // the simulator, the edge server and a device (which gets the record over the wire) refuse them alike
+        new RoundSettings(rounds, localSteps, lr, warmup, maxGradNorm, seed);
         positive("batch size", batchSize);
         positive("sequence length", seqLen);
         positive("eval examples", evalExamples);
         if (lora == null) {
             throw new IllegalArgumentException("lora settings must be set");
-        }
-        if (!(lr > 0) || Double.isInfinite(lr)) {
-            throw new IllegalArgumentException("learning rate must be a finite number > 0, got " + lr);
-        }
-        if (warmup < 0) {
-            throw new IllegalArgumentException("warm-up steps must be >= 0, got " + warmup);
-        }
-        if (!(maxGradNorm >= 0) || Double.isInfinite(maxGradNorm)) {
-            throw new IllegalArgumentException("max grad norm must be a finite number >= 0 (0 = no clipping), got "
-                    + maxGradNorm);
         }
         if (!(safetyMargin >= 0) || Double.isInfinite(safetyMargin)) {
             throw new IllegalArgumentException("safety margin must be a finite number >= 0, got " + safetyMargin);
@@ -121,7 +111,7 @@ public record RunSettings(String model, String planShape, String data, String pa
         }
     }
 
-    /** What the core rounds run with (rounds, local steps, LR schedule, clipping, seed). */
+    /** What the core rounds run with (rounds, local steps, LR schedule, clipping, seed); checked by its constructor. */
     public RoundSettings roundSettings() {
         return new RoundSettings(rounds, localSteps, lr, warmup, maxGradNorm, seed);
     }

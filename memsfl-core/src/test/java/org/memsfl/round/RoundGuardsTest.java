@@ -14,6 +14,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.memsfl.settings.RoundSettings;
 import org.memsfl.data.Batch;
 import org.memsfl.engine.DType;
 import org.memsfl.engine.Tensors;

@@ -8,7 +8,7 @@ import org.memsfl.grpc.proto.Assignment;
 import org.memsfl.grpc.proto.LoraSettings;
 import org.memsfl.grpc.proto.RegisterRequest;
 import org.memsfl.lora.LoraConfig;
-import org.memsfl.round.RoundSettings;
+import org.memsfl.settings.RoundSettings;
 import org.memsfl.util.BadInputException;
 
 /**

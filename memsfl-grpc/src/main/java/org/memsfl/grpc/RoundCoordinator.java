@@ -3,7 +3,6 @@ package org.memsfl.grpc;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -13,39 +12,34 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
-import org.memsfl.chat.PromptEncoder;
 import org.memsfl.cost.DelayModel;
-import org.memsfl.cost.MemoryModel;
-import org.memsfl.data.Batch;
 import org.memsfl.data.DataResolver;
-import org.memsfl.data.Dataset;
-import org.memsfl.data.HeldOut;
 import org.memsfl.engine.Engine;
 import org.memsfl.fed.Aggregators;
 import org.memsfl.fleet.ServerProfile;
 import org.memsfl.lora.AdapterSet;
 import org.memsfl.lora.LoraConfig;
-import org.memsfl.model.LayerRange;
 import org.memsfl.model.LoadedModel;
 import org.memsfl.model.ModelConfig;
-import org.memsfl.model.ModelResolver;
-import org.memsfl.round.CutPlanner;
 import org.memsfl.round.DevicePhase;
+import org.memsfl.round.HeldOutEval;
 import org.memsfl.round.RoundEnd;
 import org.memsfl.round.RoundRefusal;
 import org.memsfl.settings.RunSettings;
 import org.memsfl.round.ServerCheckpoint;
 import org.memsfl.round.ServerDesign;
 import org.memsfl.round.ServerDevice;
+import org.memsfl.round.SplitRun;
 import org.memsfl.round.SplitServer;
 import org.memsfl.schedule.Policies;
 import org.memsfl.schedule.StepDispatcher;
-import org.memsfl.util.BadInputException;
+import org.memsfl.train.TaskEvaluator;
 import org.memsfl.util.ProcessMemory;
 
 /**
  * The edge server's transport of the core round (DESIGN.md section 7): it drives ONE {@link SplitServer} (memsfl's
- * design, the code the simulator drives) from gRPC requests, and keeps what only a deployment has: the worker thread,
+ * design, the code the simulator drives; set up with the model, cut planner, held-out evaluation and delay model by
+ * the core {@link SplitRun}, as the simulator's is) from gRPC requests, and keeps what only a deployment has: the worker thread,
  * the round deadline, registration, waiting steps in a {@link StepDispatcher}, encoding adapters, and the run's
  * records ({@link RunRecords}) and checkpoints ({@link Checkpoint}). It takes domain records
  * ({@link DeviceRegistration}, {@link ActivationStep}, {@link AdapterUpload}) and never a proto: the service decodes.
@@ -61,13 +55,13 @@ final class RoundCoordinator implements AutoCloseable {
     private final RunSettings run;       // s.run(): what is trained, the simulator's settings record
     private final LoraConfig lora;       // run.lora() in the trained model's module names
     private final Consumer<String> log;
+    private final SplitRun split;        // the core run: model, cut planner, held-out evaluation, delay model
     private final LoadedModel loaded;
     private final ModelConfig config;
-    private final int seqLen;
     private final Registrations registrations;
     private final TensorCodec codec;
-    private final List<Batch> evalBatches;
-    private final ServerTaskEval taskEval;
+    private final HeldOutEval heldOut;
+    private TaskEvaluator.Result lastTask; // the last generation evaluation (null before any)
     private final SplitServer server;
     private final StepServing serving;
     private final DelayModel delay;
@@ -93,33 +87,24 @@ final class RoundCoordinator implements AutoCloseable {
         this.log = log;
         Engine.seed(run.seed());
         long rssBeforeModel = ProcessMemory.rssBytes();
-        ModelConfig trained = ModelResolver.resolveConfig(run.model());
-        ModelConfig planConfig = run.planShape() == null ? trained : ModelResolver.resolveConfig(run.planShape());
-        MemoryModel planMemory = MemoryModel.of(planConfig, run.lora().forPlan(trained, planConfig), run.batchSize(),
-                run.seqLen());
-        CutPlanner planner;
-        try {
-            planner = new CutPlanner(planMemory, run.planShape(), trained.nLayers(), run.safetyMargin(), s.cut());
-        } catch (IllegalArgumentException e) {
-            throw new BadInputException(e.getMessage(), e);
-        }
-        this.lora = run.lora().forModel(trained); // the same target names as every other command
-        this.loaded = ModelResolver.resolve(run.model(), LayerRange.all(trained.nLayers()), run.dtype());
+        this.split = SplitRun.deployed(run, s.cut(), s.evalData() == null ? null : DataResolver.resolve(s.evalData()),
+                s.fleetSize());
+        this.lora = split.lora(); // the same target names as every other command
+        this.loaded = split.loaded();
         this.config = loaded.config();
-        this.seqLen = Math.min(run.seqLen(), config.maxSeqLen());
-        PromptEncoder encoder = TemplateSync.encoder(run.template(), run.model(), loaded, seqLen); // --template
-        this.registrations = new Registrations(s, planner, Registrations.terms(s, lora, config.nLayers(), seqLen,
-                loaded.id(), ModelFingerprint.of(loaded.model()), TemplateSync.sha256(encoder.template())), log);
+        int seqLen = split.seqLen();
+        this.registrations = new Registrations(s, split.cutPlanner(), Registrations.terms(s, lora, config.nLayers(),
+                seqLen, loaded.id(), ModelFingerprint.of(loaded.model()), TemplateSync.sha256(split.encoder().template())),
+                log);
         // one assembly budget for every stream of every device: memory follows what arrived, never what was declared
         this.codec = new TensorCodec(s.maxChunkBytes(), TensorCodec.DEFAULT_MAX_TENSOR_BYTES,
                 TensorCodec.DEFAULT_MAX_ASSEMBLY_BYTES);
-        Dataset evalSet = s.evalData() == null ? null : DataResolver.resolve(s.evalData());
-        this.evalBatches = evalSet == null ? List.of() : HeldOut.batches(evalSet, encoder, run.evalExamples(),
-                run.batchSize(), seqLen);
-        this.taskEval = new ServerTaskEval(s, evalSet, encoder, log);
-        this.server = new SplitServer(run.roundSettings(), s.guards(), ServerDesign.MEMSFL, loaded.model(), lora,
-                Aggregators.of(run.aggregation()), run.serverRecompute(), null);
-        this.delay = new DelayModel(config, lora, run.batchSize(), seqLen, run.wire().elementBytes());
+        this.heldOut = split.heldOut();
+        if (s.generation() != null) {
+            heldOut.partitions(); // the devices' partitions the prompts are picked by: a bad one fails before round 1
+        }
+        this.server = split.server(ServerDesign.MEMSFL, s.guards(), Aggregators.of(run.aggregation()));
+        this.delay = split.delay();
         this.serverProfile = new ServerProfile(s.serverFlops(), Long.MAX_VALUE);
         this.worker = Executors.newSingleThreadExecutor(Daemons.named("memsfl-server-worker"));
         this.timer = Executors.newSingleThreadScheduledExecutor(Daemons.named("memsfl-round-timer"));
@@ -302,8 +287,8 @@ final class RoundCoordinator implements AutoCloseable {
      */
     private void finishRound() {
         ending = true;
-        RoundEnd end = server.endRound(evalBatches, records.lastEvalLoss());
-        double eval = evalBatches.isEmpty() ? records.lastEvalLoss() : end.evalLoss();
+        RoundEnd end = server.endRound(heldOut.batches(), records.lastEvalLoss());
+        double eval = heldOut.recordedLoss(end, records.lastEvalLoss());
         Map<String, Object> line = records.roundLine(end, eval);
         line.put("discarded", end.discarded());
         if (end.discarded() != null) {
@@ -314,7 +299,15 @@ final class RoundCoordinator implements AutoCloseable {
             stop(RunStopped.belowQuorum(end, s.fleetSize(), s.guards().minDevices(), names));
             return;
         }
-        taskEval.afterRound(end.round(), loaded, server.global(), registrations.deviceByPartition(), line);
+        Map<Integer, String> byPartition = registrations.deviceByPartition();
+        TaskEvaluator.Result task = heldOut.afterRound(end.round(), server.global(), s.generation(),
+                i -> byPartition.getOrDefault(i, "partition-" + i));
+        if (task != null) {
+            lastTask = task;
+            log.accept("round " + end.round() + ": task metrics " + task.metrics() + " over " + task.predictions().size()
+                    + " held-out prompts");
+            line.put("task_metrics", task.metrics());
+        }
         // the checkpoint comes before anything of this round becomes visible: a crash after it loses nothing
         Checkpoint.State state = new Checkpoint.State(server.checkpoint(end.next()), s.toMap(),
                 registrations.forCheckpoint(), records.totals(), line);
@@ -403,8 +396,11 @@ final class RoundCoordinator implements AutoCloseable {
     }
 
     private void finish() {
+        if (lastTask != null) {
+            heldOut.writeTaskFiles(s.out(), s.generation(), Map.of("memsfl", lastTask));
+        }
         Map<String, Object> summary = records.finish(server.global(), loaded, registrations.deviceLines(server),
-                ServerTaskEval.writeFinal(taskEval, s.out()));
+                lastTask == null ? null : lastTask.toSummary());
         log.accept(String.format(Locale.ROOT, "training %s: %d rounds in %.1f s; wrote %s (adapter/, metrics.jsonl,"
                 + " summary.json, manifest.json)", stopped == null ? "finished" : "stopped",
                 stopped == null ? run.rounds() : round - 1, records.wallSeconds(), s.out()));
@@ -420,7 +416,7 @@ final class RoundCoordinator implements AutoCloseable {
             worker.submit(() -> {
                 uploads.values().forEach(AdapterSet::close); // the uploads this transport decoded
                 server.close();
-                loaded.close();
+                split.close();
             }).get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
             log.accept("server state not freed cleanly: " + e);

@@ -243,7 +243,7 @@ final class RunRecords {
         memsfl.put("gradient_bytes", gradientBytes + roundGradientBytes);
         memsfl.put("dropped_devices", droppedAny);
         if (task != null) {
-            memsfl.put("task", task); // generation-based evaluation of the final round (ServerTaskEval)
+            memsfl.put("task", task); // generation-based evaluation of the final round (HeldOutEval)
         }
         Map<String, Object> memory = new LinkedHashMap<>();
         memory.put("measured", true);

@@ -20,13 +20,6 @@ final class TemplateSync {
     private TemplateSync() {
     }
 
-    /** The server's encoder: its held-out examples and every device's training examples render alike. */
-    static org.memsfl.chat.PromptEncoder encoder(String choice, String modelSpec, org.memsfl.model.LoadedModel loaded,
-            int seqLen) {
-        return new org.memsfl.chat.PromptEncoder(loaded.requireTokenizer(), seqLen,
-                new TemplateChoice(choice).resolveFor(modelSpec, loaded.id()).orElse(null));
-    }
-
     /** Hex sha256 of the template's source, or "" for the plain templates (null). */
     static String sha256(ChatTemplate t) {
         if (t == null) {

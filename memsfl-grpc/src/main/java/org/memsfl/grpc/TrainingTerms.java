@@ -5,7 +5,7 @@ import java.util.Map;
 import java.util.Objects;
 import org.memsfl.engine.DType;
 import org.memsfl.lora.LoraConfig;
-import org.memsfl.round.RoundSettings;
+import org.memsfl.settings.RoundSettings;
 import org.memsfl.split.WireFormat;
 
 /**

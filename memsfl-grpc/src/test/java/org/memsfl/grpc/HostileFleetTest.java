@@ -35,7 +35,7 @@ import org.memsfl.lora.LoraConfig;
 import org.memsfl.model.LayerRange;
 import org.memsfl.model.LoadedModel;
 import org.memsfl.model.ModelResolver;
-import org.memsfl.round.RoundSettings;
+import org.memsfl.settings.RoundSettings;
 import org.memsfl.round.SplitDevice;
 import org.memsfl.util.Json;
 import org.memsfl.settings.RunSettings;

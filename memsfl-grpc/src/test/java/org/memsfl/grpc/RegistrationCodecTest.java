@@ -14,7 +14,7 @@ import org.memsfl.fleet.DeviceProfile;
 import org.memsfl.grpc.proto.Assignment;
 import org.memsfl.grpc.proto.RegisterRequest;
 import org.memsfl.lora.LoraConfig;
-import org.memsfl.round.RoundSettings;
+import org.memsfl.settings.RoundSettings;
 import org.memsfl.split.WireFormat;
 import org.memsfl.util.BadInputException;
 

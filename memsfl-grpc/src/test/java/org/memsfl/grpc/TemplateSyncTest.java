@@ -14,7 +14,7 @@ import java.util.List;
 import java.util.Map;
 import org.memsfl.engine.DType;
 import org.memsfl.lora.LoraConfig;
-import org.memsfl.round.RoundSettings;
+import org.memsfl.settings.RoundSettings;
 import org.memsfl.split.WireFormat;
 import org.memsfl.util.BadInputException;
 

@@ -13,6 +13,7 @@ import org.memsfl.model.ModelConfig;
 import org.memsfl.model.ModelResolver;
 import org.memsfl.plan.Plan;
 import org.memsfl.plan.Planner;
+import org.memsfl.round.HeldOutEval;
 import org.memsfl.sim.SimContext;
 import org.memsfl.settings.RunSettings;
 import org.memsfl.sim.method.CostInputs;
@@ -21,14 +22,9 @@ import org.memsfl.sim.method.MethodSpec;
 import org.memsfl.sim.method.Methods;
 import org.memsfl.sim.method.RoundOutcome;
 import org.memsfl.sim.timing.RoundClock;
-import org.memsfl.train.EvalResult;
-import org.memsfl.train.Evaluator;
 import org.memsfl.train.TaskEvalPlan;
 import org.memsfl.train.TaskEvaluator;
 import org.memsfl.data.HeldOutPrompt;
-import org.memsfl.metrics.Prediction;
-import org.memsfl.metrics.PredictionsFile;
-import org.memsfl.metrics.TaskMetrics;
 import org.memsfl.util.Json;
 import org.memsfl.util.RunManifest;
 
@@ -46,8 +42,8 @@ public final class Experiment {
     private final Path out;
     private final Consumer<String> log;
     private final TaskEvalPlan generation;
+    private final HeldOutEval eval;
     private Map<String, List<HeldOutPrompt>> heldOut;
-    private final Map<String, List<Prediction>> predictions = new LinkedHashMap<>();
 
     public Experiment(SimContext ctx, Path out, Consumer<String> log) {
         this(ctx, out, log, null);
@@ -63,6 +59,7 @@ public final class Experiment {
         this.out = out;
         this.log = log;
         this.generation = generation;
+        this.eval = ctx.run().heldOut();
     }
 
     /**
@@ -147,7 +144,7 @@ public final class Experiment {
         if (generation == null) {
             return;
         }
-        heldOut = ctx.heldOutByDevice(generation.promptsPerDevice());
+        heldOut = eval.prompts(ctx::deviceOfPartition, generation.promptsPerDevice());
         int n = heldOut.values().stream().mapToInt(List::size).sum();
         if (n == 0) {
             throw new org.memsfl.util.BadInputException("--generate: data " + ctx.settings().data() + " has no held-out"
@@ -162,9 +159,6 @@ public final class Experiment {
         for (RoundMetrics rm : r.rounds()) {
             Json.appendLine(metrics, rm.toMap());
             onRound.accept(rm);
-        }
-        if (r.task() != null) {
-            predictions.put(r.name(), r.task().predictions());
         }
     }
 
@@ -182,7 +176,7 @@ public final class Experiment {
         MethodSpec spec = Methods.of(method);
         try (FederatedMethod m = spec.start(ctx, participants(spec))) {
             m.round(1);
-            Evaluator.evaluate(ctx.loaded().model(), m.globalAdapters(), ctx.evalBatches());
+            eval.loss(m.globalAdapters());
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         log.accept(String.format(java.util.Locale.ROOT, "warm-up: one %s round and one evaluation, %.1f s (timed in"
@@ -249,18 +243,15 @@ public final class Experiment {
         try (FederatedMethod m = method) {
             for (int r = 1; r <= s.rounds(); r++) {
                 RoundOutcome o = m.round(r);
-                EvalResult e = Evaluator.evaluate(ctx.loaded().model(), m.globalAdapters(), ctx.evalBatches());
-                evalLoss = e.loss();
+                evalLoss = eval.loss(m.globalAdapters());
                 TaskEvaluator.Result roundTask = null;
-                if (generation != null && generation.due(r, s.rounds())) {
-                    roundTask = TaskEvaluator.evaluate(ctx.loaded().model(), m.globalAdapters(),
-                            ctx.loaded().requireTokenizer(), ctx.encoder(), ctx.datasetName(), heldOut,
-                            generation.settings());
+                if (eval.due(generation, r)) {
+                    roundTask = eval.generate(m.globalAdapters(), heldOut, generation);
                     task = roundTask;
                 }
                 up += o.bytesUp();
                 down += o.bytesDown();
-                RoundMetrics rm = new RoundMetrics(name, r, o.trainLoss(), e.loss(), roundTime,
+                RoundMetrics rm = new RoundMetrics(name, r, o.trainLoss(), evalLoss, roundTime,
                         (System.nanoTime() - start) / 1e9, o.bytesUp(), o.bytesDown(), memory.serverPeak(),
                         memory.maxDevicePeak(), o.participants(), o.serveOrder(),
                         roundTask == null ? Map.of() : roundTask.metrics());
@@ -272,27 +263,18 @@ public final class Experiment {
         double wall = (System.nanoTime() - start) / 1e9;
         log.accept(String.format("%s: final eval loss %.4f, %.1f s wall", name, evalLoss, wall)
                 + (task == null ? "" : ", task " + task.metrics()));
-        if (task != null) {
-            predictions.put(name, task.predictions());
-        }
         return new MethodResult(name, rounds, memory, roundTime, wall, evalLoss, up, down, dropped, task);
     }
 
     /** predictions.jsonl (final round, every method) and metrics.json (task metrics and per-device quality). */
     private void writeTaskFiles(List<MethodResult> results) {
-        PredictionsFile.write(out.resolve("predictions.jsonl"), predictions);
-        Map<String, Object> byMethod = new LinkedHashMap<>();
+        Map<String, TaskEvaluator.Result> byMethod = new LinkedHashMap<>();
         for (MethodResult r : results) {
             if (r.task() != null) {
-                byMethod.put(r.name(), MethodResult.taskSummary(r.task()));
+                byMethod.put(r.name(), r.task());
             }
         }
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("data", ctx.datasetName());
-        m.put("headline_metric", TaskMetrics.headline(ctx.datasetName()).id());
-        m.put("generation", generation.toMap());
-        m.put("methods", byMethod);
-        Json.write(out.resolve("metrics.json"), m);
+        eval.writeTaskFiles(out, generation, byMethod);
     }
 
     /**

@@ -78,10 +78,8 @@ public final class SplitFederatedMethod implements FederatedMethod {
         RunSettings s = ctx.settings();
         this.wire = s.wire();
         DecoderModel model = ctx.loaded().model();
-        int n = model.config().nLayers();
         // memsfl's sequential server can spend its idle compute on recomputation; the baselines run as published
-        this.server = new SplitServer(s.roundSettings(), RoundGuards.defaults(), design, model, ctx.lora(), aggregation, s.serverRecompute(),
-                cut -> ModelResolver.resolve(s.model(), LayerRange.serverSegment(cut, n), s.dtype()));
+        this.server = ctx.run().server(design, RoundGuards.defaults(), aggregation);
         this.dispatcher = new StepDispatcher<>(policy, s.seed());
         int minCut = ctx.cuts().values().stream().mapToInt(Integer::intValue).min().orElseThrow();
         DecoderModel deviceModel = deviceModel(model);

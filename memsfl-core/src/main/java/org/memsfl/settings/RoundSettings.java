@@ -1,10 +1,11 @@
-package org.memsfl.round;
+package org.memsfl.settings;
 
 import org.memsfl.train.LrSchedule;
 
 /**
  * What both sides of a split federated run agree on for its rounds (the server sends these to each device when it
- * registers).
+ * registers). Its compact constructor is the one place these values are checked: {@link RunSettings} builds one to
+ * check its own, and a device checks what arrives over the wire with it.
  *
  * @param rounds      federated rounds, counted from 1 (Flower's server round)
  * @param localSteps  local steps per device per round (I)
@@ -29,7 +30,8 @@ public record RoundSettings(int rounds, int localSteps, double lr, int warmup, d
             throw new IllegalArgumentException("warm-up steps must be >= 0, got " + warmup);
         }
         if (!(maxGradNorm >= 0) || Double.isInfinite(maxGradNorm)) {
-            throw new IllegalArgumentException("max grad norm must be a finite number >= 0, got " + maxGradNorm);
+            throw new IllegalArgumentException("max grad norm must be a finite number >= 0 (0 = no clipping), got "
+                    + maxGradNorm);
         }
     }
 
