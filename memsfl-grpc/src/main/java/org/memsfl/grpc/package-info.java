@@ -17,7 +17,7 @@
  * the round's payloads and back, with {@code TensorCodec} (chunks) under them. Each class has one job:
  * <ul>
  *   <li>server: {@code SplitFederationService} (the rpcs), {@code RoundCoordinator} (drives the round on one worker
- *       thread), {@code Registrations}, {@code StepServing}, {@code AdapterHandout}, {@code RunRecords} (metrics and
+ *       thread; the run itself, model, cuts and held-out evaluation, is the core's {@code round.SplitRun}), {@code Registrations}, {@code StepServing}, {@code AdapterHandout}, {@code RunRecords} (metrics and
  *       summary), {@code Checkpoint}/{@code CheckpointFiles} (the checkpoint file), {@code StorageRetry};</li>
  *   <li>device: {@code DeviceClient} (its course through the rounds), {@code ServerLink} (its calls, deadlines and
  *       retries), {@code StepStream} (one round's Train stream), {@code DeviceRoundStart} (the round-start state file
