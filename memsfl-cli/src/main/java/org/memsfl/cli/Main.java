@@ -76,7 +76,8 @@ public final class Main implements Runnable {
             }
             boolean bad = cause instanceof BadInputException;
             Throwable shown = cause instanceof BadInputException ? cause : ex;
-            err.println("memsfl " + cmd.getCommandName() + ": " + (bad ? "" : "internal error: ") + shown.getMessage());
+            err.println("memsfl " + cmd.getCommandName() + ": " + (bad ? FlagNames.message((BadInputException) shown)
+                    : "internal error: " + shown.getMessage()));
             if (debug) {
                 ex.printStackTrace(err);
             } else if (!bad) {

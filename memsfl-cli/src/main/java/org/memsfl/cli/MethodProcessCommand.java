@@ -64,7 +64,7 @@ public final class MethodProcessCommand implements Callable<Integer> {
             boolean bad = cause instanceof BadInputException;
             int code = bad ? Main.EXIT_BAD_INPUT : Main.EXIT_INTERNAL;
             Json.write(out.resolve(MethodProcesses.FAILURE_FILE),
-                    MethodProcesses.failure(code, bad ? cause.getMessage() : e.toString()));
+                    MethodProcesses.failure(code, bad ? FlagNames.message((BadInputException) cause) : e.toString()));
             if (debug) {
                 e.printStackTrace();
             }

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.memsfl.util.BadInputException;
+import org.memsfl.util.Setting;
 
 /**
  * What {@code --template} asks for: {@code auto} (the model's chat template when it has one, else the plain
@@ -24,7 +25,8 @@ public record TemplateChoice(String value) {
 
     public TemplateChoice {
         if (value == null || value.isBlank()) {
-            throw new BadInputException("--template is empty; expected auto, chat, plain, a template name or a .jinja file");
+            throw new BadInputException(n -> n.of(Setting.TEMPLATE) + " is empty; expected auto, chat, plain, a template"
+                    + " name or a .jinja file");
         }
         value = value.strip();
     }
@@ -57,8 +59,9 @@ public record TemplateChoice(String value) {
                 Optional<ChatTemplate> t = modelDir == null ? Optional.empty()
                         : ChatTemplate.fromModelDir(modelDir, null, null);
                 if (t.isEmpty()) {
-                    throw new BadInputException("--template chat: model " + modelId + " has no chat_template (in "
-                            + "tokenizer_config.json or chat_template.jinja); use --template plain or a .jinja file");
+                    throw new BadInputException(n -> n.of(Setting.TEMPLATE) + " chat: model " + modelId + " has no"
+                            + " chat_template (in tokenizer_config.json or chat_template.jinja); use "
+                            + n.of(Setting.TEMPLATE) + " plain or a .jinja file");
                 }
                 return t;
             }
@@ -66,7 +69,7 @@ public record TemplateChoice(String value) {
                 if (value.endsWith(".jinja")) {
                     Path f = Path.of(value);
                     if (!Files.isRegularFile(f)) {
-                        throw new BadInputException("--template " + value + ": no such file");
+                        throw new BadInputException(n -> n.of(Setting.TEMPLATE) + " " + value + ": no such file");
                     }
                     Map<String, String> special = modelDir == null ? Map.of()
                             : ChatTemplate.fromModelDir(modelDir, null, null).map(ChatTemplate::specialTokens)
@@ -76,12 +79,12 @@ public record TemplateChoice(String value) {
                         return Optional.of(new ChatTemplate(f.toString(), src.startsWith("\uFEFF") ? src.substring(1) : src,
                                 special, Set.of(), (Clock) null));
                     } catch (java.io.IOException e) {
-                        throw new BadInputException("cannot read --template " + f + ": " + e.getMessage(), e);
+                        throw new BadInputException(n -> "cannot read " + n.of(Setting.TEMPLATE) + " " + f + ": " + e.getMessage(), e);
                     }
                 }
                 if (modelDir == null) {
-                    throw new BadInputException("--template " + value + ": model " + modelId + " has no named chat"
-                            + " templates; expected auto, chat, plain or a .jinja file");
+                    throw new BadInputException(n -> n.of(Setting.TEMPLATE) + " " + value + ": model " + modelId + " has no"
+                            + " named chat templates; expected auto, chat, plain or a .jinja file");
                 }
                 return ChatTemplate.fromModelDir(modelDir, value, null);
         }

@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.List;
 import org.memsfl.tokenizer.Tokenizer;
 import org.memsfl.util.BadInputException;
+import org.memsfl.util.Setting;
 
 /**
  * A free text scored the way the field computes perplexity (Hugging Face's "Perplexity of fixed-length models"):
@@ -49,8 +50,9 @@ public record TextWindows(List<TokenizedExample> windows, int[] ids, boolean add
             ids[ids.length - 1] = tokenizer.eosId().getAsInt();
         }
         if (ids.length < 2) {
-            throw new BadInputException("--text encodes to " + ids.length + " token(s)" + (bos ? " with BOS" : "")
-                    + "; at least 2 are needed to score one prediction");
+            int length = ids.length;
+            throw new BadInputException(n -> n.of(Setting.TEXT) + " encodes to " + length + " token(s)"
+                    + (bos ? " with BOS" : "") + "; at least 2 are needed to score one prediction");
         }
         List<TokenizedExample> windows = new ArrayList<>();
         int n = ids.length;

@@ -3,6 +3,7 @@ package org.memsfl.quant;
 import java.util.Locale;
 import org.bytedeco.pytorch.Tensor;
 import org.memsfl.util.BadInputException;
+import org.memsfl.util.Setting;
 
 /**
  * How a device stores the frozen linear weights of its layers ({@code --device-weights}). Embeddings, norms and
@@ -35,7 +36,8 @@ public enum WeightStorage {
                 return w;
             }
         }
-        throw new BadInputException("--device-weights: unknown value '" + s + "'; expected fp32, bf16, int8 or nf4");
+        throw new BadInputException(n -> n.of(Setting.DEVICE_WEIGHTS) + ": unknown value '" + s
+                + "'; expected fp32, bf16, int8 or nf4");
     }
 
     /** Bytes this form takes for a (rows, cols) linear weight, scales and constants included. */

@@ -7,6 +7,7 @@ import org.memsfl.engine.DType;
 import org.memsfl.engine.NativeScope;
 import org.memsfl.engine.Tensors;
 import org.memsfl.util.BadInputException;
+import org.memsfl.util.Setting;
 
 /**
  * How the cut-layer activations and their gradient travel between a device and the server: float32, float16,
@@ -113,7 +114,8 @@ public enum WireFormat {
             case "fp16": case "f16": case "float16": return FP16;
             case "bf16": case "bfloat16": return BF16;
             case "int8": case "i8": return INT8;
-            default: throw new BadInputException("--wire-dtype: unknown value '" + s + "'; expected fp32, fp16, bf16 or int8");
+            default: throw new BadInputException(n -> n.of(Setting.WIRE_DTYPE) + ": unknown value '" + s
+                    + "'; expected fp32, fp16, bf16 or int8");
         }
     }
 

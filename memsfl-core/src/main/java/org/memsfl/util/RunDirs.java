@@ -25,21 +25,21 @@ public final class RunDirs {
      */
     public static void requireFresh(Path out, boolean overwrite) {
         if (Files.exists(out) && !Files.isDirectory(out)) {
-            throw new BadInputException("--out " + out + " is a file; expected a directory");
+            throw new BadInputException(n -> n.of(Setting.OUT) + " " + out + " is a file; expected a directory");
         }
         if (overwrite || !Files.isDirectory(out)) {
             return;
         }
         for (String f : RESULT_FILES) {
             if (Files.exists(out.resolve(f))) {
-                throw new BadInputException("--out " + out + " holds an earlier run (" + f + "); choose another"
-                        + " folder or pass --overwrite to replace it");
+                throw new BadInputException(n -> n.of(Setting.OUT) + " " + out + " holds an earlier run (" + f
+                        + "); choose another folder or pass " + n.of(Setting.OVERWRITE) + " to replace it");
             }
         }
         try (Stream<Path> s = Files.list(out)) {
             s.findAny(); // readable
         } catch (IOException e) {
-            throw new BadInputException("--out " + out + " cannot be listed: " + e.getMessage(), e);
+            throw new BadInputException(n -> n.of(Setting.OUT) + " " + out + " cannot be listed: " + e.getMessage(), e);
         }
     }
 }

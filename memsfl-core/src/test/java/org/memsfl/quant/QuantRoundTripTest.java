@@ -144,7 +144,7 @@ class QuantRoundTripTest {
         assertThat(WeightStorage.NF4.bitsPerWeight(1024, 4096)).isCloseTo(4.127, org.assertj.core.data.Offset.offset(1e-3));
         assertThat(WeightStorage.parse("NF4")).isEqualTo(WeightStorage.NF4);
         assertThatThrownBy(() -> WeightStorage.parse("int4")).isInstanceOf(BadInputException.class)
-                .hasMessage("--device-weights: unknown value 'int4'; expected fp32, bf16, int8 or nf4");
+                .hasMessage("'deviceWeights': unknown value 'int4'; expected fp32, bf16, int8 or nf4");
     }
 
     @Test

@@ -129,8 +129,11 @@ class WireFormatTest {
         assertThat(WireFormat.parse("BF16")).isEqualTo(WireFormat.BF16);
         assertThat(WireFormat.parse("float16")).isEqualTo(WireFormat.FP16);
         assertThat(WireFormat.of(DType.F32)).isEqualTo(WireFormat.FP32);
+        // core names the setting by its API field; a caller names it its own way (the CLI: --wire-dtype)
         assertThatThrownBy(() -> WireFormat.parse("int4")).isInstanceOf(BadInputException.class)
-                .hasMessage("--wire-dtype: unknown value 'int4'; expected fp32, fp16, bf16 or int8");
+                .hasMessage("'wire': unknown value 'int4'; expected fp32, fp16, bf16 or int8")
+                .satisfies(e -> assertThat(((BadInputException) e).message(s -> "--wire-dtype"))
+                        .isEqualTo("--wire-dtype: unknown value 'int4'; expected fp32, fp16, bf16 or int8"));
     }
 
     /** Token 4 all zero, token 5 with one large outlier, the rest Gaussian-like. */

@@ -8,7 +8,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** An earlier run's folder is refused unless --overwrite; new, empty and unrelated folders are fine. */
+/** An earlier run's folder is refused unless overwrite is asked for (the CLI: --overwrite); new, empty and unrelated folders are fine. */
 class RunDirsTest {
 
     @TempDir
@@ -19,7 +19,10 @@ class RunDirsTest {
         Files.writeString(dir.resolve("manifest.json"), "{}");
         assertThatThrownBy(() -> RunDirs.requireFresh(dir, false)).isInstanceOf(BadInputException.class)
                 .hasMessageContaining("earlier run").hasMessageContaining("manifest.json")
-                .hasMessageContaining("--overwrite");
+                .hasMessageContaining("'overwrite'")
+                .satisfies(e -> org.assertj.core.api.Assertions.assertThat(((BadInputException) e).message(
+                        s -> s == Setting.OUT ? "--out" : "--overwrite")).startsWith("--out " + dir)
+                        .contains("pass --overwrite to replace it"));
         assertThatCode(() -> RunDirs.requireFresh(dir, true)).doesNotThrowAnyException();
     }
 
