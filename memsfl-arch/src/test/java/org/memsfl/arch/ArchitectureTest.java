@@ -92,25 +92,78 @@ class ArchitectureTest {
         slices().matching("org.memsfl.(**)").should().beFreeOfCycles().check(main);
     }
 
-    /**
-     * What a transport must not touch: the round's training internals (optimizer, schedule, trainer, segments,
-     * aggregation). Every method's round is a core class, so no transport class is exempt.
-     */
-    static final Set<String> TRAINING_INTERNALS = Set.of("org.memsfl.train.AdamW", "org.memsfl.train.LrSchedule",
-            "org.memsfl.train.GradClip", "org.memsfl.train.LoraTrainer", "org.memsfl.split.DeviceSegment",
-            "org.memsfl.split.ServerSegment",
-            "org.memsfl.split.ServerState", "org.memsfl.fed.ClientUpdate", "org.memsfl.fed.AggregationResult");
+    /** The packages of the round's training internals: optimizer, schedule, loss, evaluation, segments, aggregation. */
+    static final List<String> TRAINING_PACKAGES = List.of("org.memsfl.train", "org.memsfl.split", "org.memsfl.fed");
 
+    /**
+     * The only classes of {@link #TRAINING_PACKAGES} a transport may name: the values a step and a round carry (the
+     * payloads, the wire format, a step's result), the aggregation strategy it hands the core round (but may not call;
+     * see below) and generation-based task evaluation. Everything else there is a training internal, including any
+     * class added later: the rule fails closed.
+     */
+    static final Set<String> ROUND_VALUES = Set.of("org.memsfl.split.ActivationPayload",
+            "org.memsfl.split.GradientPayload", "org.memsfl.split.WireFormat", "org.memsfl.train.StepResult",
+            "org.memsfl.train.TaskEvalPlan", "org.memsfl.train.TaskEvaluator", "org.memsfl.fed.AggregationStrategy",
+            "org.memsfl.fed.Aggregators");
+
+    /** Internals the rule must cover (a guard against a rule that covers nothing, not the rule itself). */
+    static final List<String> SOME_INTERNALS = List.of("org.memsfl.train.AdamW", "org.memsfl.train.LrSchedule",
+            "org.memsfl.train.GradClip", "org.memsfl.train.LoraTrainer", "org.memsfl.train.Loss",
+            "org.memsfl.train.ChunkedHeadLoss", "org.memsfl.train.Evaluator", "org.memsfl.split.DeviceSegment",
+            "org.memsfl.split.ServerSegment", "org.memsfl.split.ServerState", "org.memsfl.split.DeviceRecompute",
+            "org.memsfl.fed.ClientUpdate", "org.memsfl.fed.AggregationResult", "org.memsfl.fed.FedAvg");
+
+    static boolean trainingInternal(String className) {
+        String top = className.split("\\$")[0];
+        int dot = top.lastIndexOf('.');
+        String pkg = dot < 0 ? "" : top.substring(0, dot);
+        return TRAINING_PACKAGES.stream().anyMatch(p -> pkg.equals(p) || pkg.startsWith(p + "."))
+                && !ROUND_VALUES.contains(top);
+    }
+
+    @Test
+    void theRuleCoversTheTrainingInternals() {
+        assertThat(SOME_INTERNALS).allMatch(main::contain).allMatch(ArchitectureTest::trainingInternal);
+        assertThat(ROUND_VALUES).allMatch(main::contain); // a renamed value must be renamed here too
+    }
+
+    /**
+     * Transports (memsfl-grpc, memsfl-sim) reach training only through the core round classes: they depend on no class
+     * of the training packages but the round's values, and never call an aggregation.
+     */
     @Test
     void transportsReachTrainingOnlyThroughTheCoreRound() {
         noClasses().that().resideInAnyPackage("org.memsfl.grpc..", "org.memsfl.sim..")
                 .should().dependOnClassesThat(DescribedPredicate.describe("are training internals of the round",
-                        (JavaClass k) -> TRAINING_INTERNALS.contains(k.getName())))
+                        (JavaClass k) -> trainingInternal(k.getName())))
                 .orShould().callMethodWhere(DescribedPredicate.describe("aggregate adapters",
                         (com.tngtech.archunit.core.domain.JavaMethodCall call) -> call.getTargetOwner()
                                 .isAssignableTo("org.memsfl.fed.AggregationStrategy")
                                 && call.getName().startsWith("aggregate")))
                 .check(main);
+    }
+
+    /**
+     * The same on the sources: a transport naming a training internal fails even where the bytecode keeps no trace
+     * (a constant such as {@code Loss.IGNORE} is copied into the class that reads it).
+     */
+    @Test
+    void noTransportSourceNamesATrainingInternal() throws IOException {
+        java.util.regex.Pattern named = java.util.regex.Pattern.compile(
+                "org\\.memsfl\\.(train|split|fed)(\\.[a-z][a-z0-9]*)*\\.[A-Z][A-Za-z0-9]*");
+        List<String> found = new java.util.ArrayList<>();
+        for (Map.Entry<String, Path> e : sources.entrySet()) {
+            if (!e.getKey().startsWith("org/memsfl/grpc/") && !e.getKey().startsWith("org/memsfl/sim/")) {
+                continue;
+            }
+            java.util.regex.Matcher m = named.matcher(Files.readString(e.getValue()));
+            while (m.find()) {
+                if (trainingInternal(m.group())) {
+                    found.add(e.getKey() + ": " + m.group());
+                }
+            }
+        }
+        assertThat(found).as("transport sources naming a training internal").isEmpty();
     }
 
     /** Where generated protos live. */

@@ -15,6 +15,9 @@ import org.memsfl.engine.DType;
  */
 public record ActivationPayload(String deviceId, int cut, Tensor hidden, Tensor targets, int[] lengths) {
 
+    /** The target id of a position where no loss is taken (the loss's ignore index). */
+    public static final int NO_TARGET = org.memsfl.train.Loss.IGNORE;
+
     /** Bytes on the wire for activations in {@code wire} format plus int64 targets and int32 lengths. */
     public long wireBytes(WireFormat wire) {
         return wire.bytes(hidden) + targets.numel() * 8 + lengths.length * 4L;

@@ -11,7 +11,6 @@ import org.memsfl.grpc.proto.TensorChunk;
 import org.memsfl.model.ModelConfig;
 import org.memsfl.split.ActivationPayload;
 import org.memsfl.split.GradientPayload;
-import org.memsfl.train.Loss;
 
 /**
  * The border between a local step on the wire and the round's domain records: the tensors of an
@@ -87,8 +86,8 @@ final class StepWire {
             }
         }
         for (long y : targets.toLongs()) {
-            if (y != Loss.IGNORE && (y < 0 || y >= config.vocabSize())) {
-                throw TensorCodec.invalid("targets hold token id " + y + "; expected " + Loss.IGNORE + " or 0.."
+            if (y != ActivationPayload.NO_TARGET && (y < 0 || y >= config.vocabSize())) {
+                throw TensorCodec.invalid("targets hold token id " + y + "; expected " + ActivationPayload.NO_TARGET + " or 0.."
                         + (config.vocabSize() - 1));
             }
         }
