@@ -26,9 +26,13 @@ public enum ServerDesign {
         return this == SFL_V1;
     }
 
-    /** True when the server serves devices in the scheduler's order (the baselines serve in device order). */
-    public boolean scheduled() {
-        return this == MEMSFL;
+    /**
+     * True when one server serves one device's step at a time, in the order its dispatcher picks (memsfl: the
+     * configured scheduler; splitlora: first come, first served); sfl-v1's per-device copies serve in parallel, so
+     * its steps have no serving order to choose.
+     */
+    public boolean sequential() {
+        return this != SFL_V1;
     }
 
     /** memsfl's server alone may recompute its layers' activations and runs its head in chunks. */

@@ -1,7 +1,11 @@
 package org.memsfl.schedule;
 
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.SplittableRandom;
 
@@ -9,25 +13,19 @@ import java.util.SplittableRandom;
  * Event-driven simulation of one round: every device runs {@code I} local steps, each a job on the single server
  * (DESIGN.md section 6), under a {@link SchedulingPolicy}.
  *
- * <p>{@link Mode#SYNCHRONOUS}: all devices start step k together when the last tail of step k-1 has ended, so every
- * step is one {@code 1|r_j,q_j|Cmax} instance (the fleet's timings, shifted to the step's start) ordered by
- * {@code policy.order}; the round time is the sum of the step makespans.
+ * <p>{@link Mode#PIPELINED}, the served round: no barrier. Device u starts its next forward as soon as its own
+ * backward has ended, so its (k+1)-th step arrives at {@code C_{u,k} + q_u + r_u}. The server's choices are those of
+ * the one online dispatcher of the system, {@link StepDispatcher}, which the edge server asks with real arrivals: steps
+ * arrive at their predicted release times, and whenever the server is free it asks the dispatcher among the steps that
+ * HAVE arrived, idling until the next arrival only when none has ({@link #serve}). So {@code exact} here means what it
+ * means on the edge server: Carlier's optimal order of one predicted step, used as a priority among waiting steps (the
+ * earlier local step first, then the planned position); the server never idles for a planned step that has not
+ * arrived. The simulator serves its real training steps in exactly this order.
  *
- * <p>{@link Mode#PIPELINED}: no barrier. Device u starts its next forward as soon as its own backward has ended, so
- * its (k+1)-th job is released at {@code C_{u,k} + q_u + r_u}. What the server does depends on
- * {@link SchedulingPolicy#online()}:
- * <ul>
- *   <li>{@code DISPATCH} (fcfs, schrage, random): whenever the server is idle it takes, among the jobs already
- *       released (or, if none, those released first), {@code policy.dispatch(released jobs)}: the earliest release
- *       for FCFS, the largest tail for Schrage (Schrage's rule run online), a uniform pick for random.
- *   <li>{@code WAVE_PLAN} (exact): "the optimal order of wave k given wave k's actual releases" is not defined
- *       online, because those releases depend on how wave k-1 is served, which is still in progress when wave k's
- *       first job arrives. So exact is defined as: solve the step instance built from the timings, {@code (r_u, p_u,
- *       q_u)}, once (Carlier), and serve wave after wave (wave k = every device's k-th job) in that order; the server
- *       never serves a job of wave k+1 before all of wave k (a barrier on the server only; devices still run ahead),
- *       and waits for the next planned job if it is not yet released. The first wave is then exactly optimal; later
- *       waves are not guaranteed to be, so PIPELINED exact can lose to an online rule, and reports show it as it is.
- * </ul>
+ * <p>{@link Mode#SYNCHRONOUS} is a different model, not the dispatcher of a served round: all devices start step k
+ * together when the last tail of step k-1 has ended, so every step is one {@code 1|r_j,q_j|Cmax} instance (the fleet's
+ * timings, shifted to the step's start) ordered offline by {@code policy.order}; the round time is the sum of the step
+ * makespans. The schedule study reports it beside the pipelined round, as the bound a step barrier would give.
  */
 public final class RoundSimulator {
 
@@ -46,33 +44,131 @@ public final class RoundSimulator {
     }
 
     /**
-     * Simulates one round.
+     * Simulates one round of a fleet named by position (device u is {@code fleet.get(u)}, named {@code "u"}).
      *
-     * @param fleet      per-device step timings; device u is {@code fleet.get(u)}
+     * @param fleet      per-device step timings
      * @param localSteps I, local steps per device in the round, {@code >= 1}
      * @param policy     the server's order policy
      * @param mode       barrier or not
-     * @param rng        randomness for randomised policies (may be null for deterministic ones)
+     * @param rng        randomness for randomised policies (may be null for deterministic ones); PIPELINED seeds the
+     *                   dispatcher's stream with its next long, so distinct generators give distinct random rounds
      */
     public static RoundResult simulate(List<DeviceTiming> fleet, int localSteps, SchedulingPolicy policy, Mode mode,
                                        SplittableRandom rng) {
         Objects.requireNonNull(fleet, "fleet");
         Objects.requireNonNull(policy, "policy");
         Objects.requireNonNull(mode, "mode");
-        if (fleet.isEmpty()) {
+        checkRound(fleet.size(), localSteps);
+        Map<String, DeviceTiming> named = new LinkedHashMap<>();
+        for (int u = 0; u < fleet.size(); u++) {
+            named.put(Integer.toString(u), Objects.requireNonNull(fleet.get(u), "fleet entry " + u));
+        }
+        if (mode == Mode.PIPELINED) {
+            StepDispatcher<Void> dispatcher = new StepDispatcher<>(policy, rng == null ? 0 : rng.nextLong());
+            dispatcher.beginRound(1, named);
+            return serve(named, localSteps, dispatcher, policy.name());
+        }
+        Trace trace = new Trace(named.keySet());
+        double roundTime = synchronous(fleet, localSteps, policy, rng, trace);
+        return trace.result(policy.name(), mode, roundTime, fleet, localSteps);
+    }
+
+    /**
+     * The served round ({@link Mode#PIPELINED}) under {@code dispatcher}: a discrete-event loop in which each device's
+     * step arrives at its predicted release and, whenever the server is free, the dispatcher picks among the steps
+     * that have arrived (arrivals at the same instant reach it in device order); when none has, the server idles until
+     * the next arrival. Each device's steps stay in order; devices interleave (a fast device's step 2 may come before a
+     * slow device's step 1).
+     *
+     * @param fleet      the devices in the round and their predicted timings, in registration order (slot device u is
+     *                   the u-th key, {@link RoundResult#devices()})
+     * @param localSteps I, local steps per device, {@code >= 1}
+     * @param dispatcher the server's dispatcher, its round begun ({@link StepDispatcher#beginRound}, with the timings of
+     *                   every registered device, as the edge server begins it) and nothing waiting in it
+     * @param policy     the policy's name, for the result
+     */
+    public static RoundResult serve(Map<String, DeviceTiming> fleet, int localSteps, StepDispatcher<Void> dispatcher,
+                                    String policy) {
+        Objects.requireNonNull(dispatcher, "dispatcher");
+        checkRound(fleet.size(), localSteps);
+        if (!dispatcher.isEmpty()) {
+            throw new IllegalArgumentException("the dispatcher must start the round empty");
+        }
+        List<String> ids = new ArrayList<>(fleet.keySet());
+        List<DeviceTiming> timings = new ArrayList<>(fleet.values());
+        int devices = ids.size();
+        Map<String, Integer> index = new HashMap<>();
+        double[] release = new double[devices];
+        int[] nextStep = new int[devices];   // 0-based local step that arrives next
+        boolean[] waiting = new boolean[devices];
+        for (int u = 0; u < devices; u++) {
+            index.put(ids.get(u), u);
+            release[u] = timings.get(u).release(); // every device starts its first forward at time 0
+        }
+        Trace trace = new Trace(ids);
+        double t = 0;
+        double roundTime = 0;
+        for (int n = 0; n < devices * localSteps; n++) {
+            arrive(t, ids, release, nextStep, waiting, localSteps, dispatcher);
+            if (noneWaiting(waiting)) {
+                // nothing has arrived: the server idles until the next arrival
+                double earliest = Double.POSITIVE_INFINITY;
+                for (int u = 0; u < devices; u++) {
+                    if (nextStep[u] < localSteps) {
+                        earliest = Math.min(earliest, release[u]);
+                    }
+                }
+                t = earliest;
+                arrive(t, ids, release, nextStep, waiting, localSteps, dispatcher);
+            }
+            StepDispatcher.Waiting<Void> w = dispatcher.next();
+            int u = index.get(w.deviceId());
+            DeviceTiming d = timings.get(u);
+            double end = t + d.processing();
+            trace.serve(u, nextStep[u], release[u], t, end);
+            t = end;
+            double backwardDone = end + d.tail();
+            roundTime = Math.max(roundTime, backwardDone);
+            waiting[u] = false;
+            nextStep[u]++;
+            release[u] = backwardDone + d.release(); // next forward starts right after this backward
+        }
+        return trace.result(policy, Mode.PIPELINED, roundTime, timings, localSteps);
+    }
+
+    /** Hands the dispatcher every step released by {@code t} that it does not hold yet, by release then device. */
+    private static void arrive(double t, List<String> ids, double[] release, int[] nextStep, boolean[] waiting,
+                              int localSteps, StepDispatcher<Void> dispatcher) {
+        List<Integer> now = new ArrayList<>();
+        for (int u = 0; u < ids.size(); u++) {
+            if (!waiting[u] && nextStep[u] < localSteps && release[u] <= t) {
+                now.add(u);
+            }
+        }
+        now.sort(Comparator.<Integer>comparingDouble(u -> release[u]).thenComparingInt(u -> u));
+        for (int u : now) {
+            waiting[u] = true;
+            // local steps counted from 1, as devices number them on the wire
+            dispatcher.add(new StepDispatcher.Waiting<>(ids.get(u), nextStep[u] + 1, release[u], null));
+        }
+    }
+
+    private static boolean noneWaiting(boolean[] waiting) {
+        for (boolean w : waiting) {
+            if (w) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static void checkRound(int devices, int localSteps) {
+        if (devices == 0) {
             throw new IllegalArgumentException("fleet must have at least one device, got 0");
         }
         if (localSteps < 1) {
             throw new IllegalArgumentException("local steps must be >= 1, got " + localSteps);
         }
-        for (int u = 0; u < fleet.size(); u++) {
-            Objects.requireNonNull(fleet.get(u), "fleet entry " + u);
-        }
-        Trace trace = new Trace(fleet.size());
-        double roundTime = mode == Mode.SYNCHRONOUS
-                ? synchronous(fleet, localSteps, policy, rng, trace)
-                : pipelined(fleet, localSteps, policy, rng, trace);
-        return trace.result(policy.name(), mode, roundTime, fleet, localSteps);
     }
 
     private static double synchronous(List<DeviceTiming> fleet, int localSteps, SchedulingPolicy policy,
@@ -92,57 +188,6 @@ public final class RoundSimulator {
         return stepStart;
     }
 
-    private static double pipelined(List<DeviceTiming> fleet, int localSteps, SchedulingPolicy policy,
-                                    SplittableRandom rng, Trace trace) {
-        int devices = fleet.size();
-        double[] release = new double[devices];
-        int[] served = new int[devices];
-        for (int u = 0; u < devices; u++) {
-            release[u] = fleet.get(u).release(); // every device starts its first forward at time 0
-        }
-        List<Integer> plan = policy.online() == SchedulingPolicy.Online.WAVE_PLAN
-                ? policy.order(stepInstance(fleet), rng)
-                : null;
-        double t = 0;
-        double roundTime = 0;
-        for (int n = 0; n < devices * localSteps; n++) {
-            int u = plan != null ? plan.get(n % devices) : dispatch(fleet, localSteps, policy, rng, release, served, t);
-            DeviceTiming d = fleet.get(u);
-            double start = Math.max(t, release[u]);
-            double end = start + d.processing();
-            trace.serve(u, served[u], release[u], start, end);
-            t = end;
-            double backwardDone = end + d.tail();
-            roundTime = Math.max(roundTime, backwardDone);
-            served[u]++;
-            release[u] = backwardDone + d.release(); // next forward starts right after this backward
-        }
-        return roundTime;
-    }
-
-    /** The device whose job the server takes when it becomes idle at {@code t}. */
-    private static int dispatch(List<DeviceTiming> fleet, int localSteps, SchedulingPolicy policy,
-                                SplittableRandom rng, double[] release, int[] served, double t) {
-        double earliest = Double.POSITIVE_INFINITY;
-        for (int u = 0; u < fleet.size(); u++) {
-            if (served[u] < localSteps) {
-                earliest = Math.min(earliest, release[u]);
-            }
-        }
-        // Nothing released yet: the server idles until the first release and chooses among the jobs released then.
-        double now = Math.max(t, earliest);
-        List<Integer> devices = new ArrayList<>();
-        List<Job> released = new ArrayList<>();
-        for (int u = 0; u < fleet.size(); u++) {
-            if (served[u] < localSteps && release[u] <= now) {
-                DeviceTiming d = fleet.get(u);
-                devices.add(u);
-                released.add(new Job(u, release[u], d.processing(), d.tail()));
-            }
-        }
-        return devices.get(policy.dispatch(released, rng));
-    }
-
     /** One synchronous step's instance from the timings: job u is device u, released r_u after the step starts. */
     static List<Job> stepInstance(List<DeviceTiming> fleet) {
         List<Job> jobs = new ArrayList<>(fleet.size());
@@ -154,15 +199,17 @@ public final class RoundSimulator {
 
     /** Collects slots and per-device waiting while a round runs. */
     private static final class Trace {
+        final List<String> devices;
         final List<ServerSlot> slots = new ArrayList<>();
         final double[] queueing;
 
-        Trace(int devices) {
-            queueing = new double[devices];
+        Trace(java.util.Collection<String> devices) {
+            this.devices = List.copyOf(devices);
+            queueing = new double[devices.size()];
         }
 
         void serve(int device, int step, double released, double start, double end) {
-            slots.add(new ServerSlot(device, step, start, end));
+            slots.add(new ServerSlot(device, step, released, start, end));
             queueing[device] += start - released;
         }
 
@@ -178,7 +225,7 @@ public final class RoundSimulator {
             for (ServerSlot s : slots) {
                 busy += s.duration();
             }
-            return new RoundResult(policy, mode, roundTime, slots, idle, waiting,
+            return new RoundResult(policy, mode, roundTime, devices, slots, idle, waiting,
                     roundTime > 0 ? Math.min(1, busy / roundTime) : 0);
         }
     }

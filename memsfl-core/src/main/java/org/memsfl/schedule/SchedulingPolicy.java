@@ -10,7 +10,8 @@ import java.util.SplittableRandom;
 public interface SchedulingPolicy {
 
     /**
-     * How a policy acts when there is no step barrier ({@link RoundSimulator.Mode#PIPELINED}) and jobs keep arriving.
+     * How the online dispatcher ({@link StepDispatcher}) uses a policy when there is no step barrier and jobs keep
+     * arriving (the served round, {@link RoundSimulator.Mode#PIPELINED}).
      */
     enum Online {
         /**
@@ -19,9 +20,10 @@ public interface SchedulingPolicy {
          */
         DISPATCH,
         /**
-         * The policy plans one step's order offline (from the fleet's per-step timings) and the server follows that
-         * order wave by wave: every device's k-th job, in the planned order, before any (k+1)-th job. Right for exact
-         * solvers, whose optimum depends on future releases that an online server cannot see.
+         * The policy plans one step's order offline (from the fleet's per-step timings) when the round opens, and the
+         * server uses that plan as a priority among the waiting jobs: the earlier local step first, then the planned
+         * position. It never idles for a planned job that has not arrived. Right for exact solvers, whose optimum
+         * depends on future releases that an online server cannot see.
          */
         WAVE_PLAN
     }

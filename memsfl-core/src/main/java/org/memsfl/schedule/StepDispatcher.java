@@ -8,21 +8,23 @@ import org.memsfl.engine.Rng;
 
 /**
  * The local steps that have arrived at the server and wait for it, and the scheduler's choice of which to serve
- * next. The one online dispatcher of the system: the gRPC edge server feeds it real arrivals, the simulator the
- * predicted ones, and both record the order it serves (DESIGN.md section 1: one device at a time, in an order a scheduler picks). Each time the server becomes free it
- * asks {@link #next()}; the policy sees every waiting step as a job of {@code 1|r_j,q_j|Cmax} whose release is its
- * real arrival time and whose server time and tail (gradient download plus device backward) the delay model predicts
- * from the device's registered profile.
+ * next. The one online dispatcher of the system: the gRPC edge server feeds it real arrivals, and the simulator
+ * ({@link RoundSimulator#serve}) the predicted ones, whose order it then serves its real training steps in; both record
+ * the order it serves (DESIGN.md section 1: one device at a time, in an order a scheduler picks). Each time the server
+ * becomes free it asks {@link #next()}; the policy sees every waiting step as a job of {@code 1|r_j,q_j|Cmax} whose
+ * release is its arrival time and whose server time and tail (gradient download plus device backward) the delay model
+ * predicts from the device's registered profile.
  *
  * <ul>
  *   <li>{@code fcfs}, {@code random}, {@code schrage}: the policy's online dispatch rule over the waiting steps
- *       (Schrage: the longest tail first), exactly as the simulator's pipelined rounds dispatch.</li>
+ *       (Schrage: the longest tail first).</li>
  *   <li>{@code exact}: Carlier's optimal order of one step of the whole fleet, computed from the predicted timings
- *       when the round opens, used as a priority among waiting steps. Unlike the simulator's wave plan the server never
- *       idles for a device that has not arrived: a real device may be late or gone.</li>
+ *       when the round opens, used as a priority among waiting steps (the earlier local step first, then the planned
+ *       position). The server never idles for a device that has not arrived: a real device may be late or gone.</li>
  * </ul>
  *
- * <p>Not thread-safe: the edge server calls it from its one worker thread. The random policy draws from a stream seeded per round from (seed, round).
+ * <p>Not thread-safe: the edge server calls it from its one worker thread. The random policy draws from a stream
+ * seeded per round from (seed, round).
  *
  * @param <T> what the server needs to run a step
  */
@@ -68,6 +70,11 @@ public final class StepDispatcher<T> {
 
     public void add(Waiting<T> w) {
         waiting.add(w);
+    }
+
+    /** True when no step waits. */
+    public boolean isEmpty() {
+        return waiting.isEmpty();
     }
 
     /** True while a step of {@code deviceId} waits. */

@@ -10,8 +10,10 @@
  * <p>This package owns: the job and schedule values ({@link org.memsfl.schedule.Job},
  * {@link org.memsfl.schedule.Schedule}); the order policies behind {@link org.memsfl.schedule.SchedulingPolicy}
  * (FCFS, random, Schrage's heuristic, Carlier's exact branch and bound, and a brute-force oracle for tests), looked up
- * by name in {@link org.memsfl.schedule.Policies}; and an event-driven simulation of a whole round of local steps
- * ({@link org.memsfl.schedule.RoundSimulator}, {@link org.memsfl.schedule.ScheduleStudy}). It knows nothing about
+ * by name in {@link org.memsfl.schedule.Policies}; the one online dispatcher of the server's order
+ * ({@link org.memsfl.schedule.StepDispatcher}); and an event-driven simulation of a whole round of local steps that
+ * drives that dispatcher with predicted arrivals ({@link org.memsfl.schedule.RoundSimulator},
+ * {@link org.memsfl.schedule.ScheduleStudy}). It knows nothing about
  * tensors, FLOPs or links: callers turn those into {@link org.memsfl.schedule.DeviceTiming} seconds.
  */
 package org.memsfl.schedule;

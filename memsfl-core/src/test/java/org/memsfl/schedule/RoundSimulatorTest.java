@@ -28,14 +28,14 @@ class RoundSimulatorTest {
         RoundResult fcfs = RoundSimulator.simulate(TWO, 2, new Fcfs(), Mode.SYNCHRONOUS, null);
         assertThat(fcfs.roundTime()).isEqualTo(20);
         assertThat(fcfs.slots()).containsExactly(
-                new ServerSlot(1, 0, 1, 4), new ServerSlot(0, 0, 4, 6),
-                new ServerSlot(1, 1, 11, 14), new ServerSlot(0, 1, 14, 16));
+                new ServerSlot(1, 0, 1, 1, 4), new ServerSlot(0, 0, 2, 4, 6),
+                new ServerSlot(1, 1, 11, 11, 14), new ServerSlot(0, 1, 12, 14, 16));
         // Exact step: dev0 [2,4] ends 8, dev1 [4,7] ends 8 -> 8 per step, 16.
         RoundResult exact = RoundSimulator.simulate(TWO, 2, new Carlier(), Mode.SYNCHRONOUS, null);
         assertThat(exact.roundTime()).isEqualTo(16);
         assertThat(exact.slots()).containsExactly(
-                new ServerSlot(0, 0, 2, 4), new ServerSlot(1, 0, 4, 7),
-                new ServerSlot(0, 1, 10, 12), new ServerSlot(1, 1, 12, 15));
+                new ServerSlot(0, 0, 2, 2, 4), new ServerSlot(1, 0, 1, 4, 7),
+                new ServerSlot(0, 1, 10, 10, 12), new ServerSlot(1, 1, 9, 12, 15));
         assertThat(RoundSimulator.simulate(TWO, 2, new Schrage(), Mode.SYNCHRONOUS, null).roundTime()).isEqualTo(20);
         // Device busy per step: dev0 2 + 4 = 6, dev1 1 + 1 = 2; idle = 16 - 2*busy. Server busy 10 of 16.
         assertThat(exact.deviceIdle()).containsExactly(4.0, 12.0);
@@ -53,21 +53,107 @@ class RoundSimulatorTest {
         assertThat(fcfs.mode()).isEqualTo(Mode.PIPELINED);
         assertThat(fcfs.roundTime()).isEqualTo(18);
         assertThat(fcfs.slots()).containsExactly(
-                new ServerSlot(1, 0, 1, 4), new ServerSlot(0, 0, 4, 6),
-                new ServerSlot(1, 1, 6, 9), new ServerSlot(0, 1, 12, 14));
+                new ServerSlot(1, 0, 1, 1, 4), new ServerSlot(0, 0, 2, 4, 6),
+                new ServerSlot(1, 1, 6, 6, 9), new ServerSlot(0, 1, 12, 12, 14));
+        assertThat(fcfs.devices()).containsExactly("0", "1");
+        assertThat(fcfs.serveOrder()).containsExactly("1:1", "0:1", "1:2", "0:2");
         assertThat(fcfs.deviceIdle()).containsExactly(6.0, 14.0);
         assertThat(fcfs.deviceQueueing()).containsExactly(2.0, 0.0);
         assertThat(fcfs.serverBusyFraction()).isEqualTo(10.0 / 18);
         // Schrage online makes the same choices here: whenever the server frees up only one job is waiting.
         assertThat(RoundSimulator.simulate(TWO, 2, new Schrage(), null).slots()).isEqualTo(fcfs.slots());
-        // Exact = the step optimum (dev0, dev1) wave by wave: dev0 [2,4] next release 4+4+2 = 10; dev1 [4,7] next
-        // release 7+1+1 = 9; wave 1: dev0 [10,12] ends 16; dev1 (released 9) [12,15] ends 16.
-        RoundResult exact = RoundSimulator.simulate(TWO, 2, new Carlier(), null);
-        assertThat(exact.roundTime()).isEqualTo(16);
-        assertThat(exact.slots()).containsExactly(
-                new ServerSlot(0, 0, 2, 4), new ServerSlot(1, 0, 4, 7),
-                new ServerSlot(0, 1, 10, 12), new ServerSlot(1, 1, 12, 15));
-        assertThat(exact.deviceQueueing()).containsExactly(0.0, 6.0);
+        // Exact plans (dev0, dev1) for one step, but it is the dispatcher's priority among the steps that have
+        // arrived, as on the edge server: at time 1 only dev1 has arrived, and the server does not idle for dev0, so
+        // the round is FCFS's. (The simulator's own wave plan, before the one dispatcher, waited for dev0: 16.)
+        assertThat(RoundSimulator.simulate(TWO, 2, new Carlier(), null).slots()).isEqualTo(fcfs.slots());
+    }
+
+    /**
+     * Exact's plan decides among waiting steps. Device 0 (r 0, p 5, q 3) holds the server [0,5] while device 1 (r 3,
+     * p 1, q 2) and device 2 (r 4, p 1, q 6) arrive. The step's optimum is (0, 2, 1), makespan 12 (device 2's long
+     * tail first; (0, 1, 2) gives 13, every order starting with 1 or 2 at least 13). FCFS serves 1 before 2.
+     */
+    @Test
+    void pipelinedExactServesWaitingStepsInThePlannedOrder() {
+        List<DeviceTiming> three = List.of(
+                new DeviceTiming(0, 0, 5, 0, 3),
+                new DeviceTiming(3, 0, 1, 0, 2),
+                new DeviceTiming(4, 0, 1, 0, 6));
+        List<Integer> plan = new Carlier().order(RoundSimulator.stepInstance(three), null);
+        assertThat(plan).containsExactly(0, 2, 1);
+        assertThat(RoundSimulator.simulate(three, 1, new Carlier(), null).slots()).extracting(ServerSlot::device)
+                .containsExactly(0, 2, 1);
+        assertThat(RoundSimulator.simulate(three, 1, new Carlier(), null).roundTime()).isEqualTo(12);
+        assertThat(RoundSimulator.simulate(three, 1, new Fcfs(), null).slots()).extracting(ServerSlot::device)
+                .containsExactly(0, 1, 2);
+    }
+
+    /**
+     * The pipelined round against a naive online server written here from the rules alone: whenever the server is
+     * free, take among the steps released by then the earliest release (FCFS) or the largest tail (Schrage; ties by
+     * release, then device), else idle to the next release. Same slots, bit for bit, on random fleets.
+     */
+    @Test
+    void pipelinedRoundsEqualANaiveOnlineServer() {
+        SplittableRandom rng = new SplittableRandom(21);
+        for (int i = 0; i < 60; i++) {
+            List<DeviceTiming> fleet = RandomInstances.fleet(1 + rng.nextInt(8), rng);
+            int steps = 1 + rng.nextInt(5);
+            for (boolean schrage : new boolean[] {false, true}) {
+                RoundResult r = RoundSimulator.simulate(fleet, steps, schrage ? new Schrage() : new Fcfs(), null);
+                assertThat(r.slots()).as("fleet %d, %s", i, schrage ? "schrage" : "fcfs")
+                        .isEqualTo(naive(fleet, steps, schrage));
+            }
+        }
+    }
+
+    private static List<ServerSlot> naive(List<DeviceTiming> fleet, int steps, boolean schrage) {
+        int n = fleet.size();
+        double[] release = new double[n];
+        int[] done = new int[n];
+        for (int u = 0; u < n; u++) {
+            release[u] = fleet.get(u).release();
+        }
+        List<ServerSlot> out = new ArrayList<>();
+        double free = 0;
+        for (int k = 0; k < n * steps; k++) {
+            double now = free;
+            boolean any = false;
+            double earliest = Double.POSITIVE_INFINITY;
+            for (int u = 0; u < n; u++) {
+                if (done[u] < steps) {
+                    any |= release[u] <= now;
+                    earliest = Math.min(earliest, release[u]);
+                }
+            }
+            if (!any) {
+                now = earliest;
+            }
+            int best = -1;
+            for (int u = 0; u < n; u++) {
+                if (done[u] >= steps || release[u] > now) {
+                    continue;
+                }
+                if (best < 0) {
+                    best = u;
+                    continue;
+                }
+                double qa = fleet.get(u).tail();
+                double qb = fleet.get(best).tail();
+                boolean better = schrage
+                        ? qa > qb || (qa == qb && release[u] < release[best])
+                        : release[u] < release[best];
+                if (better) {
+                    best = u;
+                }
+            }
+            DeviceTiming d = fleet.get(best);
+            out.add(new ServerSlot(best, done[best], release[best], now, now + d.processing()));
+            free = now + d.processing();
+            done[best]++;
+            release[best] = free + d.tail() + d.release();
+        }
+        return out;
     }
 
     @Test
@@ -159,26 +245,28 @@ class RoundSimulatorTest {
             assertThat(s.step()).isEqualTo(nextStep[s.device()]++); // each device's steps in order
             assertThat(s.start()).isGreaterThanOrEqualTo(serverFree - tol); // one job at a time
             assertThat(s.start()).isGreaterThanOrEqualTo(deviceReady[s.device()] - tol); // released
+            if (mode == Mode.PIPELINED) {
+                // the slot's release is when its device's forward and uplink ended
+                assertThat(s.release()).isCloseTo(deviceReady[s.device()], Offset.offset(tol * Math.max(1, s.release())));
+            }
             assertThat(s.duration()).isCloseTo(d.processing(), Offset.offset(tol));
             serverFree = s.end();
             deviceReady[s.device()] = s.end() + d.tail() + d.release();
             lastTailEnd = Math.max(lastTailEnd, s.end() + d.tail());
         }
         assertThat(r.roundTime()).isCloseTo(lastTailEnd, Offset.offset(tol * Math.max(1, lastTailEnd)));
-        if (mode == Mode.SYNCHRONOUS || r.policy().equals(Carlier.NAME)) {
-            // Waves never interleave on the server (a barrier in SYNCHRONOUS, the wave plan for exact PIPELINED).
+        if (mode == Mode.SYNCHRONOUS) {
+            // Waves never interleave on the server: a barrier between steps.
             for (int k = 0; k < r.slots().size(); k++) {
                 assertThat(r.slots().get(k).step()).isEqualTo(k / devices);
             }
-        }
-        if (r.policy().equals(Carlier.NAME) && mode == Mode.PIPELINED && devices > 1) {
-            // And within each wave the plan is the same order.
-            List<Integer> plan = new ArrayList<>();
-            for (int k = 0; k < devices; k++) {
-                plan.add(r.slots().get(k).device());
-            }
-            for (int k = 0; k < r.slots().size(); k++) {
-                assertThat(r.slots().get(k).device()).isEqualTo(plan.get(k % devices));
+        } else {
+            // The online server never idles while a step waits: each slot starts when the server is free or, if
+            // nothing had arrived by then, when this step arrived; and a slot's release is its device's ready time.
+            double free = 0;
+            for (ServerSlot s : r.slots()) {
+                assertThat(s.start()).isEqualTo(Math.max(free, s.release()));
+                free = s.end();
             }
         }
     }

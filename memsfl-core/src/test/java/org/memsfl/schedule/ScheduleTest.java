@@ -74,7 +74,7 @@ class ScheduleTest {
         assertThatThrownBy(() -> new DeviceTiming(1, -0.5, 1, 1, 1))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("uplink time must be finite and >= 0, got -0.5");
-        assertThatThrownBy(() -> new ServerSlot(0, 0, 2, 1))
+        assertThatThrownBy(() -> new ServerSlot(0, 0, 2, 2, 1))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("slot end");
     }
 

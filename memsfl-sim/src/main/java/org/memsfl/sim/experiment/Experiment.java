@@ -233,7 +233,9 @@ public final class Experiment {
         List<String> participants = participants(spec);
         FederatedMethod method = spec.start(ctx, participants);
         MethodMemory memory = spec.memory(costs, s.serverRecompute());
-        double roundTime = spec.roundTime(clock, costs, participants, s.serverRecompute());
+        // a sequential split server's rounds are timed as they were served (RoundOutcome.simRoundTimeS); the cost
+        // model's round time only for the other methods, whose rounds have no serving order
+        double modeled = Double.NaN;
         List<RoundMetrics> rounds = new ArrayList<>();
         long up = 0;
         long down = 0;
@@ -251,9 +253,13 @@ public final class Experiment {
                 }
                 up += o.bytesUp();
                 down += o.bytesDown();
-                RoundMetrics rm = new RoundMetrics(name, r, o.trainLoss(), evalLoss, roundTime,
-                        (System.nanoTime() - start) / 1e9, o.bytesUp(), o.bytesDown(), memory.serverPeak(),
-                        memory.maxDevicePeak(), o.participants(), o.serveOrder(),
+                if (o.schedule() == null && Double.isNaN(modeled)) {
+                    modeled = spec.roundTime(clock, costs, participants, s.serverRecompute());
+                }
+                RoundMetrics rm = new RoundMetrics(name, r, o.trainLoss(), evalLoss,
+                        o.schedule() != null ? o.simRoundTimeS() : modeled, (System.nanoTime() - start) / 1e9,
+                        o.bytesUp(), o.bytesDown(), memory.serverPeak(), memory.maxDevicePeak(), o.participants(),
+                        o.serveOrder(), RoundMetrics.slots(o.schedule()),
                         roundTask == null ? Map.of() : roundTask.metrics());
                 Json.appendLine(metrics, rm.toMap());
                 rounds.add(rm);
@@ -263,7 +269,8 @@ public final class Experiment {
         double wall = (System.nanoTime() - start) / 1e9;
         log.accept(String.format("%s: final eval loss %.4f, %.1f s wall", name, evalLoss, wall)
                 + (task == null ? "" : ", task " + task.metrics()));
-        return new MethodResult(name, rounds, memory, roundTime, wall, evalLoss, up, down, dropped, task);
+        return new MethodResult(name, rounds, memory, RoundMetrics.meanRoundTime(rounds), wall, evalLoss, up, down,
+                dropped, task);
     }
 
     /** predictions.jsonl (final round, every method) and metrics.json (task metrics and per-device quality). */

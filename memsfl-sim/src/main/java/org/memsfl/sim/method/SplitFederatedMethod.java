@@ -20,10 +20,14 @@ import org.memsfl.round.ServerDesign;
 import org.memsfl.round.SplitDevice;
 import org.memsfl.round.SplitServer;
 import org.memsfl.schedule.DeviceTiming;
+import org.memsfl.schedule.RoundResult;
+import org.memsfl.schedule.RoundSimulator;
 import org.memsfl.schedule.SchedulingPolicy;
+import org.memsfl.schedule.ServerSlot;
 import org.memsfl.schedule.StepDispatcher;
 import org.memsfl.sim.ClientData;
 import org.memsfl.sim.SimContext;
+import org.memsfl.sim.timing.RoundClock;
 import org.memsfl.quant.WeightStorage;
 import org.memsfl.settings.RunSettings;
 import org.memsfl.split.ActivationPayload;
@@ -36,10 +40,14 @@ import org.memsfl.train.StepResult;
  * and the server in this process, one after another, so results never depend on thread timing. The same objects run
  * behind the gRPC edge server and device processes; only the transport differs.
  *
- * <p>Each local step every device's step "arrives" at its predicted release time (the delay model) and the server
- * serves them in the order the {@link StepDispatcher} picks (memsfl; the baselines serve in device order); the order
- * is recorded in the round's outcome. A device may be left out of a round ({@link #leaveOut}): it takes no step, and
- * the round ends without it, as a device that missed its deadline.
+ * <p>A sequential server (memsfl with its scheduler, splitlora first come first served) serves the round's steps in
+ * the order of its simulated round ({@link RoundSimulator#serve}): each device's steps arrive at their predicted
+ * release times (the delay model), and whenever the server is free the {@link StepDispatcher}, the one the edge server
+ * asks, picks among those that have arrived; a fast device's step 2 may come before a slow device's step 1. That
+ * order is the one served, recorded in the round's outcome, and timed as the round's simulated seconds. sfl-v1's
+ * per-device copies serve in parallel and have no order to choose: device order, step by step. A device may be left
+ * out of a round ({@link #leaveOut}): it takes no step, and the round ends without it, as a device that missed its
+ * deadline.
  */
 public final class SplitFederatedMethod implements FederatedMethod {
 
@@ -65,6 +73,8 @@ public final class SplitFederatedMethod implements FederatedMethod {
     private LoadedModel deviceCopy;
     private final SplitServer server;
     private final StepDispatcher<Void> dispatcher;
+    private final String policy;
+    private final RoundClock clock;
     private final Map<String, SplitDevice> devices = new LinkedHashMap<>();
     private final Map<String, ClientData> data = new LinkedHashMap<>();
     private final Map<String, Integer> cuts = new LinkedHashMap<>();
@@ -81,6 +91,8 @@ public final class SplitFederatedMethod implements FederatedMethod {
         // memsfl's sequential server can spend its idle compute on recomputation; the baselines run as published
         this.server = ctx.run().server(design, RoundGuards.defaults(), aggregation);
         this.dispatcher = new StepDispatcher<>(policy, s.seed());
+        this.policy = policy.name();
+        this.clock = new RoundClock(model.config(), ctx.lora(), ctx.delayModel(), ctx.fleet(), s.localSteps(), s.seed());
         int minCut = ctx.cuts().values().stream().mapToInt(Integer::intValue).min().orElseThrow();
         DecoderModel deviceModel = deviceModel(model);
         for (DeviceProfile d : ctx.participants()) {
@@ -116,31 +128,29 @@ public final class SplitFederatedMethod implements FederatedMethod {
                 e.getValue().beginRound(round, next.getOrDefault(e.getKey(), e.getValue().adapters()));
             }
         }
-        Map<String, DeviceTiming> timings = server.timings(ctx.delayModel(), profiles, ctx.fleet().server());
-        dispatcher.beginRound(round, timings);
+        RoundResult schedule = schedule(round, in);
         Losses losses = new Losses();
         long[] bytes = {0, 0}; // up, down
         int steps = 0;
-        for (int k = 1; k <= ctx.settings().localSteps(); k++) {
-            for (String id : serveOrder(in, k, timings)) {
-                int step = k;
-                StepResult r = devices.get(id).localStep(data.get(id).nextBatch(), p -> {
-                    // both directions are rounded through the wire format: each side trains on what it would decode
-                    bytes[0] += p.wireBytes(wire);
-                    ActivationPayload sent = wire == WireFormat.FP32 ? p : new ActivationPayload(p.deviceId(), p.cut(),
-                            wire.roundTrip(p.hidden()), p.targets(), p.lengths());
-                    GradientPayload g = server.serve(sent, step);
-                    bytes[1] += g.wireBytes(wire);
-                    if (wire == WireFormat.FP32) {
-                        return g;
-                    }
-                    GradientPayload back = new GradientPayload(wire.roundTrip(g.grad()), g.loss(), g.targetTokens());
-                    g.grad().close();
-                    return back;
-                });
-                losses.add(r.loss(), r.targetTokens());
-                steps++;
-            }
+        for (String[] served : serveOrder(in, schedule)) {
+            String id = served[0];
+            int step = Integer.parseInt(served[1]);
+            StepResult r = devices.get(id).localStep(data.get(id).nextBatch(), p -> {
+                // both directions are rounded through the wire format: each side trains on what it would decode
+                bytes[0] += p.wireBytes(wire);
+                ActivationPayload sent = wire == WireFormat.FP32 ? p : new ActivationPayload(p.deviceId(), p.cut(),
+                        wire.roundTrip(p.hidden()), p.targets(), p.lengths());
+                GradientPayload g = server.serve(sent, step);
+                bytes[1] += g.wireBytes(wire);
+                if (wire == WireFormat.FP32) {
+                    return g;
+                }
+                GradientPayload back = new GradientPayload(wire.roundTrip(g.grad()), g.loss(), g.targetTokens());
+                g.grad().close();
+                return back;
+            });
+            losses.add(r.loss(), r.targetTokens());
+            steps++;
         }
         for (String id : in) {
             server.upload(id, round, devices.get(id).adapters(), data.get(id).numExamples());
@@ -151,7 +161,18 @@ public final class SplitFederatedMethod implements FederatedMethod {
         server.leaveOutLate();
         RoundEnd end = server.endRound();
         next = end.next();
-        return new RoundOutcome(losses.mean(), steps, bytes[0], bytes[1], end.participants(), end.serveOrder());
+        if (schedule != null && !end.serveOrder().equals(schedule.serveOrder())) {
+            throw new IllegalStateException("round " + round + " served " + end.serveOrder() + ", not its simulated order "
+                    + schedule.serveOrder());
+        }
+        double seconds = Double.NaN;
+        if (schedule != null) {
+            Map<String, Integer> inCuts = new LinkedHashMap<>();
+            in.forEach(id -> inCuts.put(id, cuts.get(id)));
+            seconds = schedule.roundTime() + clock.exchange(inCuts);
+        }
+        return new RoundOutcome(losses.mean(), steps, bytes[0], bytes[1], end.participants(), end.serveOrder(),
+                schedule, seconds);
     }
 
     /**
@@ -171,19 +192,34 @@ public final class SplitFederatedMethod implements FederatedMethod {
     }
 
     /**
-     * The order of local step {@code k}: memsfl serves what the dispatcher picks among the steps waiting, each arrived
-     * at its predicted release time; the baselines serve in device order.
+     * A sequential server's round as the dispatcher serves it, simulated with the predicted timings of the devices in
+     * the round; the dispatcher's round begins with every registered device's timing, as the edge server's does. Null
+     * for sfl-v1's parallel server, or a round without devices.
      */
-    private List<String> serveOrder(List<String> in, int k, Map<String, DeviceTiming> timings) {
-        if (!design.scheduled()) {
-            return in;
+    private RoundResult schedule(int round, List<String> in) {
+        if (!design.sequential() || in.isEmpty()) {
+            return null;
         }
-        for (String id : in) {
-            dispatcher.add(new StepDispatcher.Waiting<>(id, k, timings.get(id).release(), null));
+        Map<String, DeviceTiming> timings = server.timings(ctx.delayModel(), profiles, ctx.fleet().server());
+        dispatcher.beginRound(round, timings);
+        Map<String, DeviceTiming> inRound = new LinkedHashMap<>();
+        in.forEach(id -> inRound.put(id, timings.get(id)));
+        return RoundSimulator.serve(inRound, ctx.settings().localSteps(), dispatcher, policy);
+    }
+
+    /** (device, local step from 1) in serving order: the schedule's slots; without one, device order step by step. */
+    private List<String[]> serveOrder(List<String> in, RoundResult schedule) {
+        List<String[]> order = new ArrayList<>();
+        if (schedule != null) {
+            for (ServerSlot slot : schedule.slots()) {
+                order.add(new String[] {schedule.devices().get(slot.device()), Integer.toString(slot.step() + 1)});
+            }
+            return order;
         }
-        List<String> order = new ArrayList<>();
-        for (StepDispatcher.Waiting<Void> w = dispatcher.next(); w != null; w = dispatcher.next()) {
-            order.add(w.deviceId());
+        for (int k = 1; k <= ctx.settings().localSteps(); k++) {
+            for (String id : in) {
+                order.add(new String[] {id, Integer.toString(k)});
+            }
         }
         return order;
     }

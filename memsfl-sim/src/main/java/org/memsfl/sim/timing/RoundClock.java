@@ -96,7 +96,8 @@ public final class RoundClock {
                 / fleet.server().flopsPerSecond();
     }
 
-    private double exchange(Map<String, Integer> cuts) {
+    /** The adapter exchange at a round's end: the slowest device's upload plus download, seconds. */
+    public double exchange(Map<String, Integer> cuts) {
         double worst = 0;
         for (Map.Entry<String, Integer> e : cuts.entrySet()) {
             DeviceProfile d = device(e.getKey());

@@ -123,6 +123,21 @@ class ExperimentTest {
                 assertThat(n.get("serve_order").size()).as(line)
                         .isEqualTo(n.get("participants").size() * ctx.settings().localSteps());
             }
+            // a sequential server's serve order is its simulated round's, slot by slot, and that round is its time
+            boolean sequential = List.of("memsfl", "splitlora").contains(n.get("method").asText());
+            assertThat(n.has("server_slots")).as(line).isEqualTo(sequential);
+            if (sequential) {
+                List<String> slots = new ArrayList<>();
+                double lastEnd = 0;
+                for (JsonNode slot : n.get("server_slots")) {
+                    slots.add(slot.get("step").asText());
+                    lastEnd = Math.max(lastEnd, slot.get("end_s").asDouble());
+                }
+                List<String> served = new ArrayList<>();
+                n.get("serve_order").forEach(x -> served.add(x.asText()));
+                assertThat(slots).as(line).isEqualTo(served);
+                assertThat(n.get("sim_round_time_s").asDouble()).as(line).isGreaterThan(lastEnd);
+            }
         }
         JsonNode perDevice = summary.get("methods").get("memsfl").get("task").get("per_device");
         assertThat(perDevice.get("devices").size()).isEqualTo(5);

@@ -27,7 +27,9 @@ class MethodRunTest {
         devices.put("d0", MemoryBreakdown.ZERO);
         MethodMemory memory = new MethodMemory(b, devices, List.of("d9"));
         RoundMetrics r1 = new RoundMetrics("sfl-v1", 1, Double.NaN, 3.141592653589793, 0.1 + 0.2, 1e-300, 10, 20,
-                b.total(), 5, List.of("d1", "d0"), List.of("d1:1", "d0:1"), Map.of());
+                b.total(), 5, List.of("d1", "d0"), List.of("d1:1", "d0:1"),
+                List.of(new RoundMetrics.Slot("d1:1", 0.1, 0.1 + 0.2, 1.0 / 3), new RoundMetrics.Slot("d0:1", 2, 2.5, 4)),
+                Map.of());
         RoundMetrics r2 = new RoundMetrics("sfl-v1", 2, 2.718281828459045, Double.POSITIVE_INFINITY, 4.9e-324, 2.5,
                 Long.MAX_VALUE, 0, 0, 0, List.of(), List.of(), Map.of("rougeL", 0.123456789012345678));
         TaskEvaluator.Result task = new TaskEvaluator.Result(
