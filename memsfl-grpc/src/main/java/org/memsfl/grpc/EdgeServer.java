@@ -96,7 +96,13 @@ public final class EdgeServer implements AutoCloseable {
     /** The same server on an in-process transport (tests). */
     public static EdgeServer startInProcess(ServerDeployment settings, DeviceTokens tokens, String name,
                                             Consumer<String> log) {
-        return new EdgeServer(settings, tokens, InProcessServerBuilder.forName(name), log, Setting.FIELDS);
+        return start(settings, tokens, InProcessServerBuilder.forName(name), log);
+    }
+
+    /** The same server on a transport the caller builds (as grpc-java's RouteGuideServer takes a ServerBuilder). */
+    static EdgeServer start(ServerDeployment settings, DeviceTokens tokens, ServerBuilder<?> builder,
+                            Consumer<String> log) {
+        return new EdgeServer(settings, tokens, builder, log, Setting.FIELDS);
     }
 
     /** The bound port (-1 in process). */

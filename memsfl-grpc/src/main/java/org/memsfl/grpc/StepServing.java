@@ -20,6 +20,11 @@ import org.memsfl.split.GradientPayload;
  * {@link StepDispatcher}; each time the server is free the dispatcher picks one, its tensors become the round's
  * payload ({@link StepWire}), the core {@link SplitServer} serves it, and the encoded gradient goes to the device's
  * {@link StepSink}.
+ *
+ * <p>One choice is queued on the worker at a time, and the next one only when a step has been served, behind every
+ * arrival that reached the worker's queue meanwhile: so the dispatcher chooses among every step that arrived while the
+ * server was busy, as the simulator's round ({@code RoundSimulator.serve}) assumes. (A choice queued per arrival
+ * would run before the arrivals queued after it, leaving them out of the choice the server makes when it is free.)
  */
 final class StepServing {
 
@@ -45,6 +50,7 @@ final class StepServing {
     private final Runnable checkOpen;
     private final Consumer<String> log;
     private final Map<String, Runnable> afterServed = new HashMap<>();
+    private boolean choiceQueued; // a serveNext waits on the worker's queue (worker thread only)
 
     /** @param checkOpen throws the transport's error when no round is open */
     StepServing(SplitServer server, StepWire stepWire, StepDispatcher<?> dispatcher, RunRecords records,
@@ -69,11 +75,19 @@ final class StepServing {
     void arrive(ActivationStep step, StepSink sink) {
         dispatcher.add(new StepDispatcher.Waiting<>(step.deviceId(), step.localStep(), records.sinceRoundOpened(),
                 new StepWork(step, sink)));
-        // queued behind every arrival already on the worker's queue: the choice sees all steps that came in meanwhile
-        worker.execute(this::serveNext);
+        queueChoice();
+    }
+
+    /** Queues the server's next choice unless one is queued: behind every arrival already on the worker's queue. */
+    private void queueChoice() {
+        if (!choiceQueued) {
+            choiceQueued = true;
+            worker.execute(this::serveNext);
+        }
     }
 
     private void serveNext() {
+        choiceQueued = false;
         StepDispatcher.Waiting<StepWork> w = dispatcher.next();
         if (w != null) {
             step(w.work().step(), w.work().sink());
@@ -83,6 +97,9 @@ final class StepServing {
                     then.run();
                 }
             }
+        }
+        if (!dispatcher.isEmpty()) {
+            queueChoice(); // the steps that arrived while this one was served are on the queue before this choice
         }
     }
 

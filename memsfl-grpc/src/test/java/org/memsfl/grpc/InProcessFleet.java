@@ -27,12 +27,21 @@ final class InProcessFleet implements AutoCloseable {
     private final List<ManagedChannel> channels = new ArrayList<>();
 
     InProcessFleet(ServerDeployment s, List<String> deviceIds, String tag) {
+        this(s, deviceIds, tag, null);
+    }
+
+    /** @param around an interceptor around every call of the server (null: none), to watch or pace its messages */
+    InProcessFleet(ServerDeployment s, List<String> deviceIds, String tag, io.grpc.ServerInterceptor around) {
         deviceIds.forEach(id -> tokens.put(id, "token-" + id + "-0123456789"));
         logger = line -> {
             log.add(line);
             System.err.println("[" + tag + "] " + line);
         };
-        server = EdgeServer.startInProcess(s, DeviceTokens.of(tokens), name, logger);
+        InProcessServerBuilder builder = InProcessServerBuilder.forName(name);
+        if (around != null) {
+            builder.intercept(around);
+        }
+        server = EdgeServer.start(s, DeviceTokens.of(tokens), builder, logger);
     }
 
     static DeviceProfile profile(String id) {

@@ -9,10 +9,14 @@ import io.grpc.ClientCall;
 import io.grpc.ClientInterceptor;
 import io.grpc.ClientInterceptors;
 import io.grpc.ForwardingClientCall;
-import io.grpc.ForwardingClientCallListener;
+import io.grpc.ForwardingServerCall;
+import io.grpc.ForwardingServerCallListener;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -57,9 +61,14 @@ import org.memsfl.train.TaskEvaluator;
  * (in process: left out; over gRPC: registered, then silent until the round's deadline, then a real client that
  * rejoins at round 2). Both must end with the same global adapters, bit for bit, and record the same serving orders.
  *
- * <p>Over gRPC the arrival order is thread timing; a client interceptor lets each device send a step only when it is
- * that step's turn in the order the in-process dispatcher recorded, and only after the previous step's gradient came
- * back. So both transports see the same arrivals, and the same dispatcher must then serve, and record, the same order.
+ * <p>The server is slow in the fleet both sides plan with (the delay model's server times are long), so steps queue up
+ * and the dispatcher has real choices. Over gRPC the arrivals are thread timing, so a {@link Gate} replays the
+ * in-process round's arrivals: a device sends a step only once the server has made the choices before that step's
+ * arrival in the simulated round, and the server, having made a choice, is held until every step that arrived before
+ * its next choice in the simulated round has reached it. So the server's dispatcher faces the same waiting steps,
+ * reaching it in the same order, at every choice; it must then serve, and record, the same order. The in-process round
+ * makes at least one choice that first come, first served would not (asserted), so a server that ignored the scheduler
+ * fails here.
  *
  * <p>The edge server also evaluates the final round by generation, with the simulator's {@code TaskEvaluator} on
  * each device's held-out prompts: its predictions.jsonl and metrics.json must hold what the simulator's code gives
@@ -68,7 +77,9 @@ import org.memsfl.train.TaskEvaluator;
 class OneRoundTwoTransportsTest {
 
     static final LoraConfig LORA = new LoraConfig(4, 8, 0, List.of("q", "v"));
-    static final String SCHEDULER = "exact";
+    static final String SCHEDULER = "schrage";
+    /** The server's FLOP/s both sides predict with: slow enough that steps wait for it at this tiny shape. */
+    static final double SLOW_SERVER = 2e8;
 
     @TempDir
     Path tmp;
@@ -78,7 +89,8 @@ class OneRoundTwoTransportsTest {
         Fleet paper = Fleets.preset("paper-5");
         List<DeviceProfile> devices = List.of(paper.devices().get(0), paper.devices().get(2), paper.devices().get(4));
         String late = devices.get(2).id();
-        Fleet fleet = new Fleet("grpc-3", devices, paper.server());
+        Fleet fleet = new Fleet("grpc-3", devices,
+                new org.memsfl.fleet.ServerProfile(SLOW_SERVER, paper.server().memoryBytes()));
         Path fleetFile = tmp.resolve("grpc-3.yaml");
         Files.writeString(fleetFile, FleetFiles.toYaml(fleet));
         // a small prompt/response file: loading Dolly on every device would eat the round deadline on a busy machine
@@ -95,6 +107,7 @@ class OneRoundTwoTransportsTest {
         Map<String, float[]> expected;
         TaskEvaluator.Result expectedTask;
         Map<Integer, List<String>> expectedOrder = new HashMap<>();
+        Gate gate = new Gate();
         try (SimContext ctx = new SimContext(sim);
              SplitFederatedMethod m = new SplitFederatedMethod(SplitFederatedMethod.Variant.MEMSFL, ctx,
                      Aggregators.of("fedavg"), Policies.of(SCHEDULER))) {
@@ -102,6 +115,7 @@ class OneRoundTwoTransportsTest {
             for (int r = 1; r <= 2; r++) {
                 RoundOutcome o = m.round(r);
                 expectedOrder.put(r, o.serveOrder());
+                gate.replay(r, o.schedule());
                 assertThat(o.participants()).as("round " + r).hasSize(r == 1 ? 2 : 3);
             }
             expected = EndToEndTest.values(m.globalAdapters());
@@ -110,18 +124,20 @@ class OneRoundTwoTransportsTest {
         }
         assertThat(expectedOrder.get(1)).hasSize(2 * 2).noneMatch(x -> x.startsWith(late + ":"));
         assertThat(expectedOrder.get(2)).hasSize(3 * 2);
+        assertThat(gate.choicesFcfsWouldNotMake).as("choices of the scheduler that arrival order would not make")
+                .isPositive();
 
         // over gRPC (in-process transport): the late device registers, stays silent in round 1, rejoins at round 2
         Path out = tmp.resolve("server");
         ServerDeployment settings = ServerDeployment.builder(sim).fleetSize(3).out(out).evalData(data)
-                .roundTimeout(Duration.ofSeconds(60)).generation(generation).build();
-        Turnstile turnstile = new Turnstile(expectedOrder);
+                .roundTimeout(Duration.ofSeconds(60)).generation(generation).serverFlops(SLOW_SERVER).build();
         ExecutorService pool = Executors.newCachedThreadPool();
         List<ManagedChannel> channels = new ArrayList<>();
-        try (InProcessFleet f = new InProcessFleet(settings, devices.stream().map(DeviceProfile::id).toList(), "2t")) {
+        try (InProcessFleet f = new InProcessFleet(settings, devices.stream().map(DeviceProfile::id).toList(), "2t",
+                gate.serverSide())) {
             List<Future<DeviceClient.Report>> reports = new ArrayList<>();
             for (int i = 0; i < 2; i++) {
-                reports.add(start(f, devices.get(i), data, i, turnstile, pool, channels));
+                reports.add(start(f, devices.get(i), data, i, gate, pool, channels));
             }
             ManagedChannel raw = InProcessChannelBuilder.forName(f.name).build();
             channels.add(raw);
@@ -132,7 +148,7 @@ class OneRoundTwoTransportsTest {
                 Thread.sleep(100);
             }
             assertThat(f.server.round()).as("round 1 ended at its deadline").isGreaterThanOrEqualTo(2);
-            reports.add(start(f, devices.get(2), data, 2, turnstile, pool, channels));
+            reports.add(start(f, devices.get(2), data, 2, gate, pool, channels));
             for (Future<DeviceClient.Report> r : reports) {
                 r.get(5, TimeUnit.MINUTES).finalAdapters().close();
             }
@@ -146,6 +162,7 @@ class OneRoundTwoTransportsTest {
             pool.shutdownNow();
             channels.forEach(ManagedChannel::shutdownNow);
         }
+        assertThat(gate.problems).as("the replay of the in-process arrivals").isEmpty();
         List<String> lines = Files.readAllLines(out.resolve("metrics.jsonl"));
         assertThat(lines).hasSize(2);
         for (int r = 1; r <= 2; r++) {
@@ -177,47 +194,164 @@ class OneRoundTwoTransportsTest {
     }
 
     private static Future<DeviceClient.Report> start(InProcessFleet f, DeviceProfile d, String data, int partition,
-                                                     Turnstile t, ExecutorService pool, List<ManagedChannel> channels) {
+                                                     Gate g, ExecutorService pool, List<ManagedChannel> channels) {
         ManagedChannel ch = InProcessChannelBuilder.forName(f.name).build();
         channels.add(ch);
-        Channel gated = ClientInterceptors.intercept(ch, t.forDevice(d.id()));
+        Channel gated = ClientInterceptors.intercept(ch, g.forDevice(d.id()));
         DeviceSettings ds = DeviceSettings.of(d, data, partition, null);
         return pool.submit(() -> new DeviceClient(ds, gated, f.tokens.get(d.id()), f.logger).run());
     }
 
-    /** Lets steps reach the server one at a time, in a given order per round. */
-    static final class Turnstile {
-        private final Map<Integer, List<String>> order;
-        private final Map<Integer, Integer> next = new HashMap<>();
+    /**
+     * Replays a simulated round's arrivals over gRPC. In the simulated round ({@code RoundResult}) step j arrives
+     * before the server's choice {@code due(j)}: the first choice made at or after its release. A device sends step j
+     * once the server has begun choice {@code due(j) - 1} (its first gradient chunk goes out); and the server, having
+     * made choice n, is held until every step due at choice n + 1 has reached its worker's queue (except a step of the
+     * device just served, which needs this gradient first: then the simulated server was idle, and that step is the
+     * only one due). Arrivals due at one choice are sent in the simulated arrival order, one after the other.
+     */
+    static final class Gate {
+        private static final long WAIT_NS = TimeUnit.SECONDS.toNanos(30);
+        private final Map<Integer, List<String>> order = new HashMap<>();
+        private final Map<Integer, Map<String, Integer>> due = new HashMap<>();
+        private final Map<Integer, Integer> decided = new HashMap<>();
+        private final Set<String> arrived = new HashSet<>();
+        final List<String> problems = new java.util.concurrent.CopyOnWriteArrayList<>();
+        int choicesFcfsWouldNotMake;
 
-        Turnstile(Map<Integer, List<String>> order) {
-            this.order = order;
+        /** Learns round {@code r}'s simulated arrivals and checks that they can be replayed without a race. */
+        void replay(int r, org.memsfl.schedule.RoundResult schedule) {
+            List<org.memsfl.schedule.ServerSlot> slots = schedule.slots();
+            List<String> keys = schedule.serveOrder();
+            Map<String, Integer> dueAt = new LinkedHashMap<>();
+            int[] dueOf = new int[slots.size()];
+            for (int j = 0; j < slots.size(); j++) {
+                int n = 0;
+                while (slots.get(n).start() < slots.get(j).release()) {
+                    n++;
+                }
+                dueOf[j] = n;
+                dueAt.put(keys.get(j), n);
+            }
+            for (int n = 0; n < slots.size(); n++) {
+                boolean idle = n == 0 || slots.get(n).start() > slots.get(n - 1).end();
+                List<Integer> arriving = new ArrayList<>();
+                List<Integer> waiting = new ArrayList<>();
+                for (int j = n; j < slots.size(); j++) {
+                    if (dueOf[j] == n) {
+                        arriving.add(j);
+                    }
+                    if (dueOf[j] <= n) {
+                        waiting.add(j);
+                    }
+                }
+                if (idle) {
+                    assertThat(arriving).as("round %d choice %d: the idle server's next arrival is one step", r, n)
+                            .hasSize(1);
+                }
+                int earliest = waiting.stream().min(java.util.Comparator.comparingDouble(
+                        j -> slots.get(j).release())).orElseThrow();
+                if (waiting.size() > 1 && earliest != n) {
+                    choicesFcfsWouldNotMake++;
+                }
+            }
+            order.put(r, keys);
+            due.put(r, dueAt);
         }
 
-        private String turn(int round) {
-            List<String> o = order.getOrDefault(round, List.of());
-            int i = next.getOrDefault(round, 0);
-            return i < o.size() ? o.get(i) : null;
-        }
-
-        synchronized void await(int round, String step) throws InterruptedException {
-            long until = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
-            while (!step.equals(turn(round))) {
+        /** A device is about to send step {@code key} of round {@code r}. */
+        synchronized void send(int r, String key) throws InterruptedException {
+            Integer d = due.getOrDefault(r, Map.of()).get(key);
+            if (d == null) {
+                problems.add("round " + r + ": " + key + " was not in the simulated round");
+                return;
+            }
+            long until = System.nanoTime() + WAIT_NS;
+            while (decided.getOrDefault(r, 0) < d) {
                 if (System.nanoTime() > until) {
-                    throw new AssertionError(step + " of round " + round + " never got its turn (waiting for "
-                            + turn(round) + ")");
+                    problems.add("round " + r + ": " + key + " waited in vain for choice " + d);
+                    return;
                 }
                 wait(1000);
             }
         }
 
-        synchronized void done(int round, String step) {
-            if (step.equals(turn(round))) {
-                next.merge(round, 1, Integer::sum);
-                notifyAll();
+        /** Step {@code key} of round {@code r} has reached the server's worker queue. */
+        synchronized void arrived(int r, String key) {
+            arrived.add(r + "/" + key);
+            notifyAll();
+        }
+
+        /** The server (its worker) has chosen step {@code key} and begins sending its gradient. */
+        synchronized void chose(int r, String key) throws InterruptedException {
+            List<String> keys = order.getOrDefault(r, List.of());
+            int n = decided.getOrDefault(r, 0);
+            if (n >= keys.size() || !keys.get(n).equals(key)) {
+                problems.add("round " + r + " choice " + n + ": the server chose " + key + ", the simulated round "
+                        + (n < keys.size() ? keys.get(n) : "nothing"));
+            }
+            decided.put(r, n + 1);
+            notifyAll();
+            String device = key.substring(0, key.lastIndexOf(':') + 1);
+            long until = System.nanoTime() + WAIT_NS;
+            for (Map.Entry<String, Integer> e : due.getOrDefault(r, Map.of()).entrySet()) {
+                if (e.getValue() != n + 1 || e.getKey().startsWith(device)) {
+                    continue;
+                }
+                while (!arrived.contains(r + "/" + e.getKey())) {
+                    if (System.nanoTime() > until) {
+                        problems.add("round " + r + ": " + e.getKey() + " did not arrive before choice " + (n + 1));
+                        return;
+                    }
+                    wait(1000);
+                }
             }
         }
 
+        /** Around every server call: tells {@link #chose} and {@link #arrived}. */
+        ServerInterceptor serverSide() {
+            return new ServerInterceptor() {
+                @Override
+                public <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers,
+                                                                  ServerCallHandler<Q, A> next) {
+                    String id = headers.get(TokenInterceptor.DEVICE_HEADER);
+                    Set<String> begun = new HashSet<>();
+                    ServerCall<Q, A> watched = new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
+                        @Override
+                        public void sendMessage(A m) {
+                            if (m instanceof GradientMessage g && begun.add(g.getRound() + ":" + g.getLocalStep())) {
+                                try {
+                                    chose(g.getRound(), id + ":" + g.getLocalStep());
+                                } catch (InterruptedException e) {
+                                    Thread.currentThread().interrupt();
+                                }
+                            }
+                            super.sendMessage(m);
+                        }
+                    };
+                    Map<String, Set<String>> complete = new HashMap<>();
+                    return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(
+                            next.startCall(watched, headers)) {
+                        @Override
+                        public void onMessage(Q m) {
+                            super.onMessage(m); // the service has queued a whole step on the worker when it returns
+                            if (m instanceof ActivationMessage a
+                                    && a.getChunk().getChunkIndex() == a.getChunk().getChunkCount() - 1) {
+                                String key = id + ":" + a.getLocalStep();
+                                Set<String> names = complete.computeIfAbsent(a.getRound() + "/" + key,
+                                        k -> new HashSet<>());
+                                names.add(a.getChunk().getName());
+                                if (names.size() == StepWire.STEP_TENSORS.size()) {
+                                    arrived(a.getRound(), key);
+                                }
+                            }
+                        }
+                    };
+                }
+            };
+        }
+
+        /** Holds each step of device {@code id} until {@link #send} lets it go. */
         ClientInterceptor forDevice(String id) {
             return new ClientInterceptor() {
                 @Override
@@ -226,24 +360,10 @@ class OneRoundTwoTransportsTest {
                     Set<String> sent = new HashSet<>();
                     return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
                         @Override
-                        public void start(Listener<A> listener, Metadata headers) {
-                            super.start(new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
-                                @Override
-                                public void onMessage(A m) {
-                                    if (m instanceof GradientMessage g
-                                            && g.getChunk().getChunkIndex() == g.getChunk().getChunkCount() - 1) {
-                                        done(g.getRound(), id + ":" + g.getLocalStep());
-                                    }
-                                    super.onMessage(m);
-                                }
-                            }, headers);
-                        }
-
-                        @Override
                         public void sendMessage(Q m) {
                             if (m instanceof ActivationMessage a && sent.add(a.getRound() + ":" + a.getLocalStep())) {
                                 try {
-                                    await(a.getRound(), id + ":" + a.getLocalStep());
+                                    send(a.getRound(), id + ":" + a.getLocalStep());
                                 } catch (InterruptedException e) {
                                     Thread.currentThread().interrupt();
                                     throw new IllegalStateException(e);
