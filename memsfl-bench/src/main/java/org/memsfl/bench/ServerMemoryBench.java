@@ -72,6 +72,11 @@ public final class ServerMemoryBench {
     private ServerMemoryBench() {
     }
 
+    /** The variant names a run accepts, in order (for callers that check them before starting children). */
+    public static List<String> variantIds() {
+        return java.util.Arrays.stream(ServerVariant.values()).map(v -> v.id).toList();
+    }
+
     public static void main(String[] args) throws Exception {
         if (args.length > 0 && args[0].equals("--child")) {
             ServerMemoryChild.child(Arrays.copyOfRange(args, 1, args.length));

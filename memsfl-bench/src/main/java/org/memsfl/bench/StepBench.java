@@ -116,8 +116,8 @@ public final class StepBench {
     /** The floors, reported (never asserted): bf16 speed-up over fp32, and each step's share of its GEMM. */
     static Map<String, Object> floors(List<Map<String, Object>> entries) {
         Map<String, Object> f = new LinkedHashMap<>();
-        Map<String, Object> fp32 = best(entries, "F32");
-        Map<String, Object> bf16 = best(entries, "BF16");
+        Map<String, Object> fp32 = best(entries, "fp32");
+        Map<String, Object> bf16 = best(entries, "bf16");
         if (fp32 != null) {
             f.put("fp32_ratio_to_gemm", fp32.get("ratio_to_gemm"));
             f.put("fp32_ratio_to_gemm_floor", 0.70);
@@ -185,7 +185,7 @@ public final class StepBench {
         double step = median(steps);
         double gemm = median(gemms);
         Map<String, Object> e = new LinkedHashMap<>();
-        e.put("dtype", dtype.name());
+        e.put("dtype", dtype.optionName());
         e.put("omp_threads", threads);
         e.put("omp_threads_chosen_by_engine", engineChoice);
         e.put("step_seconds", step);

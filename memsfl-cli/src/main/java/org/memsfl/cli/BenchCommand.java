@@ -27,6 +27,17 @@ public final class BenchCommand implements Runnable {
      * Where a benchmark's result goes: {@code out} when given (refused if it exists, unless {@code overwrite}), else a
      * new file {@code bench-results/<name>-<UTC time>.json}. Checked before the benchmark runs.
      */
+    /**
+     * Refuses an option value below {@code min} before anything runs or is written.
+     *
+     * @throws BadInputException naming the option, what it expects and what it got
+     */
+    static void atLeast(String option, long value, long min) {
+        if (value < min) {
+            throw new BadInputException(option + ": expected at least " + min + ", got " + value);
+        }
+    }
+
     static Path resultFile(Path out, boolean overwrite, String name) {
         if (out != null) {
             if (Files.exists(out) && !overwrite) {

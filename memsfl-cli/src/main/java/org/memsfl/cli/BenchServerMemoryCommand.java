@@ -54,6 +54,15 @@ public final class BenchServerMemoryCommand implements Callable<Integer> {
         if (!allocator.equals("default") && !allocator.equals("fixed-mmap")) {
             throw new org.memsfl.util.BadInputException("--allocator: expected default or fixed-mmap, got '" + allocator + "'");
         }
+        BenchCommand.atLeast("--batch-size", batch, 1);
+        BenchCommand.atLeast("--seq-len", seqLen, 1);
+        BenchCommand.atLeast("--rounds", rounds, 1);
+        for (String v : variants) {
+            if (!ServerMemoryBench.variantIds().contains(v)) {
+                throw new org.memsfl.util.BadInputException("--variants: expected some of "
+                        + String.join(", ", ServerMemoryBench.variantIds()) + ", got '" + v + "'");
+            }
+        }
         Path file = BenchCommand.resultFile(out, overwrite, "server-memory");
         ServerMemoryBench.main(new String[] {preset.startsWith("random:") ? preset.substring(7) : preset, fleet,
                 String.valueOf(batch), String.valueOf(seqLen), String.valueOf(rounds), file.toString(),

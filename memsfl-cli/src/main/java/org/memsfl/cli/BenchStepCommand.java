@@ -63,6 +63,19 @@ public final class BenchStepCommand implements Callable<Integer> {
         for (String d : dtypes) {
             ds.add(DType.parse(d));
         }
+        if (layers < 0 || layers > c.nLayers()) {
+            throw new org.memsfl.util.BadInputException("--layers: expected 0 (all) to " + c.nLayers() + ", got " + layers);
+        }
+        BenchCommand.atLeast("--batch-size", batch, 1);
+        BenchCommand.atLeast("--seq-len", seqLen, 1);
+        if (seqLen > c.maxSeqLen()) {
+            throw new org.memsfl.util.BadInputException("--seq-len: expected at most the model's context "
+                    + c.maxSeqLen() + ", got " + seqLen);
+        }
+        BenchCommand.atLeast("--reps", reps, 1);
+        for (int t : ompThreads) {
+            BenchCommand.atLeast("--omp-threads", t, 1);
+        }
         StepBench.Settings s = new StepBench.Settings(c, model, layers == 0 ? c.nLayers() : layers, batch, seqLen,
                 loraOptions.config(), ds, ompThreads, reps, common.seed);
         Path file = BenchCommand.resultFile(out, overwrite, "step");

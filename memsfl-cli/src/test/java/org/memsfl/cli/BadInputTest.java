@@ -8,6 +8,8 @@ import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.memsfl.engine.DType;
 import org.memsfl.engine.SafetensorsSource;
 import org.memsfl.engine.SafetensorsWriter;
@@ -117,6 +119,31 @@ class BadInputTest {
         Cli.Result r = Cli.run("generate", "--max-tokens", "many");
         assertThat(r.exitCode()).isEqualTo(2);
         assertThat(r.err()).contains("many");
+    }
+
+    /**
+     * Out-of-range benchmark options are bad input (exit 2, one line naming the option), refused before any child JVM
+     * starts or any result is written; each case was an "internal error" (exit 1) or a child's stack trace before.
+     */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "bench step --model random:gpt2 --batch-size 0 | --batch-size",
+        "bench step --model random:gpt2 --reps -1 | --reps",
+        "bench step --model random:gpt2 --omp-threads 0 | --omp-threads",
+        "bench step --model random:gpt2 --seq-len 5000 | --seq-len",
+        "bench step --model random:gpt2 --layers 99 | --layers",
+        "bench step --model random:gpt2 --dtype fp64 | fp64",
+        "bench device-memory --model random:gpt2 --cut 2 --batch-size 0 | --batch-size",
+        "bench device-memory --model random:gpt2 --cut 2 --steps 0 | --steps",
+        "bench server-memory --model gpt2-medium --variants foo | --variants",
+        "bench server-memory --model gpt2-medium --rounds 0 | --rounds",
+        "finetune --model stories260K --steps 1 --dtype fp64 | fp64"})
+    void badBenchAndDtypeOptionsAreBadInput(String args, String mustMention) {
+        Path out = dir.resolve("bench.json");
+        java.util.List<String> argv = new java.util.ArrayList<>(java.util.List.of(args.strip().split(" +")));
+        argv.addAll(java.util.List.of("--out", out.toString()));
+        assertBadInput(Cli.run(argv.toArray(String[]::new)), mustMention);
+        assertThat(out).doesNotExist();
     }
 
     private Path tinyHf(String name) {

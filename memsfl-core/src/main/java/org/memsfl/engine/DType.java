@@ -36,6 +36,16 @@ public enum DType {
         return bytes;
     }
 
+    /** The name options and results use for a compute dtype: fp32, fp16, bf16 (others: the lower-case name). */
+    public String optionName() {
+        return switch (this) {
+            case F32 -> "fp32";
+            case F16 -> "fp16";
+            case BF16 -> "bf16";
+            default -> name().toLowerCase(java.util.Locale.ROOT);
+        };
+    }
+
     public static DType fromSafetensors(String name) {
         for (DType d : values()) {
             if (d.safetensorsName.equals(name)) {
@@ -62,7 +72,7 @@ public enum DType {
             case "f32": case "fp32": case "float32": case "float": return F32;
             case "f16": case "fp16": case "float16": case "half": return F16;
             case "bf16": case "bfloat16": return BF16;
-            case "f64": case "fp64": case "float64": case "double": return F64;
+            // float64 stays internal (test oracles): no model or step of memsfl is meant to run in it
             default: throw new BadInputException("unknown dtype '" + s + "'; expected fp32, fp16 or bf16");
         }
     }
