@@ -38,13 +38,20 @@ public final class PlanCommand implements Callable<Integer> {
             description = "Memory margin (default: ${DEFAULT-VALUE}).")
     double margin;
 
+    @Option(names = "--device-weights", defaultValue = org.memsfl.settings.Defaults.DEVICE_WEIGHTS,
+            description = "How devices store their layers' frozen linear weights: fp32, bf16, int8 or nf4, as in"
+            + " simulate; smaller storage, deeper cuts (default: ${DEFAULT-VALUE}).")
+    String deviceWeights;
+
     @Override
     public Integer call() {
         ModelConfig c = ModelResolver.resolveConfig(model);
         Fleet f = Fleets.resolve(fleet);
         // the same targets every command takes, in this shape's module names (q,k,v,o name GPT-2's c_attn and c_proj)
         LoraConfig adapters = UserInput.check(() -> lora.config().forShape(c));
-        Plan p = UserInput.check(() -> Planner.plan(c, adapters, batch.batchSize, batch.seqLen, f, margin));
+        org.memsfl.quant.WeightStorage storage = UserInput.check(() -> org.memsfl.quant.WeightStorage.parse(deviceWeights));
+        Plan p = UserInput.check(() -> Planner.plan(
+                org.memsfl.cost.MemoryModel.of(c, adapters, batch.batchSize, batch.seqLen), f, margin, true, storage));
         if (common.json) {
             System.out.println(Json.pretty(p.toMap()));
         } else {

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.memsfl.model.Assets;
@@ -104,5 +105,23 @@ class CommandsTest {
         assertThat(r.exitCode()).as(r.err()).isZero();
         JsonNode j = Json.MAPPER.readTree(r.out());
         assertThat(j.get("devices").size()).isEqualTo(5);
+    }
+
+    /** {@code plan --device-weights} prices each storage as simulate does: the README's paper-5 rows at gpt2-medium. */
+    @Test
+    void planPricesEachDeviceWeightStorage() throws Exception {
+        Map<String, List<Integer>> readme = Map.of("fp32", List.of(4, 8, 14, 23, 23), "bf16", List.of(9, 23, 23, 23, 23),
+                "int8", List.of(17, 23, 23, 23, 23), "nf4", List.of(23, 23, 23, 23, 23));
+        for (Map.Entry<String, List<Integer>> e : readme.entrySet()) {
+            Cli.Result r = Cli.run("plan", "--model", "random:gpt2-medium", "--fleet", "paper-5", "--lora-targets", "q,v",
+                    "--device-weights", e.getKey(), "--json");
+            assertThat(r.exitCode()).as(r.err()).isZero();
+            List<Integer> cuts = new java.util.ArrayList<>();
+            Json.MAPPER.readTree(r.out()).get("devices").forEach(d -> cuts.add(d.get("cut").asInt()));
+            assertThat(cuts).as(e.getKey()).isEqualTo(e.getValue());
+        }
+        Cli.Result bad = Cli.run("plan", "--device-weights", "int4");
+        assertThat(bad.exitCode()).isEqualTo(2);
+        assertThat(bad.err()).contains("--device-weights").contains("int4");
     }
 }
