@@ -71,7 +71,9 @@ class ResumeTest {
         List<Future<DeviceClient.Report>> devices = new ArrayList<>();
         try {
             for (String id : List.of("a", "b")) {
-                ManagedChannel ch = InProcessChannelBuilder.forName(name).build();
+                // the devices run on while the first server is closed under them: see InProcessShutdownRace
+                ManagedChannel ch = InProcessChannelBuilder.forName(name).intercept(new InProcessShutdownRace())
+                        .build();
                 channels.add(ch);
                 DeviceSettings ds = new DeviceSettings(InProcessFleet.profile(id), data.toString(), id.equals("a") ? 0 : 1,
                         null, Duration.ofSeconds(30), Duration.ofSeconds(2), Duration.ofMinutes(2));
