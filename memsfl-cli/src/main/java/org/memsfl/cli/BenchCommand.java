@@ -38,6 +38,16 @@ public final class BenchCommand implements Runnable {
         }
     }
 
+    /** Refuses a {@code --batch-size} below 1 and a {@code --seq-len} outside [1, the model's context]. */
+    static void batchShape(int batch, int seqLen, org.memsfl.model.ModelConfig model) {
+        atLeast("--batch-size", batch, 1);
+        atLeast("--seq-len", seqLen, 1);
+        if (seqLen > model.maxSeqLen()) {
+            throw new BadInputException("--seq-len: expected at most the model's context " + model.maxSeqLen()
+                    + ", got " + seqLen);
+        }
+    }
+
     static Path resultFile(Path out, boolean overwrite, String name) {
         if (out != null) {
             if (Files.exists(out) && !overwrite) {

@@ -63,12 +63,7 @@ public final class BenchDeviceMemoryCommand implements Callable<Integer> {
         if (cut < 1 || cut >= layers) {
             throw new org.memsfl.util.BadInputException("--cut: expected 1 to " + (layers - 1) + ", got " + cut);
         }
-        BenchCommand.atLeast("--batch-size", batch, 1);
-        BenchCommand.atLeast("--seq-len", seqLen, 1);
-        if (seqLen > config.maxSeqLen()) {
-            throw new org.memsfl.util.BadInputException("--seq-len: expected at most the model's context "
-                    + config.maxSeqLen() + ", got " + seqLen);
-        }
+        BenchCommand.batchShape(batch, seqLen, config);
         BenchCommand.atLeast("--steps", steps, 1);
         storages.forEach(WeightStorage::parse);
         if (!allocator.equals("default") && !allocator.equals("fixed-mmap")) {

@@ -66,12 +66,7 @@ public final class BenchStepCommand implements Callable<Integer> {
         if (layers < 0 || layers > c.nLayers()) {
             throw new org.memsfl.util.BadInputException("--layers: expected 0 (all) to " + c.nLayers() + ", got " + layers);
         }
-        BenchCommand.atLeast("--batch-size", batch, 1);
-        BenchCommand.atLeast("--seq-len", seqLen, 1);
-        if (seqLen > c.maxSeqLen()) {
-            throw new org.memsfl.util.BadInputException("--seq-len: expected at most the model's context "
-                    + c.maxSeqLen() + ", got " + seqLen);
-        }
+        BenchCommand.batchShape(batch, seqLen, c);
         BenchCommand.atLeast("--reps", reps, 1);
         for (int t : ompThreads) {
             BenchCommand.atLeast("--omp-threads", t, 1);
