@@ -71,16 +71,22 @@ final class SimRunner {
             }
             ReportInput input = Reports.input(title, settings, results, scale);
             ReportWriter.write(out, input, times);
-            Json.write(out.resolve("scale.json"), Map.of("model", scaleShape, "rows", input.scale(),
-                    "round_time_by_policy", input.roundTimeByPolicy(),
-                    "round_time_comparison", times.stream().map(t -> t.toMap()).toList()));
+            Map<String, Object> scaleJson = new java.util.LinkedHashMap<>();
+            scaleJson.put("model", scaleShape);
+            scaleJson.put("cuts", scale.plan().cuts());
+            scaleJson.put("device_weights", s.deviceWeights().id());
+            scaleJson.put("rows", input.scale().stream().map(ReportInput.ScaleRow::toMap).toList());
+            scaleJson.put("round_time_by_policy", input.roundTimeByPolicy());
+            scaleJson.put("round_time_comparison", times.stream().map(t -> t.toMap()).toList());
+            Json.write(out.resolve("scale.json"), scaleJson);
             if (json) {
                 System.out.println(Json.pretty(Json.MAPPER.convertValue(
                         readSummary(out), Object.class)));
             } else {
                 System.out.println(TextTable.render(input));
                 System.out.println();
-                System.out.println("At the " + scaleShape + " shape (cost model, cuts " + scale.plan().cuts() + "):");
+                System.out.println("At the " + scaleShape + " shape (cost model, cuts " + scale.plan().cuts()
+                        + ", device layers stored as " + s.deviceWeights().id() + "):");
                 System.out.println(TextTable.renderScale(input.scale()));
                 System.out.println();
                 System.out.println("Round time (cost model, one round with " + s.localSteps() + " local steps):");

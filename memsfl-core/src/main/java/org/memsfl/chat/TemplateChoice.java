@@ -66,7 +66,7 @@ public record TemplateChoice(String value) {
                 return t;
             }
             default:
-                if (value.endsWith(".jinja")) {
+                if (isFile(value)) {
                     Path f = Path.of(value);
                     if (!Files.isRegularFile(f)) {
                         throw new BadInputException(n -> n.of(Setting.TEMPLATE) + " " + value + ": no such file");
@@ -88,5 +88,14 @@ public record TemplateChoice(String value) {
                 }
                 return ChatTemplate.fromModelDir(modelDir, value, null);
         }
+    }
+
+    /**
+     * Whether a {@code --template} value names a file rather than one of a model's named templates: it ends in
+     * {@code .jinja} or holds a path separator. A named template is a key of {@code tokenizer_config.json}'s
+     * {@code chat_template} list ({@code default}, {@code tool_use}, {@code rag}), never a path.
+     */
+    static boolean isFile(String value) {
+        return value.endsWith(".jinja") || value.indexOf('/') >= 0 || value.indexOf(java.io.File.separatorChar) >= 0;
     }
 }

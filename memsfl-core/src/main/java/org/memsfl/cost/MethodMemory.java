@@ -7,6 +7,7 @@ import java.util.Map;
 import org.memsfl.fleet.DeviceProfile;
 import org.memsfl.fleet.Fleet;
 import org.memsfl.model.LayerRange;
+import org.memsfl.quant.WeightStorage;
 
 /**
  * Peak memory of the server and of each device under one of the five methods of DESIGN.md section 2, composed from
@@ -25,7 +26,9 @@ import org.memsfl.model.LayerRange;
  *   <li>{@code centralized}: the server trains the whole model on the pooled batch (devices x B); devices hold
  *       nothing.</li>
  * </ul>
- * For the split methods the cuts come from the planner; a device without a cut (it fits no cut) is dropped.
+ * For the split methods the cuts come from the planner; a device without a cut (it fits no cut) is dropped. Their
+ * devices may store their frozen layers as bf16, int8 or nf4 ({@code --device-weights}); a device's peak is then
+ * {@link MemoryModel#device(int, WeightStorage)}, and the server, which keeps its one float model, is unchanged.
  *
  * <p>Which method a breakdown belongs to is the caller's to say (the method registry of the simulator names them);
  * the cost model only knows the published designs' memory.
@@ -78,6 +81,15 @@ public record MethodMemory(MemoryBreakdown server, Map<String, MemoryBreakdown> 
      */
     public static MethodMemory memsfl(MemoryModel mm, Fleet fleet, Map<String, Integer> cuts, int microBatchRows,
                                       boolean recompute) {
+        return memsfl(mm, fleet, cuts, microBatchRows, recompute, WeightStorage.FP32);
+    }
+
+    /**
+     * As {@link #memsfl(MemoryModel, Fleet, Map, int, boolean)}, the devices storing their layers' frozen linear
+     * weights as {@code deviceWeights}.
+     */
+    public static MethodMemory memsfl(MemoryModel mm, Fleet fleet, Map<String, Integer> cuts, int microBatchRows,
+                                      boolean recompute, WeightStorage deviceWeights) {
         requireKnown(fleet, cuts);
         MemoryModel work = microBatchRows > 0 && microBatchRows < mm.batch() ? mm.withBatch(microBatchRows) : mm;
         Map<String, MemoryBreakdown> devices = new LinkedHashMap<>();
@@ -90,7 +102,7 @@ public record MethodMemory(MemoryBreakdown server, Map<String, MemoryBreakdown> 
                 dropped.add(d.id());
                 continue;
             }
-            devices.put(d.id(), mm.device(cut));
+            devices.put(d.id(), mm.device(cut, deviceWeights));
             server = server.plus(mm.loraState(LayerRange.serverSegment(cut, mm.nLayers())));
             MemoryBreakdown seg = work.serverSegmentChunkedHead(cut, recompute);
             if (seg.workspace() > busiest.workspace()) {
@@ -102,6 +114,12 @@ public record MethodMemory(MemoryBreakdown server, Map<String, MemoryBreakdown> 
     }
 
     public static MethodMemory sflV1(MemoryModel mm, Fleet fleet, Map<String, Integer> cuts) {
+        return sflV1(mm, fleet, cuts, WeightStorage.FP32);
+    }
+
+    /** sfl-v1 with devices storing their layers' frozen linear weights as {@code deviceWeights}. */
+    public static MethodMemory sflV1(MemoryModel mm, Fleet fleet, Map<String, Integer> cuts,
+                                     WeightStorage deviceWeights) {
         requireKnown(fleet, cuts);
         Map<String, MemoryBreakdown> devices = new LinkedHashMap<>();
         List<String> dropped = new ArrayList<>();
@@ -112,13 +130,19 @@ public record MethodMemory(MemoryBreakdown server, Map<String, MemoryBreakdown> 
                 dropped.add(d.id());
                 continue;
             }
-            devices.put(d.id(), mm.device(cut));
+            devices.put(d.id(), mm.device(cut, deviceWeights));
             server = server.plus(mm.serverSegment(cut));
         }
         return new MethodMemory(server, devices, dropped);
     }
 
     public static MethodMemory splitLora(MemoryModel mm, Fleet fleet, Map<String, Integer> cuts) {
+        return splitLora(mm, fleet, cuts, WeightStorage.FP32);
+    }
+
+    /** splitlora with devices storing their layers' frozen linear weights as {@code deviceWeights}. */
+    public static MethodMemory splitLora(MemoryModel mm, Fleet fleet, Map<String, Integer> cuts,
+                                         WeightStorage deviceWeights) {
         requireKnown(fleet, cuts);
         Map<String, MemoryBreakdown> devices = new LinkedHashMap<>();
         List<String> dropped = new ArrayList<>();
@@ -135,7 +159,7 @@ public record MethodMemory(MemoryBreakdown server, Map<String, MemoryBreakdown> 
         if (cMin != Integer.MAX_VALUE) {
             for (DeviceProfile d : fleet.devices()) {
                 if (cuts.containsKey(d.id())) {
-                    devices.put(d.id(), mm.device(cMin));
+                    devices.put(d.id(), mm.device(cMin, deviceWeights));
                 }
             }
             server = server.plus(mm.loraState(LayerRange.serverSegment(cMin, mm.nLayers())))

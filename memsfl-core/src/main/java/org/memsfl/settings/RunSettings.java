@@ -149,7 +149,7 @@ public record RunSettings(String model, String planShape, String data, String pa
         m.put("wire_dtype", wire.id());
         m.put("wire_bytes", wire.elementBytes());
         m.put("device_weights", deviceWeights.id());
-        m.put("dtype", dtype.name());
+        m.put("dtype", dtype.optionName());
         m.put("seed", seed);
         m.put("template", template);
         return m;

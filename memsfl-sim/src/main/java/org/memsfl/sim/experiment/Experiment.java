@@ -228,7 +228,7 @@ public final class Experiment {
                 s.seed());
         Map<String, Integer> cuts = ctx.cuts();
         MethodSpec spec = Methods.of(name);
-        CostInputs costs = new CostInputs(mm, ctx.fleet(), cuts, s.scheduler(), s.safetyMargin());
+        CostInputs costs = new CostInputs(mm, ctx.fleet(), cuts, s.scheduler(), s.safetyMargin(), s.deviceWeights());
         List<String> dropped = spec.dropped(spec.memory(planShapeCosts(), false), ctx.plan());
         List<String> participants = participants(spec);
         FederatedMethod method = spec.start(ctx, participants);
@@ -292,8 +292,8 @@ public final class Experiment {
         RunSettings s = ctx.settings();
         ModelConfig shape = s.planShape() == null ? ctx.loaded().config() : ModelResolver.resolveConfig(s.planShape());
         MemoryModel mm = MemoryModel.of(shape, s.lora().forPlan(ctx.loaded().config(), shape), s.batchSize(), s.seqLen());
-        Plan p = Planner.plan(mm, ctx.fleet(), s.safetyMargin());
-        return new CostInputs(mm, ctx.fleet(), p.cuts(), s.scheduler(), s.safetyMargin());
+        Plan p = Planner.plan(mm, ctx.fleet(), s.safetyMargin(), s.serverRecompute(), s.deviceWeights());
+        return new CostInputs(mm, ctx.fleet(), p.cuts(), s.scheduler(), s.safetyMargin(), s.deviceWeights());
     }
 
     private Map<String, Object> settingsWithPlan() {

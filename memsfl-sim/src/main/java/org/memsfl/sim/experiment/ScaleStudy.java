@@ -45,7 +45,7 @@ public final class ScaleStudy {
         this.s = s;
         this.lora = s.lora().forShape(model);
         this.memory = MemoryModel.of(model, lora, s.batchSize(), s.seqLen());
-        this.plan = Planner.plan(memory, fleet, s.safetyMargin());
+        this.plan = Planner.plan(memory, fleet, s.safetyMargin(), s.serverRecompute(), s.deviceWeights());
         this.clock = new RoundClock(model, lora, new DelayModel(model, lora, s.batchSize(), s.seqLen(), s.wireBytes()),
                 fleet, s.localSteps(), s.seed());
     }
@@ -53,7 +53,7 @@ public final class ScaleStudy {
     public List<ReportInput.ScaleRow> rows() {
         Map<String, Integer> cuts = plan.cuts();
         List<ReportInput.ScaleRow> rows = new ArrayList<>();
-        CostInputs c = new CostInputs(memory, fleet, cuts, s.scheduler(), s.safetyMargin());
+        CostInputs c = new CostInputs(memory, fleet, cuts, s.scheduler(), s.safetyMargin(), s.deviceWeights());
         for (MethodSpec m : Methods.ALL) {
             MethodMemory mm = m.memory(c, s.serverRecompute());
             List<String> dropped = m.dropped(mm, plan);

@@ -21,7 +21,7 @@ final class MemsflSpec implements MethodSpec {
 
     @Override
     public MethodMemory memory(CostInputs c, boolean recompute) {
-        return MethodMemory.memsfl(c.memory(), c.fleet(), c.cuts(), 0, recompute);
+        return MethodMemory.memsfl(c.memory(), c.fleet(), c.cuts(), 0, recompute, c.deviceWeights());
     }
 
     @Override

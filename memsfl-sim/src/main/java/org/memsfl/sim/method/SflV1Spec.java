@@ -21,7 +21,7 @@ final class SflV1Spec implements MethodSpec {
 
     @Override
     public MethodMemory memory(CostInputs c, boolean recompute) {
-        return MethodMemory.sflV1(c.memory(), c.fleet(), c.cuts());
+        return MethodMemory.sflV1(c.memory(), c.fleet(), c.cuts(), c.deviceWeights());
     }
 
     @Override

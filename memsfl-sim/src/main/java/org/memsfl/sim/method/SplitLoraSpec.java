@@ -23,7 +23,7 @@ final class SplitLoraSpec implements MethodSpec {
 
     @Override
     public MethodMemory memory(CostInputs c, boolean recompute) {
-        return MethodMemory.splitLora(c.memory(), c.fleet(), c.cuts());
+        return MethodMemory.splitLora(c.memory(), c.fleet(), c.cuts(), c.deviceWeights());
     }
 
     @Override

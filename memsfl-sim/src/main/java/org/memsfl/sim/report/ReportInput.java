@@ -226,6 +226,19 @@ public record ReportInput(String title, Map<String, Object> settings, List<Metho
             serverMemoryByCategory.forEach(
                     (c, b) -> nonNegative("ScaleRow[" + method + "].serverMemoryByCategory[" + c + "]", b));
         }
+
+        /** For {@code scale.json}: snake-case keys, as in every other result file. */
+        public Map<String, Object> toMap() {
+            Map<String, Object> m = new java.util.LinkedHashMap<>();
+            m.put("method", method);
+            m.put("model", model);
+            m.put("server_peak_bytes", serverPeakBytes);
+            m.put("max_device_peak_bytes", maxDevicePeakBytes);
+            m.put("round_time_s", roundTimeS);
+            m.put("dropped", dropped);
+            m.put("server_memory_by_category", serverMemoryByCategory);
+            return m;
+        }
     }
 
     // ---------------------------------------------------------------------------------------------------------

@@ -276,6 +276,9 @@ public final class ReportWriter {
 
         section(h, "scale", "Scale (cost model)");
         table(h, Tables.scale(in.scale()), "no scale rows");
+        h.append("<p class=\"note\">Cuts at this shape ").append(esc(String.valueOf(in.settings().get("scale_cuts"))))
+                .append("; device layers stored as ").append(esc(String.valueOf(in.settings().get("device_weights"))))
+                .append(", which the device peaks and cuts price.</p>\n");
 
         section(h, "rounds", "Per-round metrics");
         h.append("<p><a download=\"").append(RoundsCsv.FILE).append("\" href=\"data:text/csv;base64,")

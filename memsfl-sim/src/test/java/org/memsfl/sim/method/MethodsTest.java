@@ -18,6 +18,7 @@ import org.memsfl.model.ModelConfig;
 import org.memsfl.model.ModelPresets;
 import org.memsfl.plan.Plan;
 import org.memsfl.plan.Planner;
+import org.memsfl.quant.WeightStorage;
 import org.memsfl.sim.timing.RoundClock;
 import org.memsfl.util.BadInputException;
 
@@ -36,7 +37,7 @@ class MethodsTest {
         Fleet fleet = Fleets.preset("paper-5");
         MemoryModel mm = MemoryModel.of(medium, QV8, 4, 128);
         Plan plan = Planner.plan(mm, fleet, 0.1);
-        CostInputs c = new CostInputs(mm, fleet, plan.cuts(), "exact", 0.1);
+        CostInputs c = new CostInputs(mm, fleet, plan.cuts(), "exact", 0.1, WeightStorage.FP32);
         RoundClock clock = new RoundClock(medium, QV8, new DelayModel(medium, QV8, 4, 128, 4), fleet, 2, 7);
         assertThat(Methods.ALL).hasSizeGreaterThanOrEqualTo(5);
         for (MethodSpec m : Methods.ALL) {
@@ -72,7 +73,7 @@ class MethodsTest {
         MemoryModel mm = MemoryModel.of(ModelPresets.get("gpt2-medium"), QV8, 4, 128);
         Plan plan = Planner.plan(mm, fleet, 0.1);
         List<String> notFitting = plan.notFitting().stream().map(d -> d.deviceId()).toList();
-        CostInputs c = new CostInputs(mm, fleet, plan.cuts(), "exact", 0.1);
+        CostInputs c = new CostInputs(mm, fleet, plan.cuts(), "exact", 0.1, WeightStorage.FP32);
         for (String id : List.of("memsfl", "sfl-v1", "splitlora")) {
             MethodSpec m = Methods.of(id);
             assertThat(m.dropped(m.memory(c, false), plan)).as(id).isEqualTo(notFitting);
