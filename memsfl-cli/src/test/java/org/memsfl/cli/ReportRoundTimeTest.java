@@ -54,6 +54,11 @@ class ReportRoundTimeTest {
         assertRelative(row.get(6), t.get("shorter_than_fcfs").asDouble());
         assertShown(row.get(7), t.get("sfl_v1_round_s").asDouble());
         assertRelative(row.get(8), t.get("shorter_than_sfl_v1").asDouble());
+        assertShown(row.get(9), t.get("bound_s").asDouble());
+        assertShown(row.get(10), t.get("memsfl_no_recompute_round_s").asDouble());
+        assertRelative(row.get(11), t.get("no_recompute_shorter_than_sfl_v1").asDouble());
+        // no order beats the bound, the scheduler's included
+        assertThat(t.get("memsfl_round_s").asDouble()).isGreaterThanOrEqualTo(t.get("bound_s").asDouble() * (1 - 1e-12));
     }
 
     /** "6.2% shorter" / "0.3% longer" against the signed fraction. */

@@ -6,13 +6,14 @@ import java.util.Locale;
 /** Looks server-order policies up by the names used in configs, the CLI and reports. */
 public final class Policies {
 
-    /** The names {@link #of} accepts, in report order (naive first, exact last). */
-    public static final List<String> NAMES = List.of(Fcfs.NAME, RandomOrder.NAME, Schrage.NAME, Carlier.NAME);
+    /** The names {@link #of} accepts, in report order (naive first, then the exact wave order, then critical path). */
+    public static final List<String> NAMES = List.of(Fcfs.NAME, RandomOrder.NAME, Schrage.NAME, Carlier.NAME,
+            CriticalPath.NAME);
 
     private Policies() {
     }
 
-    /** A fresh policy for {@code name} (case-insensitive): fcfs, random, schrage or exact (Carlier). */
+    /** A fresh policy for {@code name} (case-insensitive): fcfs, random, schrage, exact (Carlier) or critical. */
     public static SchedulingPolicy of(String name) {
         String key = name == null ? "" : name.trim().toLowerCase(Locale.ROOT);
         return switch (key) {
@@ -20,6 +21,7 @@ public final class Policies {
             case RandomOrder.NAME -> new RandomOrder();
             case Schrage.NAME -> new Schrage();
             case Carlier.NAME -> new Carlier();
+            case CriticalPath.NAME -> new CriticalPath();
             default -> throw new org.memsfl.util.BadInputException(
                     "unknown scheduling policy '" + name + "'; expected one of " + String.join(", ", NAMES));
         };

@@ -20,7 +20,9 @@ import java.util.SplittableRandom;
  * HAVE arrived, idling until the next arrival only when none has ({@link #serve}). So {@code exact} here means what it
  * means on the edge server: Carlier's optimal order of one predicted step, used as a priority among waiting steps (the
  * earlier local step first, then the planned position); the server never idles for a planned step that has not
- * arrived. The simulator serves its real training steps in exactly this order.
+ * arrived. {@code critical} ({@link CriticalPath}) may idle the server until the predicted arrival of the device that
+ * ends the round; the loop then moves to that time, or to an earlier arrival. The simulator serves its real training
+ * steps in exactly this order.
  *
  * <p>{@link Mode#SYNCHRONOUS} is a different model, not the dispatcher of a served round: all devices start step k
  * together when the last tail of step k-1 has ended, so every step is one {@code 1|r_j,q_j|Cmax} instance (the fleet's
@@ -65,7 +67,7 @@ public final class RoundSimulator {
         }
         if (mode == Mode.PIPELINED) {
             StepDispatcher<Void> dispatcher = new StepDispatcher<>(policy, rng == null ? 0 : rng.nextLong());
-            dispatcher.beginRound(1, named);
+            dispatcher.beginRound(1, named, localSteps);
             return serve(named, localSteps, dispatcher, policy.name());
         }
         Trace trace = new Trace(named.keySet());
@@ -108,20 +110,25 @@ public final class RoundSimulator {
         Trace trace = new Trace(ids);
         double t = 0;
         double roundTime = 0;
-        for (int n = 0; n < devices * localSteps; n++) {
+        for (int n = 0; n < devices * localSteps; ) {
             arrive(t, ids, release, nextStep, waiting, localSteps, dispatcher);
             if (noneWaiting(waiting)) {
                 // nothing has arrived: the server idles until the next arrival
-                double earliest = Double.POSITIVE_INFINITY;
-                for (int u = 0; u < devices; u++) {
-                    if (nextStep[u] < localSteps) {
-                        earliest = Math.min(earliest, release[u]);
-                    }
-                }
-                t = earliest;
+                t = nextArrival(release, nextStep, waiting, localSteps, Double.NEGATIVE_INFINITY);
                 arrive(t, ids, release, nextStep, waiting, localSteps, dispatcher);
             }
-            StepDispatcher.Waiting<Void> w = dispatcher.next();
+            StepDispatcher.Waiting<Void> w = dispatcher.next(t);
+            if (w == null) {
+                // the policy idles the server (critical path): until it asks, or an arrival comes first
+                double until = Math.min(dispatcher.idleUntil(), nextArrival(release, nextStep, waiting, localSteps, t));
+                if (!(until > t) || Double.isInfinite(until)) {
+                    throw new IllegalStateException(dispatcher.getClass().getSimpleName() + " idled at " + t
+                            + " s with nothing to wait for");
+                }
+                t = until;
+                continue;
+            }
+            n++;
             int u = index.get(w.deviceId());
             DeviceTiming d = timings.get(u);
             double end = t + d.processing();
@@ -151,6 +158,17 @@ public final class RoundSimulator {
             // local steps counted from 1, as devices number them on the wire
             dispatcher.add(new StepDispatcher.Waiting<>(ids.get(u), nextStep[u] + 1, release[u], null));
         }
+    }
+
+    /** The earliest release after {@code after} of a device with a step still to come that is not waiting. */
+    private static double nextArrival(double[] release, int[] nextStep, boolean[] waiting, int localSteps, double after) {
+        double earliest = Double.POSITIVE_INFINITY;
+        for (int u = 0; u < release.length; u++) {
+            if (!waiting[u] && nextStep[u] < localSteps && release[u] > after) {
+                earliest = Math.min(earliest, release[u]);
+            }
+        }
+        return earliest;
     }
 
     private static boolean noneWaiting(boolean[] waiting) {

@@ -25,7 +25,12 @@ public interface SchedulingPolicy {
          * position. It never idles for a planned job that has not arrived. Right for exact solvers, whose optimum
          * depends on future releases that an online server cannot see.
          */
-        WAVE_PLAN
+        WAVE_PLAN,
+        /**
+         * The dispatcher tracks each device's steps left and next arrival (observed, or predicted from its timing) and
+         * asks {@link CriticalPath#choose}, which may idle the server briefly for the device that ends the round.
+         */
+        CRITICAL_PATH
     }
 
     /**

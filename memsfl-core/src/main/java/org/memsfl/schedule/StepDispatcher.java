@@ -21,6 +21,9 @@ import org.memsfl.engine.Rng;
  *   <li>{@code exact}: Carlier's optimal order of one step of the whole fleet, computed from the predicted timings
  *       when the round opens, used as a priority among waiting steps (the earlier local step first, then the planned
  *       position). The server never idles for a device that has not arrived: a real device may be late or gone.</li>
+ *   <li>{@code critical}: {@link CriticalPath}: the device whose remaining chain of steps ends the round never waits;
+ *       the server may idle briefly before its predicted arrival ({@link #next(double)} returns null and
+ *       {@link #idleUntil()} says until when), never past it.</li>
  * </ul>
  *
  * <p>Not thread-safe: the edge server calls it from its one worker thread. The random policy draws from a stream
@@ -40,6 +43,10 @@ public final class StepDispatcher<T> {
     private Map<String, DeviceTiming> timings = Map.of();
     private Map<String, Integer> plannedRank = Map.of();
     private SplittableRandom rng;
+    private int localSteps = 1;
+    private final Map<String, Integer> served = new java.util.HashMap<>();
+    private final Map<String, Double> predicted = new java.util.HashMap<>();
+    private double idleUntil = Double.POSITIVE_INFINITY;
 
     public StepDispatcher(SchedulingPolicy policy, long seed) {
         this.policy = policy;
@@ -47,9 +54,24 @@ public final class StepDispatcher<T> {
         this.rng = new SplittableRandom(Rng.seed(seed, "server/dispatch", 0));
     }
 
-    /** A round opens: the predicted timings of the devices in it (in registration order) and a fresh random stream. */
+    /** As {@link #beginRound(int, Map, int)} for a round of one local step per device. */
     public void beginRound(int round, Map<String, DeviceTiming> timingsByDevice) {
-        timings = Map.copyOf(timingsByDevice);
+        beginRound(round, timingsByDevice, 1);
+    }
+
+    /**
+     * A round opens: the predicted timings of the devices in it (in registration order; a device starts its first
+     * forward when the round opens), the local steps each device runs, and a fresh random stream.
+     */
+    public void beginRound(int round, Map<String, DeviceTiming> timingsByDevice, int localSteps) {
+        if (localSteps < 1) {
+            throw new IllegalArgumentException("localSteps must be >= 1, got " + localSteps);
+        }
+        this.localSteps = localSteps;
+        served.clear();
+        predicted.clear();
+        idleUntil = Double.POSITIVE_INFINITY;
+        timings = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(timingsByDevice));
         rng = new SplittableRandom(Rng.seed(seed, "server/dispatch", round));
         plannedRank = Map.of();
         if (policy.online() == SchedulingPolicy.Online.WAVE_PLAN) {
@@ -89,13 +111,33 @@ public final class StepDispatcher<T> {
         return out;
     }
 
-    /** Removes and returns the step to serve now; null when none waits. */
+    /** {@link #next(double)} at the latest arrival among the waiting steps. */
     public Waiting<T> next() {
+        double now = 0;
+        for (Waiting<T> w : waiting) {
+            now = Math.max(now, w.arrivalSeconds());
+        }
+        return next(now);
+    }
+
+    /**
+     * Removes and returns the step to serve now; null when none waits, or when the policy idles the server
+     * ({@code critical} only; then {@link #idleUntil()} says when to ask again unless a step arrives first).
+     *
+     * @param now seconds since the round opened, the clock of {@link Waiting#arrivalSeconds()}
+     */
+    public Waiting<T> next(double now) {
+        idleUntil = Double.POSITIVE_INFINITY;
         if (waiting.isEmpty()) {
             return null;
         }
         int pick;
-        if (policy.online() == SchedulingPolicy.Online.WAVE_PLAN) {
+        if (policy.online() == SchedulingPolicy.Online.CRITICAL_PATH) {
+            pick = critical(now);
+            if (pick < 0) {
+                return null;
+            }
+        } else if (policy.online() == SchedulingPolicy.Online.WAVE_PLAN) {
             pick = 0;
             for (int i = 1; i < waiting.size(); i++) {
                 if (priority(waiting.get(i)) < priority(waiting.get(pick))) {
@@ -113,7 +155,56 @@ public final class StepDispatcher<T> {
             }
             pick = policy.dispatch(jobs, rng);
         }
-        return waiting.remove(pick);
+        Waiting<T> w = waiting.remove(pick);
+        // its next step: after this one's server time, downlink, backward, the next forward and uplink
+        DeviceTiming t = timings.get(w.deviceId());
+        served.merge(w.deviceId(), 1, Integer::sum);
+        predicted.put(w.deviceId(), t == null ? now : Math.max(now, w.arrivalSeconds()) + t.processing() + t.tail()
+                + t.release());
+        return w;
+    }
+
+    /**
+     * When {@link #next(double)} last returned null with steps waiting: the time (seconds since the round opened) to
+     * ask again if no step arrives first; {@link Double#POSITIVE_INFINITY}: at the next arrival.
+     */
+    public double idleUntil() {
+        return idleUntil;
+    }
+
+    /** {@link CriticalPath#choose} over the round's devices; the position in {@link #waiting} to serve, or -1. */
+    private int critical(double now) {
+        List<String> ids = new ArrayList<>(timings.keySet());
+        for (Waiting<T> w : waiting) {
+            if (!timings.containsKey(w.deviceId()) && !ids.contains(w.deviceId())) {
+                ids.add(w.deviceId()); // a device without predicted timings: no chain, served when nothing else is
+            }
+        }
+        List<CriticalPath.Lane> lanes = new ArrayList<>();
+        List<Integer> firstWaiting = new ArrayList<>();
+        for (String id : ids) {
+            int at = -1;
+            for (int i = 0; i < waiting.size(); i++) {
+                Waiting<T> w = waiting.get(i);
+                if (w.deviceId().equals(id) && (at < 0 || w.localStep() < waiting.get(at).localStep())) {
+                    at = i;
+                }
+            }
+            DeviceTiming t = timings.getOrDefault(id, new DeviceTiming(0, 0, 0, 0, 0));
+            int left = localSteps - served.getOrDefault(id, 0);
+            if (at >= 0) {
+                lanes.add(new CriticalPath.Lane(waiting.get(at).arrivalSeconds(), true, Math.max(1, left), t));
+            } else {
+                lanes.add(new CriticalPath.Lane(predicted.getOrDefault(id, t.release()), false, Math.max(0, left), t));
+            }
+            firstWaiting.add(at);
+        }
+        CriticalPath.Choice c = CriticalPath.choose(now, lanes);
+        if (c.serve() < 0) {
+            idleUntil = c.idleUntil();
+            return -1;
+        }
+        return firstWaiting.get(c.serve());
     }
 
     /** Planned position, then earlier local step, then arrival: a late device keeps its place in the next wave. */

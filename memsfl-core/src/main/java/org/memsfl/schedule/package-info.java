@@ -9,8 +9,9 @@
  *
  * <p>This package owns: the job and schedule values ({@link org.memsfl.schedule.Job},
  * {@link org.memsfl.schedule.Schedule}); the order policies behind {@link org.memsfl.schedule.SchedulingPolicy}
- * (FCFS, random, Schrage's heuristic, Carlier's exact branch and bound, and a brute-force oracle for tests), looked up
- * by name in {@link org.memsfl.schedule.Policies}; the one online dispatcher of the server's order
+ * (FCFS, random, Schrage's heuristic, Carlier's exact branch and bound, a brute-force oracle for tests, and the
+ * round-level {@link org.memsfl.schedule.CriticalPath} rule with its lower bound), looked up by name in
+ * {@link org.memsfl.schedule.Policies}; the one online dispatcher of the server's order
  * ({@link org.memsfl.schedule.StepDispatcher}); and an event-driven simulation of a whole round of local steps that
  * drives that dispatcher with predicted arrivals ({@link org.memsfl.schedule.RoundSimulator},
  * {@link org.memsfl.schedule.ScheduleStudy}). It knows nothing about

@@ -23,7 +23,7 @@ class PoliciesTest {
         }
         assertThatThrownBy(() -> Policies.of("sjf"))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("unknown scheduling policy 'sjf'; expected one of fcfs, random, schrage, exact");
+                .hasMessage("unknown scheduling policy 'sjf'; expected one of fcfs, random, schrage, exact, critical");
         assertThatThrownBy(() -> Policies.of(null)).isInstanceOf(IllegalArgumentException.class);
     }
 
@@ -89,5 +89,6 @@ class PoliciesTest {
         assertThat(new Fcfs().online()).isEqualTo(SchedulingPolicy.Online.DISPATCH);
         assertThat(new Schrage().online()).isEqualTo(SchedulingPolicy.Online.DISPATCH);
         assertThat(new RandomOrder().online()).isEqualTo(SchedulingPolicy.Online.DISPATCH);
+        assertThat(new CriticalPath().online()).isEqualTo(SchedulingPolicy.Online.CRITICAL_PATH);
     }
 }

@@ -114,7 +114,8 @@ final class RoundCoordinator implements AutoCloseable {
         this.handout = new AdapterHandout(run.rounds(), registrations, this::device, worker, () -> round,
                 () -> storage.failing() ? "the server cannot save round " + round + " yet; retry" : null);
         this.serving = new StepServing(server, new StepWire(run.batchSize(), seqLen, run.wire(), config, codec),
-                new StepDispatcher<>(Policies.of(run.scheduler()), run.seed()), records, worker, this::checkOpen, log);
+                new StepDispatcher<>(Policies.of(run.scheduler()), run.seed()), records, worker, timer, this::checkOpen,
+                log);
         if (s.resume()) {
             restore(Checkpoint.read(s.out(), lora, log, names));
         }
@@ -389,7 +390,7 @@ final class RoundCoordinator implements AutoCloseable {
         records.roundOpened();
         if (r <= run.rounds()) {
             server.beginRound(r);
-            serving.beginRound(r, timings);
+            serving.beginRound(r, timings, run.localSteps());
             log.accept("round " + r + "/" + run.rounds() + " open");
         }
         handout.opened(r);

@@ -25,6 +25,8 @@ import org.memsfl.split.GradientPayload;
  * arrival that reached the worker's queue meanwhile: so the dispatcher chooses among every step that arrived while the
  * server was busy, as the simulator's round ({@code RoundSimulator.serve}) assumes. (A choice queued per arrival
  * would run before the arrivals queued after it, leaving them out of the choice the server makes when it is free.)
+ * When the dispatcher idles the server ({@code critical}: the device that ends the round is due soon), the worker asks
+ * again at the time it names, or at the next arrival, whichever comes first.
  */
 final class StepServing {
 
@@ -47,14 +49,17 @@ final class StepServing {
     private final StepDispatcher<StepWork> dispatcher;
     private final RunRecords records;
     private final Executor worker;
+    private final java.util.concurrent.ScheduledExecutorService timer;
     private final Runnable checkOpen;
     private final Consumer<String> log;
     private final Map<String, Runnable> afterServed = new HashMap<>();
     private boolean choiceQueued; // a serveNext waits on the worker's queue (worker thread only)
 
     /** @param checkOpen throws the transport's error when no round is open */
+    /** @param timer wakes the worker when an idle the dispatcher chose ends */
     StepServing(SplitServer server, StepWire stepWire, StepDispatcher<?> dispatcher, RunRecords records,
-                Executor worker, Runnable checkOpen, Consumer<String> log) {
+                Executor worker, java.util.concurrent.ScheduledExecutorService timer, Runnable checkOpen,
+                Consumer<String> log) {
         this.server = server;
         this.stepWire = stepWire;
         @SuppressWarnings("unchecked")
@@ -62,13 +67,14 @@ final class StepServing {
         this.dispatcher = d;
         this.records = records;
         this.worker = worker;
+        this.timer = timer;
         this.checkOpen = checkOpen;
         this.log = log;
     }
 
-    /** A round opens: the devices' predicted timings for the scheduler. */
-    void beginRound(int round, Map<String, DeviceTiming> timings) {
-        dispatcher.beginRound(round, timings);
+    /** A round opens: the devices' predicted timings and the local steps each runs, for the scheduler. */
+    void beginRound(int round, Map<String, DeviceTiming> timings, int localSteps) {
+        dispatcher.beginRound(round, timings, localSteps);
     }
 
     /** A device's local step has arrived (worker thread): it waits for the server, which the scheduler hands it to. */
@@ -88,7 +94,12 @@ final class StepServing {
 
     private void serveNext() {
         choiceQueued = false;
-        StepDispatcher.Waiting<StepWork> w = dispatcher.next();
+        double now = records.sinceRoundOpened();
+        StepDispatcher.Waiting<StepWork> w = dispatcher.next(now);
+        if (w == null && !dispatcher.isEmpty()) {
+            wakeAt(now, dispatcher.idleUntil());
+            return;
+        }
         if (w != null) {
             step(w.work().step(), w.work().sink());
             if (!dispatcher.holds(w.deviceId())) {
@@ -100,6 +111,19 @@ final class StepServing {
         }
         if (!dispatcher.isEmpty()) {
             queueChoice(); // the steps that arrived while this one was served are on the queue before this choice
+        }
+    }
+
+    /** Asks the dispatcher again at {@code until} (seconds since the round opened) unless an arrival asks first. */
+    private void wakeAt(double now, double until) {
+        if (Double.isInfinite(until)) {
+            return; // the next arrival asks
+        }
+        long micros = Math.max(1, (long) Math.ceil((until - now) * 1e6));
+        try {
+            timer.schedule(() -> worker.execute(this::queueChoice), micros, java.util.concurrent.TimeUnit.MICROSECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // the coordinator is closing: nothing more is served
         }
     }
 

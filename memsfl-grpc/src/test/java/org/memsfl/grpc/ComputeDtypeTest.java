@@ -42,7 +42,7 @@ class ComputeDtypeTest {
             b.get(3, TimeUnit.MINUTES).finalAdapters().close();
             fleet.server.awaitFinished(Duration.ofMinutes(1), Duration.ofSeconds(5));
         }
-        assertThat(Files.readString(out.resolve("manifest.json"))).contains("\"" + compute.name() + "\"");
+        assertThat(Files.readString(out.resolve("manifest.json"))).contains("\"dtype\" : \"" + compute.optionName() + "\"");
         return Json.MAPPER.readTree(out.resolve("summary.json").toFile()).get("methods").get("memsfl");
     }
 

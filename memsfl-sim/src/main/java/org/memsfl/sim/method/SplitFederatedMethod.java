@@ -201,7 +201,7 @@ public final class SplitFederatedMethod implements FederatedMethod {
             return null;
         }
         Map<String, DeviceTiming> timings = server.timings(ctx.delayModel(), profiles, ctx.fleet().server());
-        dispatcher.beginRound(round, timings);
+        dispatcher.beginRound(round, timings, ctx.settings().localSteps());
         Map<String, DeviceTiming> inRound = new LinkedHashMap<>();
         in.forEach(id -> inRound.put(id, timings.get(id)));
         return RoundSimulator.serve(inRound, ctx.settings().localSteps(), dispatcher, policy);

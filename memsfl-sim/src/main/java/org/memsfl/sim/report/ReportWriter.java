@@ -219,7 +219,9 @@ public final class ReportWriter {
             table(h, RoundTimeTable.table(times), "");
             h.append("<p class=\"note\">One round at the scale shape, adapter exchange included. The paper reports ")
                     .append("memsfl's round about 6% shorter where the edge server is the bottleneck; where it is ")
-                    .append("seldom busy, the order it serves steps in changes little. Also in scale.json.</p>\n");
+                    .append("seldom busy, the order it serves steps in changes little. No order beats the slowest ")
+                    .append("device's steps back to back; server recompute (memory) lengthens each server step. ")
+                    .append("Also in scale.json.</p>\n");
         }
 
         section(h, "quality", "Task quality");
@@ -276,9 +278,8 @@ public final class ReportWriter {
 
         section(h, "scale", "Scale (cost model)");
         table(h, Tables.scale(in.scale()), "no scale rows");
-        h.append("<p class=\"note\">Cuts at this shape ").append(esc(String.valueOf(in.settings().get("scale_cuts"))))
-                .append("; device layers stored as ").append(esc(String.valueOf(in.settings().get("device_weights"))))
-                .append(", which the device peaks and cuts price.</p>\n");
+        h.append("<p class=\"note\">").append(esc("Cuts " + in.settings().get("scale_cuts") + "; device layers stored"
+                + " as " + in.settings().get("device_weights") + ", which the cuts and device peaks price.")).append("</p>\n");
 
         section(h, "rounds", "Per-round metrics");
         h.append("<p><a download=\"").append(RoundsCsv.FILE).append("\" href=\"data:text/csv;base64,")

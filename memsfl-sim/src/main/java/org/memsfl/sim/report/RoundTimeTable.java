@@ -14,8 +14,10 @@ import org.memsfl.sim.timing.RoundTimeComparison;
 final class RoundTimeTable {
 
     static final List<String> HEADER = List.of("fleet", "model", "server busy (FCFS)", "memsfl scheduler",
-            "memsfl round s", "FCFS round s", "memsfl vs FCFS", "sfl-v1 round s", "memsfl vs sfl-v1");
-    private static final boolean[] NUMERIC = {false, false, true, false, true, true, false, true, false};
+            "memsfl round s", "FCFS round s", "memsfl vs FCFS", "sfl-v1 round s", "memsfl vs sfl-v1",
+            "no order beats s", "memsfl without recompute s", "without recompute vs sfl-v1");
+    private static final boolean[] NUMERIC = {false, false, true, false, true, true, false, true, false, true, true,
+            false};
 
     private RoundTimeTable() {
     }
@@ -25,7 +27,8 @@ final class RoundTimeTable {
         for (RoundTimeComparison t : times) {
             rows.add(List.of(t.fleet(), t.model(), String.format(Locale.ROOT, "%.1f%%", 100 * t.serverBusy()),
                     t.scheduler(), Fmt.seconds(t.memsfl()), Fmt.seconds(t.fcfs()), relative(t.shorterThanFcfs()),
-                    Fmt.seconds(t.sflV1()), relative(t.shorterThanSflV1())));
+                    Fmt.seconds(t.sflV1()), relative(t.shorterThanSflV1()), Fmt.seconds(t.bound()),
+                    Fmt.seconds(t.memsflNoRecompute()), relative(t.noRecomputeShorterThanSflV1())));
         }
         return new Tables.Table(HEADER, NUMERIC, rows);
     }

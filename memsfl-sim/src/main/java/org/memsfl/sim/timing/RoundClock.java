@@ -38,6 +38,11 @@ public final class RoundClock {
         this.seed = seed;
     }
 
+    /** I, the local steps of one device in a round. */
+    public int localSteps() {
+        return localSteps;
+    }
+
     /** The per-step timings of the devices with their cuts, in the scheduler's terms. */
     public List<DeviceTiming> timings(Map<String, Integer> cuts) {
         return timings(cuts, false);

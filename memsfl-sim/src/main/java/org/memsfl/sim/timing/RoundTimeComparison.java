@@ -20,14 +20,18 @@ import org.memsfl.schedule.RoundResult;
  * @param fcfs       memsfl's round time serving steps in arrival order, seconds
  * @param sflV1      SFL-V1's round time (parallel, processor sharing), seconds
  * @param serverBusy the sequential server's busy fraction of the FCFS round, in [0, 1]
+ * @param bound      no server order gives memsfl a shorter round: the slowest device's steps back to back, never
+ *                   queueing ({@link org.memsfl.schedule.CriticalPath#chainBound}), plus the exchange, seconds
+ * @param memsflNoRecompute memsfl's round under {@code scheduler} with a server that keeps its activations (the method
+ *                   as published; the same as {@code memsfl} when the run does not recompute), seconds
  */
 public record RoundTimeComparison(String fleet, String model, String scheduler, double memsfl, double fcfs,
-                                  double sflV1, double serverBusy) {
+                                  double sflV1, double serverBusy, double bound, double memsflNoRecompute) {
 
     public RoundTimeComparison {
-        if (!(memsfl > 0 && fcfs > 0 && sflV1 > 0)) {
+        if (!(memsfl > 0 && fcfs > 0 && sflV1 > 0 && bound > 0 && memsflNoRecompute > 0)) {
             throw new IllegalArgumentException("round times must be > 0, got memsfl " + memsfl + ", fcfs " + fcfs
-                    + ", sfl-v1 " + sflV1);
+                    + ", sfl-v1 " + sflV1 + ", bound " + bound + ", memsfl without recompute " + memsflNoRecompute);
         }
     }
 
@@ -39,9 +43,16 @@ public record RoundTimeComparison(String fleet, String model, String scheduler, 
     public static RoundTimeComparison of(RoundClock clock, Map<String, Integer> cuts, String fleet, String model,
                                          String scheduler, boolean recompute) {
         RoundResult fcfsRound = clock.sequential(cuts, Policies.of("fcfs"), recompute);
+        double bound = org.memsfl.schedule.CriticalPath.chainBound(clock.timings(cuts, recompute), clock.localSteps())
+                + clock.exchange(cuts);
         return new RoundTimeComparison(fleet, model, scheduler, clock.sequentialRound(cuts, scheduler, recompute),
                 clock.sequentialRound(cuts, "fcfs", recompute), clock.parallelRound(cuts),
-                fcfsRound.serverBusyFraction());
+                fcfsRound.serverBusyFraction(), bound, clock.sequentialRound(cuts, scheduler, false));
+    }
+
+    /** How much shorter memsfl's round without server recompute is than SFL-V1's (negative when longer). */
+    public double noRecomputeShorterThanSflV1() {
+        return 1 - memsflNoRecompute / sflV1;
     }
 
     /** How much shorter memsfl's round is than FCFS order: 1 - memsfl / fcfs (negative when longer). */
@@ -56,9 +67,15 @@ public record RoundTimeComparison(String fleet, String model, String scheduler, 
 
     /** One line for the console. */
     public String line() {
-        return String.format(Locale.ROOT, "%s at %s (server %.0f%% busy): memsfl (%s) %.1f s per round; FCFS %.1f s"
-                        + " (memsfl %s); sfl-v1 %.1f s (memsfl %s)", fleet, model, 100 * serverBusy, scheduler, memsfl,
-                fcfs, relative(shorterThanFcfs()), sflV1, relative(shorterThanSflV1()));
+        String line = String.format(Locale.ROOT, "%s at %s (server %.0f%% busy): memsfl (%s) %.1f s per round; FCFS"
+                        + " %.1f s (memsfl %s); sfl-v1 %.1f s (memsfl %s); no order beats %.1f s (the slowest device's"
+                        + " steps back to back)", fleet, model, 100 * serverBusy, scheduler, memsfl,
+                fcfs, relative(shorterThanFcfs()), sflV1, relative(shorterThanSflV1()), bound);
+        if (memsflNoRecompute != memsfl) {
+            line += String.format(Locale.ROOT, "; without server recompute memsfl %.1f s (%s than sfl-v1)",
+                    memsflNoRecompute, relative(noRecomputeShorterThanSflV1()));
+        }
+        return line;
     }
 
     /** "12.3% shorter", or "0.2% longer" for a negative gain. */
@@ -77,6 +94,9 @@ public record RoundTimeComparison(String fleet, String model, String scheduler, 
         m.put("sfl_v1_round_s", sflV1);
         m.put("shorter_than_fcfs", shorterThanFcfs());
         m.put("shorter_than_sfl_v1", shorterThanSflV1());
+        m.put("bound_s", bound);
+        m.put("memsfl_no_recompute_round_s", memsflNoRecompute);
+        m.put("no_recompute_shorter_than_sfl_v1", noRecomputeShorterThanSflV1());
         return m;
     }
 }
