@@ -217,8 +217,12 @@ public final class DeviceMemoryBench {
                 "allocator", allocator, "lora_targets", targets, "device_weights", ChildJvm.arg(args, 10,
                         "fp32")), SEED));
         Json.write(out, res); // through a temporary file and a move (AtomicFiles)
-        System.out.println(DeviceMemoryComparison.table(res));
-        System.out.println("wrote " + out);
+        if (Boolean.parseBoolean(ChildJvm.arg(args, 12, "false"))) {
+            System.out.println(Json.pretty(res)); // --json: the result document, as the other benches print it
+        } else {
+            System.out.println(DeviceMemoryComparison.table(res));
+            System.out.println("wrote " + out);
+        }
     }
 
     @SuppressWarnings("unchecked")

@@ -56,6 +56,9 @@ public final class BenchDeviceMemoryCommand implements Callable<Integer> {
     @Option(names = "--overwrite", description = "Replace --out if it exists.")
     boolean overwrite;
 
+    @Option(names = "--json", description = "Print the result document (JSON) instead of the table.")
+    boolean json;
+
     @Override
     public Integer call() throws Exception {
         org.memsfl.model.ModelConfig config = ModelResolver.resolveConfig(model);
@@ -72,7 +75,7 @@ public final class BenchDeviceMemoryCommand implements Callable<Integer> {
         Path file = BenchCommand.resultFile(out, overwrite, "device-memory");
         DeviceMemoryBench.main(new String[] {model, data.data(), String.valueOf(cut), String.valueOf(batch),
                 String.valueOf(seqLen), String.valueOf(steps), file.toString(), allocator, targets, "1",
-                String.join(",", storages), String.valueOf(full)});
+                String.join(",", storages), String.valueOf(full), String.valueOf(json)});
         return Main.EXIT_OK;
     }
 }

@@ -24,6 +24,7 @@ final class FlagNames {
             case OVERWRITE -> "--overwrite";
             case WIRE_DTYPE -> "--wire-dtype";
             case DEVICE_WEIGHTS -> "--device-weights";
+            case DTYPE -> "--dtype";
             case TEMPLATE -> "--template";
             case TEXT -> "--text";
         };

@@ -76,7 +76,7 @@ public final class Main implements Runnable {
             }
             boolean bad = cause instanceof BadInputException;
             Throwable shown = cause instanceof BadInputException ? cause : ex;
-            err.println("memsfl " + cmd.getCommandName() + ": " + (bad ? FlagNames.message((BadInputException) shown)
+            err.println(cmd.getCommandSpec().qualifiedName() + ": " + (bad ? FlagNames.message((BadInputException) shown)
                     : "internal error: " + shown.getMessage()));
             if (debug) {
                 ex.printStackTrace(err);

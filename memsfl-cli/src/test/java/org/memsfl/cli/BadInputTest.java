@@ -132,12 +132,13 @@ class BadInputTest {
         "bench step --model random:gpt2 --omp-threads 0 | --omp-threads",
         "bench step --model random:gpt2 --seq-len 5000 | --seq-len",
         "bench step --model random:gpt2 --layers 99 | --layers",
-        "bench step --model random:gpt2 --dtype fp64 | fp64",
+        "bench step --model random:gpt2 --dtype fp64 | --dtype: unknown value 'fp64'",
         "bench device-memory --model random:gpt2 --cut 2 --batch-size 0 | --batch-size",
         "bench device-memory --model random:gpt2 --cut 2 --steps 0 | --steps",
         "bench server-memory --model gpt2-medium --variants foo | --variants",
         "bench server-memory --model gpt2-medium --rounds 0 | --rounds",
-        "finetune --model stories260K --steps 1 --dtype fp64 | fp64"})
+        "finetune --model stories260K --steps 1 --dtype fp64 | --dtype: unknown value 'fp64'",
+        "simulate --rounds 1 --dtype fp64 | --dtype: unknown value 'fp64'"})
     void badBenchAndDtypeOptionsAreBadInput(String args, String mustMention) {
         Path out = dir.resolve("bench.json");
         java.util.List<String> argv = new java.util.ArrayList<>(java.util.List.of(args.strip().split(" +")));

@@ -154,7 +154,7 @@ class CheckpointConventionsTest {
                     "--rounds", "1", "--local-steps", "2", "--batch-size", "2", "--seq-len", "32", "--eval-examples", "8",
                     "--out", dir.toString());
             assertThat(r.exitCode()).as(r.err()).isZero();
-            assertThat(Files.readString(dir.resolve("manifest.json"))).contains("\"" + dtypes[i].toUpperCase().replace("FP", "F") + "\"");
+            assertThat(Files.readString(dir.resolve("manifest.json"))).contains("\"dtype\" : \"" + dtypes[i] + "\"");
             JsonNode summary = Json.MAPPER.readTree(dir.resolve("summary.json").toFile());
             after[i] = finalEvalLoss(summary);
         }

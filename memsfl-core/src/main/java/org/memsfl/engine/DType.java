@@ -73,7 +73,8 @@ public enum DType {
             case "f16": case "fp16": case "float16": case "half": return F16;
             case "bf16": case "bfloat16": return BF16;
             // float64 stays internal (test oracles): no model or step of memsfl is meant to run in it
-            default: throw new BadInputException("unknown dtype '" + s + "'; expected fp32, fp16 or bf16");
+            default: throw new BadInputException(n -> n.of(org.memsfl.util.Setting.DTYPE) + ": unknown value '" + s
+                    + "'; expected fp32, fp16 or bf16");
         }
     }
 }

@@ -75,24 +75,37 @@ public final class Planner {
         return p;
     }
 
-    /** The server's need at the planned cuts, each device's share, and how many devices (in fleet order) fit. */
+    /**
+     * The server's need at the planned cuts, each device's share, and how many devices fit: taken smallest server
+     * share first (the shallowest server segments), so that the count is the most the budget can hold at these cuts.
+     */
     static ServerPlan server(MemoryModel memory, Fleet fleet, List<DevicePlan> devices, double margin,
                              boolean recompute) {
         long budget = fleet.server().memoryBytes();
         Map<String, Integer> cuts = new LinkedHashMap<>();
         Map<String, Long> shares = new LinkedHashMap<>();
-        int maxDevices = 0;
         for (DevicePlan d : devices) {
             if (!d.fits()) {
                 continue;
             }
             cuts.put(d.deviceId(), d.cut());
-            if (fits(MethodMemory.memsfl(memory, fleet, cuts, 0, recompute).server(), margin, budget)) {
-                maxDevices = cuts.size();
-            }
             MemoryBreakdown seg = memory.serverSegmentChunkedHead(d.cut(), recompute);
             shares.put(d.deviceId(), seg.loraState() + seg.workspace());
         }
+        List<String> bySmallestShare = new ArrayList<>(shares.keySet());
+        bySmallestShare.sort(java.util.Comparator.comparingLong(shares::get));
+        Map<String, Integer> held = new LinkedHashMap<>();
+        List<String> heldIds = new ArrayList<>();
+        for (String id : bySmallestShare) {
+            held.put(id, cuts.get(id));
+            if (!fits(MethodMemory.memsfl(memory, fleet, held, 0, recompute).server(), margin, budget)) {
+                break;
+            }
+            heldIds.add(id);
+        }
+        int maxDevices = heldIds.size();
+        long smallestAlone = bySmallestShare.isEmpty() ? 0 : needed(MethodMemory.memsfl(memory, fleet,
+                Map.of(bySmallestShare.get(0), cuts.get(bySmallestShare.get(0))), 0, recompute).server(), margin);
         MemoryBreakdown m = MethodMemory.memsfl(memory, fleet, cuts, 0, recompute).server();
         long needed = needed(m, margin);
         String reason = String.format(Locale.ROOT, "needs %s with %s margin (one frozen model %s, %d devices' "
@@ -102,9 +115,9 @@ public final class Planner {
         reason += needed <= budget
                 ? "headroom " + human(budget - needed)
                 : "at these cuts it holds " + maxDevices + " of " + cuts.size() + " devices"
-                        + (maxDevices == 0 ? " (the frozen model and one device's workspace alone need "
-                        + human(needed(new MemoryBreakdown(m.frozenWeights(), 0, 0, 0, m.activations(), m.buffers()),
-                        margin)) + ")" : "");
+                        + (maxDevices == 0 ? " (the frozen model with the smallest server share, "
+                        + bySmallestShare.get(0) + "'s, alone needs " + human(smallestAlone) + ")"
+                        : " (those with the smallest server shares: " + String.join(", ", heldIds) + ")");
         return new ServerPlan(m, budget, needed, shares, maxDevices, reason);
     }
 

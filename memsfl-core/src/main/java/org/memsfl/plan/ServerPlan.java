@@ -14,7 +14,8 @@ import org.memsfl.cost.MemoryBreakdown;
  * @param neededBytes  {@code memory.total() * (1 + margin)}, rounded up
  * @param shares       per planned device, in fleet order, the server bytes that device costs: its server-side LoRA
  *                     state plus its workspace while it is served (only the largest workspace is held at once)
- * @param maxDevices   how many of the planned devices, taken in fleet order, the budget holds
+ * @param maxDevices   how many of the planned devices the budget holds at their cuts, taken smallest server share
+ *                     first (the most it can hold)
  * @param reason       one line: the need against the budget, by category
  */
 public record ServerPlan(MemoryBreakdown memory, long budgetBytes, long neededBytes, Map<String, Long> shares,

@@ -15,6 +15,8 @@ public enum Setting {
     WIRE_DTYPE("wire"),
     /** How the simulated devices store their frozen weights ({@code RunSettings.deviceWeights()}). */
     DEVICE_WEIGHTS("deviceWeights"),
+    /** The compute dtype of the frozen weights and activations ({@code RunSettings.dtype()}, {@code engine.DType}). */
+    DTYPE("dtype"),
     /** The prompt format choice ({@code RunSettings.template()}, {@code chat.TemplateChoice}). */
     TEMPLATE("template"),
     /** A text scored as a whole ({@code data.TextWindows}). */

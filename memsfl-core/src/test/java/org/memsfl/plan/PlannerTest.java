@@ -143,6 +143,16 @@ class PlannerTest {
         assertThat(Planner.plan(medium, exact, 0.1).server().headroomBytes()).isZero();
         Fleet tight = new Fleet("tight", paper.devices(), new ServerProfile(30e12, s.neededBytes() - 1));
         assertThatThrownBy(() -> Planner.plan(medium, tight, 0.1)).hasMessageContaining("it holds 4 of 5 devices");
+        // the count takes the smallest server shares first: a budget for the frozen model and tablet-mid's one server
+        // layer holds one device, though phone-low (first in the fleet, 20 server layers) alone would not fit
+        long oneDevice = (long) Math.ceil(org.memsfl.cost.MethodMemory.memsfl(medium, paper, java.util.Map.of(
+                "tablet-mid", 23), 0, true).server().total() * 1.1);
+        Fleet one = new Fleet("one", paper.devices(), new ServerProfile(30e12, oneDevice));
+        assertThat(Planner.plan(medium, paper, 0.1).cuts()).containsEntry("tablet-mid", 23).containsEntry("phone-low", 4);
+        assertThatThrownBy(() -> Planner.plan(medium, one, 0.1))
+                .hasMessageContaining("it holds 1 of 5 devices (those with the smallest server shares: tablet-mid)");
+        assertThatThrownBy(() -> Planner.plan(medium, small, 0.1))
+                .hasMessageContaining("(the frozen model with the smallest server share, tablet-mid's, alone needs");
         // the table prints each device's server share and the server's row
         String table = PlanTable.render(ok);
         assertThat(table).contains("server share").contains("edge server").contains("headroom");
