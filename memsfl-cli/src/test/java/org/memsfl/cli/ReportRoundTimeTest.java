@@ -57,6 +57,7 @@ class ReportRoundTimeTest {
         assertShown(row.get(9), t.get("bound_s").asDouble());
         assertShown(row.get(10), t.get("memsfl_no_recompute_round_s").asDouble());
         assertRelative(row.get(11), t.get("no_recompute_shorter_than_sfl_v1").asDouble());
+        assertRelative(row.get(12), t.get("no_recompute_shorter_than_fcfs").asDouble());
         // no order beats the bound, the scheduler's included
         assertThat(t.get("memsfl_round_s").asDouble()).isGreaterThanOrEqualTo(t.get("bound_s").asDouble() * (1 - 1e-12));
     }

@@ -42,7 +42,7 @@ class SharedDefaultsTest {
             assertThat(o.maxGradNorm).isEqualTo(Defaults.maxGradNorm());
         }
         assertThat(sim.sim.run.order.scheduler).isEqualTo(server.run.order.scheduler).isEqualTo(Defaults.SCHEDULER)
-                .isEqualTo("critical");
+                .isEqualTo("best");
         for (LoraOptions l : new LoraOptions[] {sim.sim.run.lora, server.run.lora, finetune.loraOptions, plan.lora}) {
             assertThat(l.config()).isEqualTo(Defaults.lora());
         }

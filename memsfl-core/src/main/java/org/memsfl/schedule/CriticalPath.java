@@ -119,8 +119,8 @@ public final class CriticalPath implements SchedulingPolicy {
                 worst = rem;
                 critical = u;
             }
-            if (l.arrived() && rem > bestArrivedRem) {
-                bestArrivedRem = rem;
+            if (l.arrived() && tailToGo(l) > bestArrivedRem) {
+                bestArrivedRem = tailToGo(l);
                 bestArrived = u;
             }
         }
@@ -130,32 +130,36 @@ public final class CriticalPath implements SchedulingPolicy {
         }
         Lane c = lanes.get(critical);
         if (c.arrived()) {
-            return new Choice(critical, now);
+            return new Choice(bestArrived, now);
         }
         if (c.arrival() <= now) {
             return new Choice(bestArrived, now); // late past its prediction: never wait for it
         }
         int fitting = -1;
         double fittingRem = Double.NEGATIVE_INFINITY;
-        boolean staysCritical = true;
+        // the two choices' ends, over c and the waiting devices: idle (c first at its arrival, every waiting step
+        // after it) against serving the most critical waiting step now (c after it)
+        Lane b = lanes.get(bestArrived);
+        double idleEnd = c.arrival() + chain(c);
+        double serveEnd = Math.max(now + chain(b), now + b.timing().processing() + chain(c));
         for (int u = 0; u < lanes.size(); u++) {
             Lane l = lanes.get(u);
             if (l.stepsLeft() <= 0 || !l.arrived()) {
                 continue;
             }
-            double rem = remaining(l, now);
-            if (now + l.timing().processing() <= c.arrival() && rem > fittingRem) {
-                fittingRem = rem;
+            if (now + l.timing().processing() <= c.arrival() && tailToGo(l) > fittingRem) {
+                fittingRem = tailToGo(l);
                 fitting = u;
             }
-            if (chain(l) >= chain(c)) {
-                staysCritical = false;
+            idleEnd = Math.max(idleEnd, c.arrival() + c.timing().processing() + chain(l));
+            if (u != bestArrived) {
+                serveEnd = Math.max(serveEnd, now + b.timing().processing() + chain(l));
             }
         }
         if (fitting >= 0) {
             return new Choice(fitting, now);
         }
-        if (!staysCritical) {
+        if (idleEnd >= serveEnd) {
             return new Choice(bestArrived, now);
         }
         double until = c.arrival();
@@ -182,6 +186,11 @@ public final class CriticalPath implements SchedulingPolicy {
 
     private static double remaining(Lane l, double now) {
         return Math.max(l.arrival(), now) + chain(l);
+    }
+
+    /** What remains of the lane's chain once the server has served its waiting step: K - p (Schrage's tail). */
+    private static double tailToGo(Lane l) {
+        return chain(l) - l.timing().processing();
     }
 
     /** K: the lane's remaining steps back to back, from its next step's arrival at the server to its last backward. */

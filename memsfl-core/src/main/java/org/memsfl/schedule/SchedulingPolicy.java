@@ -30,7 +30,9 @@ public interface SchedulingPolicy {
          * The dispatcher tracks each device's steps left and next arrival (observed, or predicted from its timing) and
          * asks {@link CriticalPath#choose}, which may idle the server briefly for the device that ends the round.
          */
-        CRITICAL_PATH
+        CRITICAL_PATH,
+        /** The dispatcher uses, for each round, the policy {@link BestPredicted#choose} picks when the round opens. */
+        BEST_PREDICTED
     }
 
     /**

@@ -21,6 +21,8 @@ import org.memsfl.engine.Rng;
  *   <li>{@code exact}: Carlier's optimal order of one step of the whole fleet, computed from the predicted timings
  *       when the round opens, used as a priority among waiting steps (the earlier local step first, then the planned
  *       position). The server never idles for a device that has not arrived: a real device may be late or gone.</li>
+ *   <li>{@code best}: {@link BestPredicted}: when the round opens, the one of the others whose predicted round is
+ *       shortest, used for the whole round.</li>
  *   <li>{@code critical}: {@link CriticalPath}: the device whose remaining chain of steps ends the round never waits;
  *       the server may idle briefly before its predicted arrival ({@link #next(double)} returns null and
  *       {@link #idleUntil()} says until when), never past it.</li>
@@ -38,6 +40,8 @@ public final class StepDispatcher<T> {
     }
 
     private final SchedulingPolicy policy;
+    /** The policy this round dispatches with: {@link #policy}, or the one {@code best} chose when the round opened. */
+    private SchedulingPolicy active;
     private final long seed;
     private final List<Waiting<T>> waiting = new ArrayList<>();
     private Map<String, DeviceTiming> timings = Map.of();
@@ -50,6 +54,7 @@ public final class StepDispatcher<T> {
 
     public StepDispatcher(SchedulingPolicy policy, long seed) {
         this.policy = policy;
+        this.active = policy;
         this.seed = seed;
         this.rng = new SplittableRandom(Rng.seed(seed, "server/dispatch", 0));
     }
@@ -72,16 +77,18 @@ public final class StepDispatcher<T> {
         predicted.clear();
         idleUntil = Double.POSITIVE_INFINITY;
         timings = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(timingsByDevice));
+        active = policy.online() == SchedulingPolicy.Online.BEST_PREDICTED
+                ? BestPredicted.choose(new ArrayList<>(timings.values()), localSteps) : policy;
         rng = new SplittableRandom(Rng.seed(seed, "server/dispatch", round));
         plannedRank = Map.of();
-        if (policy.online() == SchedulingPolicy.Online.WAVE_PLAN) {
+        if (active.online() == SchedulingPolicy.Online.WAVE_PLAN) {
             List<String> ids = new ArrayList<>(timingsByDevice.keySet());
             List<Job> jobs = new ArrayList<>();
             for (int i = 0; i < ids.size(); i++) {
                 DeviceTiming t = timingsByDevice.get(ids.get(i));
                 jobs.add(new Job(i, t.release(), t.server(), t.tail()));
             }
-            List<Integer> order = policy.order(jobs, rng);
+            List<Integer> order = active.order(jobs, rng);
             java.util.Map<String, Integer> rank = new java.util.HashMap<>();
             for (int k = 0; k < order.size(); k++) {
                 rank.put(ids.get(order.get(k)), k);
@@ -132,12 +139,12 @@ public final class StepDispatcher<T> {
             return null;
         }
         int pick;
-        if (policy.online() == SchedulingPolicy.Online.CRITICAL_PATH) {
+        if (active.online() == SchedulingPolicy.Online.CRITICAL_PATH) {
             pick = critical(now);
             if (pick < 0) {
                 return null;
             }
-        } else if (policy.online() == SchedulingPolicy.Online.WAVE_PLAN) {
+        } else if (active.online() == SchedulingPolicy.Online.WAVE_PLAN) {
             pick = 0;
             for (int i = 1; i < waiting.size(); i++) {
                 if (priority(waiting.get(i)) < priority(waiting.get(pick))) {
@@ -153,7 +160,7 @@ public final class StepDispatcher<T> {
                 double tail = t == null ? 0 : t.tail();
                 jobs.add(new Job(i, w.arrivalSeconds(), server, tail));
             }
-            pick = policy.dispatch(jobs, rng);
+            pick = active.dispatch(jobs, rng);
         }
         Waiting<T> w = waiting.remove(pick);
         // its next step: after this one's server time, downlink, backward, the next forward and uplink
@@ -162,6 +169,11 @@ public final class StepDispatcher<T> {
         predicted.put(w.deviceId(), t == null ? now : Math.max(now, w.arrivalSeconds()) + t.processing() + t.tail()
                 + t.release());
         return w;
+    }
+
+    /** The policy this round dispatches with (for {@code best}: the one it chose when the round opened). */
+    public String activePolicy() {
+        return active.name();
     }
 
     /**

@@ -37,8 +37,8 @@ public final class Defaults {
     public static final String MAX_GRAD_NORM = "1.0";
     /** {@code --eval-examples}: held-out examples scored after each round. */
     public static final String EVAL_EXAMPLES = "96";
-    /** {@code --scheduler}: memsfl's server order; critical path (the device that ends the round never waits). */
-    public static final String SCHEDULER = "critical";
+    /** {@code --scheduler}: memsfl's server order; per round, the policy whose predicted round is shortest. */
+    public static final String SCHEDULER = "best";
     /** {@code --aggregation}: FedAvg per layer. */
     public static final String AGGREGATION = "fedavg";
     /** {@code --safety-margin}: the planner's memory margin. */

@@ -37,6 +37,39 @@ class CriticalPathTest {
     }
 
     /**
+     * {@code critical}'s idling does not always pay: on fleets drawn as a newcomer drew them (r up to 4 s, p up to 2 s,
+     * q up to 2 s) it is longer than FCFS on a fifth of them. {@code best} dispatches each round with the candidate
+     * whose simulated round is shortest, so it is never longer than any of them (the same simulation: exact equality).
+     */
+    @Test
+    void bestIsNeverLongerThanAnyCandidate() {
+        java.util.Random rnd = new java.util.Random(42);
+        int criticalLonger = 0;
+        for (int i = 0; i < 300; i++) {
+            int n = 2 + rnd.nextInt(6);
+            int steps = 1 + rnd.nextInt(8);
+            List<DeviceTiming> fleet = new java.util.ArrayList<>();
+            for (int u = 0; u < n; u++) {
+                fleet.add(new DeviceTiming(rnd.nextDouble() * 3, rnd.nextDouble(), rnd.nextDouble() * 2,
+                        rnd.nextDouble() * 0.5, rnd.nextDouble() * 1.5));
+            }
+            double best = RoundSimulator.simulate(fleet, steps, new BestPredicted(), null).roundTime();
+            double shortest = Double.POSITIVE_INFINITY;
+            for (String name : BestPredicted.CANDIDATES) {
+                double t = RoundSimulator.simulate(fleet, steps, Policies.of(name), null).roundTime();
+                assertThat(best).as("%s on instance %d", name, i).isLessThanOrEqualTo(t);
+                shortest = Math.min(shortest, t);
+            }
+            assertThat(best).isEqualTo(shortest);
+            double fcfs = RoundSimulator.simulate(fleet, steps, new Fcfs(), null).roundTime();
+            if (RoundSimulator.simulate(fleet, steps, new CriticalPath(), null).roundTime() > fcfs * (1 + 1e-12)) {
+                criticalLonger++;
+            }
+        }
+        assertThat(criticalLonger).as("instances where critical alone loses to FCFS").isGreaterThan(10);
+    }
+
+    /**
      * One slow device (chain 3 x 3.0 s) and one fast one whose server time (1.5 s) does not fit in the slow device's
      * 1.0 s gaps: critical serves the slow device at each arrival and never lets it wait; FCFS makes it wait.
      */

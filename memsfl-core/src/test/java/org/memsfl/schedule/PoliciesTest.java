@@ -23,7 +23,7 @@ class PoliciesTest {
         }
         assertThatThrownBy(() -> Policies.of("sjf"))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("unknown scheduling policy 'sjf'; expected one of fcfs, random, schrage, exact, critical");
+                .hasMessage("unknown scheduling policy 'sjf'; expected one of fcfs, random, schrage, exact, critical, best");
         assertThatThrownBy(() -> Policies.of(null)).isInstanceOf(IllegalArgumentException.class);
     }
 
@@ -90,5 +90,6 @@ class PoliciesTest {
         assertThat(new Schrage().online()).isEqualTo(SchedulingPolicy.Online.DISPATCH);
         assertThat(new RandomOrder().online()).isEqualTo(SchedulingPolicy.Online.DISPATCH);
         assertThat(new CriticalPath().online()).isEqualTo(SchedulingPolicy.Online.CRITICAL_PATH);
+        assertThat(new BestPredicted().online()).isEqualTo(SchedulingPolicy.Online.BEST_PREDICTED);
     }
 }

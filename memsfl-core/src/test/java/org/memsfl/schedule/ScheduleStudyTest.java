@@ -17,8 +17,8 @@ class ScheduleStudyTest {
         Map<String, Double> times = ScheduleStudy.compare(fleet, 5, 77L);
         assertThat(times.keySet()).containsExactly(
                 "synchronous/fcfs", "synchronous/random", "synchronous/schrage", "synchronous/exact",
-                "synchronous/critical", "pipelined/fcfs", "pipelined/random", "pipelined/schrage", "pipelined/exact",
-                "pipelined/critical");
+                "synchronous/critical", "synchronous/best", "pipelined/fcfs", "pipelined/random", "pipelined/schrage",
+                "pipelined/exact", "pipelined/critical", "pipelined/best");
         for (Mode mode : Mode.values()) {
             for (String name : Policies.NAMES) {
                 double direct = RoundSimulator.simulate(fleet, 5, Policies.of(name), mode, new SplittableRandom(77L))

@@ -27,7 +27,7 @@ class RunSettingsTest {
         assertThat(s.fleet()).isEqualTo(Defaults.FLEET);
         assertThat(s.rounds()).isEqualTo(4);
         assertThat(s.localSteps()).isEqualTo(8);
-        assertThat(s.scheduler()).isEqualTo("critical");
+        assertThat(s.scheduler()).isEqualTo("best");
         assertThat(s.aggregation()).isEqualTo("fedavg");
         assertThat(s.batchSize()).isEqualTo(4);
         assertThat(s.seqLen()).isEqualTo(128);
@@ -59,7 +59,7 @@ class RunSettingsTest {
         refused(b -> b.warmup(-1), "warm-up steps must be >= 0, got -1");
         refused(b -> b.maxGradNorm(Double.NaN), "max grad norm must be a finite number >= 0 (0 = no clipping), got NaN");
         refused(b -> b.safetyMargin(-0.1), "safety margin must be a finite number >= 0, got -0.1");
-        refused(b -> b.scheduler("sjf"), "scheduler must be one of [fcfs, random, schrage, exact, critical], got 'sjf'");
+        refused(b -> b.scheduler("sjf"), "scheduler must be one of [fcfs, random, schrage, exact, critical, best], got 'sjf'");
         refused(b -> b.dtype(DType.I8), "compute dtype must be fp32, bf16 or fp16, got I8");
         refused(b -> b.model(" "), "model must be set");
         refused(b -> b.data(null), "data must be set");

@@ -15,9 +15,10 @@ final class RoundTimeTable {
 
     static final List<String> HEADER = List.of("fleet", "model", "server busy (FCFS)", "memsfl scheduler",
             "memsfl round s", "FCFS round s", "memsfl vs FCFS", "sfl-v1 round s", "memsfl vs sfl-v1",
-            "no order beats s", "memsfl without recompute s", "without recompute vs sfl-v1");
+            "no order beats s", "memsfl without recompute s", "without recompute vs sfl-v1",
+            "without recompute vs FCFS");
     private static final boolean[] NUMERIC = {false, false, true, false, true, true, false, true, false, true, true,
-            false};
+            false, false};
 
     private RoundTimeTable() {
     }
@@ -28,7 +29,8 @@ final class RoundTimeTable {
             rows.add(List.of(t.fleet(), t.model(), String.format(Locale.ROOT, "%.1f%%", 100 * t.serverBusy()),
                     t.scheduler(), Fmt.seconds(t.memsfl()), Fmt.seconds(t.fcfs()), relative(t.shorterThanFcfs()),
                     Fmt.seconds(t.sflV1()), relative(t.shorterThanSflV1()), Fmt.seconds(t.bound()),
-                    Fmt.seconds(t.memsflNoRecompute()), relative(t.noRecomputeShorterThanSflV1())));
+                    Fmt.seconds(t.memsflNoRecompute()), relative(t.noRecomputeShorterThanSflV1()),
+                    relative(t.noRecomputeShorterThanFcfs())));
         }
         return new Tables.Table(HEADER, NUMERIC, rows);
     }

@@ -24,12 +24,14 @@ import org.memsfl.schedule.RoundResult;
  *                   queueing ({@link org.memsfl.schedule.CriticalPath#chainBound}), plus the exchange, seconds
  * @param memsflNoRecompute memsfl's round under {@code scheduler} with a server that keeps its activations (the method
  *                   as published; the same as {@code memsfl} when the run does not recompute), seconds
+ * @param fcfsNoRecompute the same server without recompute in FCFS order, seconds
  */
 public record RoundTimeComparison(String fleet, String model, String scheduler, double memsfl, double fcfs,
-                                  double sflV1, double serverBusy, double bound, double memsflNoRecompute) {
+                                  double sflV1, double serverBusy, double bound, double memsflNoRecompute,
+                                  double fcfsNoRecompute) {
 
     public RoundTimeComparison {
-        if (!(memsfl > 0 && fcfs > 0 && sflV1 > 0 && bound > 0 && memsflNoRecompute > 0)) {
+        if (!(memsfl > 0 && fcfs > 0 && sflV1 > 0 && bound > 0 && memsflNoRecompute > 0 && fcfsNoRecompute > 0)) {
             throw new IllegalArgumentException("round times must be > 0, got memsfl " + memsfl + ", fcfs " + fcfs
                     + ", sfl-v1 " + sflV1 + ", bound " + bound + ", memsfl without recompute " + memsflNoRecompute);
         }
@@ -47,7 +49,13 @@ public record RoundTimeComparison(String fleet, String model, String scheduler, 
                 + clock.exchange(cuts);
         return new RoundTimeComparison(fleet, model, scheduler, clock.sequentialRound(cuts, scheduler, recompute),
                 clock.sequentialRound(cuts, "fcfs", recompute), clock.parallelRound(cuts),
-                fcfsRound.serverBusyFraction(), bound, clock.sequentialRound(cuts, scheduler, false));
+                fcfsRound.serverBusyFraction(), bound, clock.sequentialRound(cuts, scheduler, false),
+                clock.sequentialRound(cuts, "fcfs", false));
+    }
+
+    /** How much shorter memsfl's round without server recompute is than FCFS order's, both without (negative: longer). */
+    public double noRecomputeShorterThanFcfs() {
+        return 1 - memsflNoRecompute / fcfsNoRecompute;
     }
 
     /** How much shorter memsfl's round without server recompute is than SFL-V1's (negative when longer). */
@@ -72,8 +80,9 @@ public record RoundTimeComparison(String fleet, String model, String scheduler, 
                         + " steps back to back)", fleet, model, 100 * serverBusy, scheduler, memsfl,
                 fcfs, relative(shorterThanFcfs()), sflV1, relative(shorterThanSflV1()), bound);
         if (memsflNoRecompute != memsfl) {
-            line += String.format(Locale.ROOT, "; without server recompute memsfl %.1f s (%s than sfl-v1)",
-                    memsflNoRecompute, relative(noRecomputeShorterThanSflV1()));
+            line += String.format(Locale.ROOT, "; without server recompute memsfl %.1f s (%s than FCFS, %s than"
+                    + " sfl-v1)", memsflNoRecompute, relative(noRecomputeShorterThanFcfs()),
+                    relative(noRecomputeShorterThanSflV1()));
         }
         return line;
     }
@@ -97,6 +106,8 @@ public record RoundTimeComparison(String fleet, String model, String scheduler, 
         m.put("bound_s", bound);
         m.put("memsfl_no_recompute_round_s", memsflNoRecompute);
         m.put("no_recompute_shorter_than_sfl_v1", noRecomputeShorterThanSflV1());
+        m.put("fcfs_no_recompute_round_s", fcfsNoRecompute);
+        m.put("no_recompute_shorter_than_fcfs", noRecomputeShorterThanFcfs());
         return m;
     }
 }
