@@ -6,31 +6,32 @@ import java.util.SplittableRandom;
 
 /**
  * Critical-path dispatch for a round of local steps on one server: keep the device whose remaining chain of steps is
- * longest (the one that ends the round) from ever waiting, and fill the server's gaps before it arrives with steps
- * that finish in time.
+ * longest (the one that ends the round) from waiting, and fill the server's gaps before it arrives with steps that
+ * finish in time.
  *
  * <p>Each device u with {@code s_u} steps left, next at the server at {@code a_u} (its arrival, or when it is
  * predicted), can finish no earlier than {@code rem_u = max(a_u, now) + K_u} with the chain
  * {@code K_u = s_u (p_u + q_u) + (s_u - 1) r_u} (r: forward and uplink, p: server time, q: downlink and backward). A
- * round is never shorter than {@code max_u rem_u} at its start: that is {@link #chainBound}. When the server is free
- * at {@code now}, let c be the device of largest {@code rem}:
+ * round is never shorter than {@code max_u rem_u} at its start: that is {@link #chainBound}. Among waiting steps the
+ * one with the longest tail to go, {@code K_u - p_u}, comes first (Schrage's rule, over the whole remaining chain).
+ * When the server is free at {@code now}, let c be the device of largest {@code rem}:
  * <ol>
- *   <li>c's step has arrived: serve it.</li>
- *   <li>c is predicted later than now: serve the arrived step of largest {@code rem} that ends by {@code a_c}
- *       ({@code now + p_j <= a_c}), so c does not wait for it.</li>
- *   <li>none ends in time, and every arrived step's chain is shorter than c's ({@code K_j < K_c}, so c stays the
- *       critical device until it arrives): idle until {@code a_c}, or until an earlier predicted arrival whose step
- *       would end by {@code a_c}. The idle is shorter than any waiting step's server time.</li>
- *   <li>otherwise, or when c is late (predicted by now, not arrived: a real device may be slow or gone), serve the
- *       arrived step of largest {@code rem}: the server never waits past a prediction.</li>
+ *   <li>c's step has arrived, or c is late (predicted by now, not arrived: a real device may be slow or gone): serve
+ *       the waiting step with the longest tail to go. The server never waits past a prediction.</li>
+ *   <li>c is predicted later than now: serve the waiting step with the longest tail to go among those that end by
+ *       {@code a_c} ({@code now + p_j <= a_c}), so c does not wait for it.</li>
+ *   <li>none ends in time: idle until {@code a_c} (or an earlier predicted arrival whose step would end by then) only
+ *       if a one-step lookahead says so: idling (c at {@code a_c}, then every waiting step) must end earlier than
+ *       serving the longest-tail waiting step now (c after it). Otherwise serve that step. An idle is shorter than any
+ *       waiting step's server time.</li>
  * </ol>
  * On the busy-server fleet at the gpt2-medium shape this reaches {@link #chainBound} (phone-low never waits), where
- * waiting-step priorities that never idle (Carlier's wave order, Schrage, FCFS) leave the slowest device queueing
- * behind faster ones. Ties go to the lower device index. For one step per device ({@link #order}) it is the same rule
- * on a single wave.
+ * rules that never idle leave the slowest device queueing behind faster ones. It is a heuristic: on random fleets it
+ * is sometimes longer than FCFS, which {@link BestPredicted} guards against. Ties go to the lower device index. For
+ * one step per device ({@link #order}) it is the same rule on a single wave.
  *
- * <p>Source: the critical-path idea of list scheduling with lookahead (inserted idle time before a job due soon; see
- * Kanet and Sridharan, "Scheduling with inserted idle time", Operations Research 48(1), 2000), applied to memsfl's
+ * <p>Source: list scheduling with inserted idle time before a job due soon (Kanet and Sridharan, "Scheduling with
+ * inserted idle time: problem taxonomy and literature review", Operations Research 48(1), 2000), applied to memsfl's
  * round of {@code 1|r_j,q_j|Cmax} instances chained per device.
  */
 public final class CriticalPath implements SchedulingPolicy {
