@@ -8,8 +8,8 @@ public final class ServerOrderOptions {
 
     @Option(names = "--scheduler", defaultValue = Defaults.SCHEDULER, description = "Which waiting local step memsfl's"
             + " server serves next: fcfs, random, schrage (longest predicted tail first), exact (Carlier's optimal"
-            + " order of a step, as priorities), critical (the device that ends the round never waits; the server"
-            + " may idle briefly before its predicted arrival) or best (per round, the one of exact, critical,"
+            + " order of a step, as priorities), critical (longest remaining tail first; the server may idle briefly"
+            + " before the predicted arrival of the device that ends the round) or best (per round, the one of exact, critical,"
             + " schrage and fcfs whose predicted round is shortest) (default: ${DEFAULT-VALUE}).")
     String scheduler;
 

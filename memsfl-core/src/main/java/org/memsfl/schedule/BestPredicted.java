@@ -8,10 +8,12 @@ import java.util.SplittableRandom;
  * The best of the deterministic policies for the round ahead: when a round opens, the round is simulated with the
  * devices' predicted timings under {@code exact}, {@code critical}, {@code schrage} and {@code fcfs}
  * ({@link RoundSimulator#simulate}, the same served round the simulator runs), and the server dispatches the whole
- * round with the one whose round is shortest (ties: the earlier in that list). So in the delay model a round is never
- * longer than under any of them: on a server-bound fleet it is {@code critical}'s, which reaches the chain bound there,
- * and where {@code critical}'s idling does not pay (critical was longer than FCFS on a fifth of random fleets) it is
- * another's. On the edge server the choice is made from predictions, and real arrivals may differ.
+ * round with the one whose round is shortest (ties: the earlier in that list). So in the delay model, when every device
+ * whose timings the round opens with takes part, a round is never longer than under any of them: on
+ * {@code paper-5-busy-server} it is {@code critical}'s, which reaches the chain bound there, and where
+ * {@code critical}'s idling does not pay (it was longer than FCFS on a fifth of random fleets) it is another's. A
+ * device that sits the round out still counts in the prediction, so the choice may then not be the shortest; on the
+ * edge server the choice is made from predictions, and real arrivals may differ.
  *
  * <p>For one step of jobs ({@link #order}) it is the candidate whose order has the smallest makespan.
  */

@@ -23,9 +23,10 @@ import org.memsfl.engine.Rng;
  *       position). The server never idles for a device that has not arrived: a real device may be late or gone.</li>
  *   <li>{@code best}: {@link BestPredicted}: when the round opens, the one of the others whose predicted round is
  *       shortest, used for the whole round.</li>
- *   <li>{@code critical}: {@link CriticalPath}: the device whose remaining chain of steps ends the round never waits;
- *       the server may idle briefly before its predicted arrival ({@link #next(double)} returns null and
- *       {@link #idleUntil()} says until when), never past it.</li>
+ *   <li>{@code critical}: {@link CriticalPath}: longest remaining tail first, and the server may idle briefly before
+ *       the predicted arrival of the device whose remaining chain ends the round, when a one-step lookahead says
+ *       that ends the round sooner ({@link #next(double)} returns null and {@link #idleUntil()} says until when),
+ *       never past it.</li>
  * </ul>
  *
  * <p>Not thread-safe: the edge server calls it from its one worker thread. The random policy draws from a stream

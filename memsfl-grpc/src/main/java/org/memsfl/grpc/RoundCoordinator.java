@@ -291,6 +291,7 @@ final class RoundCoordinator implements AutoCloseable {
         RoundEnd end = server.endRound(heldOut.batches(), records.lastEvalLoss());
         double eval = heldOut.recordedLoss(end, records.lastEvalLoss());
         Map<String, Object> line = records.roundLine(end, eval);
+        line.put("dispatch_policy", serving.activePolicy()); // the policy --scheduler best chose for this round
         line.put("discarded", end.discarded());
         if (end.discarded() != null) {
             log.accept("round " + end.round() + " " + end.discarded());

@@ -77,6 +77,11 @@ final class StepServing {
         dispatcher.beginRound(round, timings, localSteps);
     }
 
+    /** The policy the dispatcher serves this round with ({@code --scheduler best}: the one it chose). */
+    String activePolicy() {
+        return dispatcher.activePolicy();
+    }
+
     /** A device's local step has arrived (worker thread): it waits for the server, which the scheduler hands it to. */
     void arrive(ActivationStep step, StepSink sink) {
         dispatcher.add(new StepDispatcher.Waiting<>(step.deviceId(), step.localStep(), records.sinceRoundOpened(),

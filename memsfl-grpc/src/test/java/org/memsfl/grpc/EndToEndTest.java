@@ -76,7 +76,7 @@ class EndToEndTest {
     static final Duration DROP_DEADLINE = Duration.ofSeconds(20);
 
     @ParameterizedTest(name = "lora dropout {0}, scheduler {1}, a device dropped in round 1: {2}")
-    @CsvSource({"0.0, fcfs, false", "0.1, schrage, true"})
+    @CsvSource({"0.0, fcfs, false", "0.1, schrage, true", "0.0, best, true"})
     void threeDevicesOverTlsTrainExactlyTheSimulatorsAdapters(double dropout, String scheduler, boolean drop)
             throws Exception {
         Fleet paper = Fleets.preset("paper-5");
@@ -185,6 +185,9 @@ class EndToEndTest {
             assertThat(n.get("participants")).hasSize(dropped ? 2 : 3);
             assertThat(n.get("dropped").toString()).isEqualTo(dropped ? "[\"" + late + "\"]" : "[]");
             assertThat(n.get("scheduler").asText()).isEqualTo(scheduler);
+            // the policy the round was served with: the scheduler's own, or for best one of its candidates
+            assertThat(n.get("dispatch_policy").asText()).isIn(scheduler.equals("best")
+                    ? org.memsfl.schedule.BestPredicted.CANDIDATES : List.of(scheduler));
             // every device's every local step was served once, each device's steps in order
             List<String> served = new ArrayList<>();
             n.get("serve_order").forEach(x -> served.add(x.asText()));

@@ -15,7 +15,7 @@ import org.memsfl.schedule.RoundResult;
  *
  * @param fleet      fleet name
  * @param model      the shape the times are modeled at
- * @param scheduler  memsfl's scheduling policy
+ * @param scheduler  memsfl's scheduling policy; for {@code best}, also the one it picks here ({@code "best = critical"})
  * @param memsfl     memsfl's round time under {@code scheduler}, seconds
  * @param fcfs       memsfl's round time serving steps in arrival order, seconds
  * @param sflV1      SFL-V1's round time (parallel, processor sharing), seconds
@@ -47,7 +47,10 @@ public record RoundTimeComparison(String fleet, String model, String scheduler, 
         RoundResult fcfsRound = clock.sequential(cuts, Policies.of("fcfs"), recompute);
         double bound = org.memsfl.schedule.CriticalPath.chainBound(clock.timings(cuts, recompute), clock.localSteps())
                 + clock.exchange(cuts);
-        return new RoundTimeComparison(fleet, model, scheduler, clock.sequentialRound(cuts, scheduler, recompute),
+        String shown = scheduler.equals(org.memsfl.schedule.BestPredicted.NAME) ? scheduler + " = "
+                + org.memsfl.schedule.BestPredicted.choose(clock.timings(cuts, recompute), clock.localSteps()).name()
+                : scheduler;
+        return new RoundTimeComparison(fleet, model, shown, clock.sequentialRound(cuts, scheduler, recompute),
                 clock.sequentialRound(cuts, "fcfs", recompute), clock.parallelRound(cuts),
                 fcfsRound.serverBusyFraction(), bound, clock.sequentialRound(cuts, scheduler, false),
                 clock.sequentialRound(cuts, "fcfs", false));
