@@ -108,8 +108,8 @@ public final class CriticalPath implements SchedulingPolicy {
     public static Choice choose(double now, List<Lane> lanes) {
         int critical = -1;
         double worst = Double.NEGATIVE_INFINITY;
-        int bestArrived = -1;
-        double bestArrivedRem = Double.NEGATIVE_INFINITY;
+        int bestArrived = -1; // the waiting step with the longest tail to go
+        double longestTail = Double.NEGATIVE_INFINITY;
         for (int u = 0; u < lanes.size(); u++) {
             Lane l = lanes.get(u);
             if (l.stepsLeft() <= 0) {
@@ -120,8 +120,8 @@ public final class CriticalPath implements SchedulingPolicy {
                 worst = rem;
                 critical = u;
             }
-            if (l.arrived() && tailToGo(l) > bestArrivedRem) {
-                bestArrivedRem = tailToGo(l);
+            if (l.arrived() && tailToGo(l) > longestTail) {
+                longestTail = tailToGo(l);
                 bestArrived = u;
             }
         }
@@ -130,16 +130,13 @@ public final class CriticalPath implements SchedulingPolicy {
             return new Choice(-1, Double.POSITIVE_INFINITY);
         }
         Lane c = lanes.get(critical);
-        if (c.arrived()) {
-            return new Choice(bestArrived, now);
-        }
-        if (c.arrival() <= now) {
-            return new Choice(bestArrived, now); // late past its prediction: never wait for it
+        if (c.arrived() || c.arrival() <= now) {
+            return new Choice(bestArrived, now); // c waits, or is late past its prediction: never wait for it
         }
         int fitting = -1;
-        double fittingRem = Double.NEGATIVE_INFINITY;
+        double fittingTail = Double.NEGATIVE_INFINITY;
         // the two choices' ends, over c and the waiting devices: idle (c first at its arrival, every waiting step
-        // after it) against serving the most critical waiting step now (c after it)
+        // after it) against serving the longest-tail waiting step now (c after it)
         Lane b = lanes.get(bestArrived);
         double idleEnd = c.arrival() + chain(c);
         double serveEnd = Math.max(now + chain(b), now + b.timing().processing() + chain(c));
@@ -148,8 +145,8 @@ public final class CriticalPath implements SchedulingPolicy {
             if (l.stepsLeft() <= 0 || !l.arrived()) {
                 continue;
             }
-            if (now + l.timing().processing() <= c.arrival() && tailToGo(l) > fittingRem) {
-                fittingRem = tailToGo(l);
+            if (now + l.timing().processing() <= c.arrival() && tailToGo(l) > fittingTail) {
+                fittingTail = tailToGo(l);
                 fitting = u;
             }
             idleEnd = Math.max(idleEnd, c.arrival() + c.timing().processing() + chain(l));

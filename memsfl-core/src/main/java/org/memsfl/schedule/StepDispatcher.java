@@ -119,15 +119,6 @@ public final class StepDispatcher<T> {
         return out;
     }
 
-    /** {@link #next(double)} at the latest arrival among the waiting steps. */
-    public Waiting<T> next() {
-        double now = 0;
-        for (Waiting<T> w : waiting) {
-            now = Math.max(now, w.arrivalSeconds());
-        }
-        return next(now);
-    }
-
     /**
      * Removes and returns the step to serve now; null when none waits, or when the policy idles the server
      * ({@code critical} only; then {@link #idleUntil()} says when to ask again unless a step arrives first).
